@@ -1,0 +1,272 @@
+// The lifecycle of one snapshot, from the create request to `deleted`.
+//
+// The machine is pure on purpose: no `invoke`, no `after`. Work on storage and compute is
+// declared as `effect` actions that the engine turns into outbox rows after the state is
+// committed; their results come back as events. Waiting for compute is bounded by a deadline
+// that the engine keeps in the database (`meta.computeWait` says which one), and expiry arrives
+// as a `timer.expired` event. That keeps the machine traversable by `xstate/graph` and makes a
+// persisted snapshot resumable in any process.
+import { assign, setup } from 'xstate';
+
+/** Side effects the machine can ask for; each is one driver phase or one compute request. */
+export const effectKinds = [
+  'createSnapshot',
+  'createSnapshotAssistedBegin',
+  'createSnapshotAssistedComplete',
+  'deleteSnapshot',
+  'deleteSnapshotAssistedBegin',
+  'deleteSnapshotAssistedComplete',
+  'requestComputeCreate',
+  'requestComputeDelete',
+] as const;
+export type EffectKind = (typeof effectKinds)[number];
+
+/** How long compute may take for its part, in seconds, unless configured otherwise. */
+export const defaultComputeWaitSeconds = { create: 600, delete: 7200 } as const;
+export type ComputeWait = keyof typeof defaultComputeWaitSeconds;
+
+export type ComputeSnapshotStatus = 'in-progress' | 'complete' | 'error';
+
+/**
+ * What a compute callback may say, per operation, in Cinder's legacy vocabulary: `unchanged`
+ * with progress "90%" is Nova's "my part is done", `failed` is Nova's failure, and `done` are
+ * further statuses Cinder lets a caller request directly (treated as "compute finished").
+ */
+export const legacyCallbackVocabulary = {
+  create: { unchanged: 'creating', done: ['available'], failed: 'error' },
+  delete: { unchanged: 'deleting', done: [] as string[], failed: 'error_deleting' },
+} as const satisfies Record<ComputeWait, { unchanged: string; done: readonly string[]; failed: string }>;
+
+/** The progress value with which an unmodified Nova says it finished. */
+export const LEGACY_COMPUTE_DONE_PROGRESS = '90%';
+
+export interface SnapshotContext {
+  /** Whether the current operation goes through compute (chosen by the engine per request). */
+  assisted: boolean;
+  /** The Cinder-visible progress string. */
+  progress: string;
+  /** Why the snapshot is in error / error_deleting; null otherwise. */
+  reason: string | null;
+  /** Last `compute_snapshot_status` reported for the current operation, if any. */
+  computeStatus: ComputeSnapshotStatus | null;
+}
+
+export type SnapshotEvent =
+  | { type: 'snapshot.create'; assisted: boolean }
+  | { type: 'snapshot.delete'; assisted: boolean }
+  | { type: 'storage.done'; phase: string }
+  | { type: 'storage.failed'; phase: string; reason: string }
+  | { type: 'compute.failed'; phase: string; reason: string }
+  | {
+      type: 'compute.status';
+      /** Cinder's `status` field: required by the API in both forms. */
+      status: string;
+      progress?: string;
+      /** The new form; when present it decides the meaning of the callback. */
+      computeStatus?: ComputeSnapshotStatus;
+      computeProgress?: string;
+    }
+  | { type: 'timer.expired'; phase: string }
+  | { type: 'admin.reset_status'; status: ResettableStatus }
+  | { type: 'admin.force_delete'; assisted: boolean };
+
+export type SnapshotEventType = SnapshotEvent['type'];
+export const resettableStatuses = ['available', 'error', 'error_deleting'] as const;
+export type ResettableStatus = (typeof resettableStatuses)[number];
+
+type CallbackEvent = Extract<SnapshotEvent, { type: 'compute.status' }>;
+type Meaning = 'complete' | 'error' | 'in-progress' | 'invalid';
+
+/** What a compute callback means for an operation; `invalid` callbacks are rejected. */
+export function callbackMeaning(op: ComputeWait, event: CallbackEvent): Meaning {
+  const vocab = legacyCallbackVocabulary[op];
+  const known = [vocab.unchanged, vocab.failed, ...vocab.done];
+  if (!known.includes(event.status)) return 'invalid';
+  if (event.computeStatus) return event.computeStatus;
+  if (event.status === vocab.failed) return 'error';
+  if ((vocab.done as readonly string[]).includes(event.status)) return 'complete';
+  return event.progress === LEGACY_COMPUTE_DONE_PROGRESS ? 'complete' : 'in-progress';
+}
+
+const reportedProgress = (event: CallbackEvent, current: string) =>
+  event.computeProgress ?? event.progress ?? current;
+
+export const snapshotMachine = setup({
+  types: {
+    context: {} as SnapshotContext,
+    events: {} as SnapshotEvent,
+  },
+  actions: {
+    // Deliberately empty: the engine reads these from `transition()`'s action list and
+    // writes them to the outbox in the same transaction as the new state.
+    effect: (_args, _params: { kind: EffectKind }) => {},
+    startOperation: assign(({ event }) => ({
+      assisted: 'assisted' in event ? Boolean(event.assisted) : false,
+      reason: null,
+      computeStatus: null,
+    })),
+    resetProgress: assign({ progress: '0%' }),
+    completeProgress: assign({ progress: '100%' }),
+    recordCallback: assign(({ context, event }) => {
+      const e = event as CallbackEvent;
+      return { progress: reportedProgress(e, context.progress), computeStatus: e.computeStatus ?? null };
+    }),
+    fail: assign(({ event }, params: { reason: string }) => {
+      const detail = 'reason' in event && event.reason ? `: ${event.reason}` : '';
+      return { reason: `${params.reason}${detail}` };
+    }),
+    clearReason: assign({ reason: null }),
+  },
+  guards: {
+    assisted: ({ event }) => 'assisted' in event && event.assisted === true,
+    forPhase: ({ event }, params: { phase: string }) => 'phase' in event && event.phase === params.phase,
+    callbackMeans: ({ event }, params: { op: ComputeWait; meaning: Meaning }) =>
+      event.type === 'compute.status' && callbackMeaning(params.op, event) === params.meaning,
+    resetTo: ({ event }, params: { status: ResettableStatus }) =>
+      event.type === 'admin.reset_status' && event.status === params.status,
+  },
+}).createMachine({
+  id: 'snapshot',
+  initial: 'new',
+  context: { assisted: false, progress: '0%', reason: null, computeStatus: null },
+  states: {
+    new: {
+      meta: { status: 'creating', description: 'Not yet persisted: the create request is its first event.' },
+      on: {
+        'snapshot.create': [
+          { guard: 'assisted', target: 'creating.storageBegin', actions: 'startOperation' },
+          { target: 'creating.driverCreate', actions: 'startOperation' },
+        ],
+      },
+    },
+    creating: {
+      meta: { status: 'creating' },
+      on: adminActions(),
+      // Entered only through explicit targets; `initial` is required by XState, not used.
+      initial: 'storageBegin',
+      entry: 'resetProgress',
+      states: {
+        storageBegin: storagePhase('creating.storageBegin', 'createSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error', 'driver_error'),
+        computeAssisted: computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error'),
+        storageComplete: storagePhase('creating.storageComplete', 'createSnapshotAssistedComplete', '#snapshot.available', '#snapshot.error', 'driver_error'),
+        driverCreate: storagePhase('creating.driverCreate', 'createSnapshot', '#snapshot.available', '#snapshot.error', 'driver_error'),
+      },
+    },
+    available: {
+      meta: { status: 'available' },
+      entry: ['completeProgress', 'clearReason'],
+      on: { ...adminActions(), 'snapshot.delete': deleteRequest() },
+    },
+    deleting: {
+      meta: { status: 'deleting' },
+      on: adminActions(),
+      initial: 'storageBegin',
+      states: {
+        storageBegin: storagePhase('deleting.storageBegin', 'deleteSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error_deleting', 'driver_error'),
+        computeAssisted: computePhase('deleting.computeAssisted', 'delete', 'requestComputeDelete', 'storageComplete', '#snapshot.error_deleting'),
+        storageComplete: storagePhase('deleting.storageComplete', 'deleteSnapshotAssistedComplete', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
+        driverDelete: storagePhase('deleting.driverDelete', 'deleteSnapshot', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
+      },
+    },
+    error: {
+      meta: { status: 'error' },
+      on: { ...adminActions(), 'snapshot.delete': deleteRequest() },
+    },
+    error_deleting: {
+      meta: { status: 'error_deleting' },
+      on: { ...adminActions(), 'snapshot.delete': deleteRequest() },
+    },
+    deleted: {
+      type: 'final',
+      meta: { status: 'deleted' },
+    },
+  },
+});
+
+// The builders below only shape configuration data, so the machine stays drawable and
+// traversable; they exist because every phase follows the same pattern and a copy per phase
+// would drift.
+
+/**
+ * Admin actions apply wherever a persisted snapshot is; not in `new` (nothing exists yet) and
+ * not in `deleted` (final).
+ */
+function adminActions() {
+  return {
+    'admin.reset_status': [
+      { guard: { type: 'resetTo' as const, params: { status: 'available' as const } }, target: '#snapshot.available' },
+      {
+        guard: { type: 'resetTo' as const, params: { status: 'error' as const } },
+        target: '#snapshot.error',
+        actions: { type: 'fail' as const, params: { reason: 'reset_by_admin' } },
+      },
+      {
+        guard: { type: 'resetTo' as const, params: { status: 'error_deleting' as const } },
+        target: '#snapshot.error_deleting',
+        actions: { type: 'fail' as const, params: { reason: 'reset_by_admin' } },
+      },
+    ],
+    'admin.force_delete': deleteRequest(),
+  };
+}
+
+function deleteRequest() {
+  return [
+    { guard: 'assisted' as const, target: '#snapshot.deleting.storageBegin', actions: 'startOperation' as const },
+    { target: '#snapshot.deleting.driverDelete', actions: 'startOperation' as const },
+  ];
+}
+
+/** A phase in which the storage driver works; its result is only accepted in this phase. */
+function storagePhase(phase: string, kind: EffectKind, onDone: string, onFail: string, reason: string) {
+  return {
+    meta: { effect: kind },
+    entry: { type: 'effect' as const, params: { kind } },
+    on: {
+      'storage.done': { guard: { type: 'forPhase' as const, params: { phase } }, target: onDone },
+      'storage.failed': {
+        guard: { type: 'forPhase' as const, params: { phase } },
+        target: onFail,
+        actions: { type: 'fail' as const, params: { reason } },
+      },
+    },
+  };
+}
+
+/** A phase in which compute does the live part and reports back through callbacks. */
+function computePhase(phase: string, op: ComputeWait, kind: EffectKind, onDone: string, onFail: string) {
+  return {
+    meta: { effect: kind, computeWait: op },
+    entry: { type: 'effect' as const, params: { kind } },
+    on: {
+      'compute.status': [
+        {
+          guard: { type: 'callbackMeans' as const, params: { op, meaning: 'error' as const } },
+          target: onFail,
+          actions: ['recordCallback' as const, { type: 'fail' as const, params: { reason: 'compute_error' } }],
+        },
+        {
+          guard: { type: 'callbackMeans' as const, params: { op, meaning: 'complete' as const } },
+          target: onDone,
+          actions: 'recordCallback' as const,
+        },
+        {
+          guard: { type: 'callbackMeans' as const, params: { op, meaning: 'in-progress' as const } },
+          actions: 'recordCallback' as const,
+        },
+      ],
+      'compute.failed': {
+        guard: { type: 'forPhase' as const, params: { phase } },
+        target: onFail,
+        actions: { type: 'fail' as const, params: { reason: 'compute_refused' } },
+      },
+      'timer.expired': {
+        guard: { type: 'forPhase' as const, params: { phase } },
+        target: onFail,
+        actions: { type: 'fail' as const, params: { reason: 'compute_timeout' } },
+      },
+    },
+  };
+}
+
+export type SnapshotMachine = typeof snapshotMachine;

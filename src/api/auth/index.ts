@@ -1,0 +1,100 @@
+/**
+ * Choosing and configuring the auth strategy.
+ *
+ *   AUTH_STRATEGY   noauth | keystone. Default: noauth when HOST is loopback, keystone otherwise.
+ *   HOST            the listen address; noauth is refused unless it is loopback.
+ *   KEYSTONE_URL, KEYSTONE_SERVICE_USER, KEYSTONE_SERVICE_PASSWORD,
+ *   KEYSTONE_SERVICE_PROJECT (default "service"),
+ *   KEYSTONE_SERVICE_USER_DOMAIN_ID / KEYSTONE_SERVICE_PROJECT_DOMAIN_ID (default "default")
+ *                   the service's own identity, for keystone.
+ */
+import { isIP } from 'node:net';
+import type { MiddlewareHandler } from 'hono';
+import { type KeystoneAuthOptions, KeystoneTokenValidator, keystoneMiddleware } from './keystone.js';
+import { noauthMiddleware } from './noauth.js';
+
+export { type AuthContext, makeAuthContext } from './types.js';
+export { KeystoneTokenValidator, keystoneMiddleware, type KeystoneAuthOptions } from './keystone.js';
+export { noauthMiddleware } from './noauth.js';
+
+export type AuthStrategy = 'noauth' | 'keystone';
+
+export type AuthConfig = { strategy: 'noauth' } | { strategy: 'keystone'; keystone: KeystoneAuthOptions };
+
+/** 127.0.0.0/8, ::1 (any spelling, bracketed or not, or IPv4-mapped) and "localhost". */
+export function isLoopbackHost(host: string): boolean {
+  let h = host.trim().toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) {
+    // The URL parser canonicalises IPv6 spellings (0:0:0:0:0:0:0:1, ::ffff:127.0.0.1, ...).
+    const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+    if (canonical === '::1') return true;
+    const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+    return mapped !== null && parseInt(mapped[1]!, 16) >> 8 === 127;
+  }
+  return false;
+}
+
+export function defaultAuthStrategy(host: string): AuthStrategy {
+  return isLoopbackHost(host) ? 'noauth' : 'keystone';
+}
+
+/**
+ * Startup check: noauth makes every caller an admin of any project it names, so it may only
+ * listen where nothing but this machine can reach it.
+ */
+export function assertAuthAllowed(strategy: AuthStrategy, host: string): void {
+  if (strategy === 'noauth' && !isLoopbackHost(host)) {
+    throw new Error(
+      `AUTH_STRATEGY=noauth is only allowed when HOST is a loopback address (127.0.0.0/8, ::1, localhost), ` +
+        `but HOST is "${host}": noauth trusts any X-Auth-Token and makes every caller admin. ` +
+        `Use AUTH_STRATEGY=keystone with KEYSTONE_URL and service credentials, or listen on 127.0.0.1.`,
+    );
+  }
+}
+
+/**
+ * Reads the environment into an AuthConfig, checks it (including assertAuthAllowed), and throws
+ * an Error naming the missing/invalid variable. `host` is where the server will listen.
+ */
+export function authConfigFromEnv(env: NodeJS.ProcessEnv, host: string): AuthConfig {
+  const raw = env.AUTH_STRATEGY?.trim();
+  if (raw && raw !== 'noauth' && raw !== 'keystone') {
+    throw new Error(`AUTH_STRATEGY must be "noauth" or "keystone", not "${raw}"`);
+  }
+  const strategy: AuthStrategy = (raw as AuthStrategy | undefined) || defaultAuthStrategy(host);
+  assertAuthAllowed(strategy, host);
+  if (strategy === 'noauth') return { strategy };
+  const need = (name: string): string => {
+    const v = env[name]?.trim();
+    if (!v) throw new Error(`${name} is required when AUTH_STRATEGY is keystone`);
+    return v;
+  };
+  const keystoneUrl = need('KEYSTONE_URL');
+  try {
+    new URL(keystoneUrl);
+  } catch {
+    throw new Error(`KEYSTONE_URL is not a URL: "${keystoneUrl}"`);
+  }
+  return {
+    strategy,
+    keystone: {
+      keystoneUrl,
+      service: {
+        username: need('KEYSTONE_SERVICE_USER'),
+        password: need('KEYSTONE_SERVICE_PASSWORD'),
+        projectName: env.KEYSTONE_SERVICE_PROJECT?.trim() || 'service',
+        userDomainId: env.KEYSTONE_SERVICE_USER_DOMAIN_ID?.trim() || 'default',
+        projectDomainId: env.KEYSTONE_SERVICE_PROJECT_DOMAIN_ID?.trim() || 'default',
+      },
+    },
+  };
+}
+
+/** The middleware for a config; it sets `c.var.auth` or answers (401 / noauth's 204). */
+export function authMiddleware(config: AuthConfig): MiddlewareHandler {
+  if (config.strategy === 'noauth') return noauthMiddleware();
+  return keystoneMiddleware(new KeystoneTokenValidator(config.keystone));
+}

@@ -1,0 +1,154 @@
+/**
+ * Request bodies, with Cinder's answers for each way they go wrong (checked against
+ * cinder/api/openstack/wsgi.py Resource and oslo.middleware's sizelimit, Zed):
+ *
+ *   - larger than the limit                         -> 413 overLimit "Request is too large."
+ *   - Content-Type other than application/json or
+ *     application/vnd.openstack.volume+json          -> 415 badMediaType "Unsupported Content-Type"
+ *   - not valid JSON (or not UTF-8)                  -> 400 badRequest "Malformed request body"
+ *   - no Content-Type header                         -> the body is ignored, as Cinder ignores it;
+ *                                                       a handler that needs one gets the 400 below
+ *   - empty body where one is required               -> 400 "Malformed request body"
+ *   - valid JSON that fails the schema               -> 400 naming the field (validation.ts)
+ *
+ * Parameters after the media type (`; charset=utf-8`) are ignored, as webob does.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type * as z from 'zod';
+import { badRequest, requestEntityTooLarge, unsupportedMediaType } from './faults.js';
+import { parseOrFault } from './validation.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const MALFORMED_BODY = 'Malformed request body';
+export const TOO_LARGE = 'Request is too large.';
+export const UNSUPPORTED_CONTENT_TYPE = 'Unsupported Content-Type';
+
+const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'application/vnd.openstack.volume+json']);
+
+export interface JsonBodyOptions {
+  /** Largest accepted body in bytes; default 64 KiB. */
+  maxBytes?: number;
+}
+
+/** What the request carried: `present: false` for no body (or one Cinder would ignore). */
+export type ParsedBody = { present: false } | { present: true; value: unknown };
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    parsedBody: ParsedBody;
+  }
+}
+
+async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = req.headers.get('content-length');
+  // Refuse before reading when the client says up front; the count below catches liars and chunked bodies.
+  if (declared !== null && Number(declared) > maxBytes) throw requestEntityTooLarge(TOO_LARGE);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw requestEntityTooLarge(TOO_LARGE);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function mediaType(header: string): string {
+  return header.split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/**
+ * Reads and parses the body once per request (later calls get the cached result). Throws the
+ * ApiFaults listed at the top of this file.
+ */
+export async function readJsonBody(c: Context, options: JsonBodyOptions = {}): Promise<ParsedBody> {
+  const cached = c.get('parsedBody');
+  if (cached) return cached;
+  const bytes = await readLimited(c.req.raw, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
+  // The stream is spent; hand later readers (c.req.json(), c.req.text()) the same bytes.
+  if (c.req.raw.body) c.req.raw = new Request(c.req.raw, { body: bytes });
+  let parsed: ParsedBody = { present: false };
+  const contentType = c.req.header('content-type');
+  if (bytes.byteLength > 0 && contentType !== undefined) {
+    if (!JSON_MEDIA_TYPES.has(mediaType(contentType))) throw unsupportedMediaType(UNSUPPORTED_CONTENT_TYPE);
+    let value: unknown;
+    try {
+      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      throw badRequest(MALFORMED_BODY);
+    }
+    parsed = { present: true, value };
+  }
+  c.set('parsedBody', parsed);
+  return parsed;
+}
+
+/**
+ * Middleware form: reads the body up front so size / media type / JSON errors come before the
+ * handler runs. Mount it after authentication, so anonymous callers learn nothing but 401.
+ */
+export function jsonBody(options: JsonBodyOptions = {}): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') await readJsonBody(c, options);
+    await next();
+  };
+}
+
+/** The body validated against `schema`; 400 "Malformed request body" when there is none. */
+export async function parseBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  options: JsonBodyOptions = {},
+): Promise<z.output<S>> {
+  const body = await readJsonBody(c, options);
+  if (!body.present) throw badRequest(MALFORMED_BODY);
+  return parseOrFault(schema, body.value);
+}
+
+/**
+ * The action named by a `POST .../action` body. Like Cinder's action_peek_json the body must be
+ * an object with exactly one key, else "Malformed request body"; a key that is not one of
+ * `actions` gets Cinder's "There is no such action" message.
+ */
+export function peekAction<K extends string>(body: unknown, actions: readonly K[] | Readonly<Record<K, unknown>>): K {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(MALFORMED_BODY);
+  const keys = Object.keys(body);
+  if (keys.length !== 1) throw badRequest(MALFORMED_BODY);
+  const name = keys[0]!;
+  const known = Array.isArray(actions) ? (actions as readonly string[]) : Object.keys(actions);
+  if (!known.includes(name)) {
+    throw badRequest(
+      `There is no such action: ${name}. Verify the request body and Content-Type header and try again.`,
+    );
+  }
+  return name as K;
+}
+
+/**
+ * Dispatch helper for action endpoints: finds the action, validates its body with the matching
+ * schema and returns both, typed per action.
+ */
+export async function parseAction<M extends Readonly<Record<string, z.ZodType>>>(
+  c: Context,
+  schemas: M,
+  options: JsonBodyOptions = {},
+): Promise<{ [K in keyof M & string]: { action: K; body: z.output<M[K]> } }[keyof M & string]> {
+  const body = await readJsonBody(c, options);
+  if (!body.present) throw badRequest(MALFORMED_BODY);
+  const action = peekAction(body.value, Object.keys(schemas) as (keyof M & string)[]);
+  const schema = schemas[action]!;
+  return { action, body: parseOrFault(schema, body.value) } as never;
+}

@@ -1,0 +1,5 @@
+/** Request schemas of the REST API; the types are what handlers receive after parsing. */
+export * from './common.js';
+export * from './params.js';
+export * from './snapshots.js';
+export * from './volumes.js';

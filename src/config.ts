@@ -1,0 +1,33 @@
+// Every setting in one typed place, read from the environment once at start. A bad value stops
+// the service with a message naming the variable, instead of surfacing later as odd behaviour.
+import { z } from 'zod';
+import { DEFAULT_DATABASE_URL } from './db/client.js';
+
+const seconds = z.coerce.number().int().positive();
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8776),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long compute may take for its part of a create / delete (Cinder: 600 s / 7200 s). */
+  COMPUTE_WAIT_CREATE_SECONDS: seconds.default(600),
+  COMPUTE_WAIT_DELETE_SECONDS: seconds.default(7200),
+  /** Stable per host, so a restarted process takes back the work its predecessor held. */
+  WORKER_ID: z.string().min(1).optional(),
+  /** How often workers look for work committed by other processes. */
+  WORKER_POLL_MS: z.coerce.number().int().positive().default(1000),
+  /** How long a claimed job is protected before another worker may take it over. */
+  WORKER_LEASE_SECONDS: seconds.default(300),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

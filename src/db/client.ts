@@ -1,0 +1,128 @@
+// Opens the database named by a URL, on SQLite (file:) or PostgreSQL (postgres[ql]://), through
+// the Prisma client generated for that provider (src/generated/<provider>, `npm run generate`).
+//
+// Both generated clients come from the same models (prisma/models.prisma), so they have the same
+// API; engine code is written once against the `PrismaClient` type exported here (the SQLite
+// client's type) and runs unchanged on either provider.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type {
+  Prisma as SqlitePrisma,
+  PrismaClient as SqlitePrismaClient,
+} from '../generated/sqlite/client.js';
+
+export type Provider = 'sqlite' | 'postgresql';
+
+/** The client type engine code is written against; both providers' clients satisfy it. */
+export type PrismaClient = SqlitePrismaClient;
+/** What `prisma.$transaction(async (tx) => ...)` hands its callback. */
+export type TransactionClient = SqlitePrisma.TransactionClient;
+export type { Prisma } from '../generated/sqlite/client.js';
+export type {
+  Volume,
+  VolumeAttachment,
+  VolumeAdminMetadata,
+  Snapshot,
+  SnapshotMetadata,
+  SnapshotAdminMetadata,
+  SnapshotTransition,
+  OutboxJob,
+} from '../generated/sqlite/client.js';
+
+export interface Db {
+  prisma: PrismaClient;
+  provider: Provider;
+  /** The URL opened; for SQLite, normalised to an absolute `file:` URL. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE_URL = 'file:./data/snapshots.db';
+
+/** How long a SQLite write waits for another connection's (or process's) write lock. */
+export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
+/** Interactive transaction defaults (Prisma's own are maxWait 2 s, timeout 5 s). */
+export const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
+
+export function providerOf(url: string): Provider {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgresql';
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+  throw new Error(
+    `Unsupported database URL ${scheme ? `scheme "${scheme}:"` : JSON.stringify(url)}: ` +
+      'expected file:<path> (SQLite) or postgres://… / postgresql://… (PostgreSQL)',
+  );
+}
+
+/**
+ * The absolute path of a SQLite `file:` URL (relative paths resolve against process.cwd();
+ * a query string is ignored), or ':memory:'.
+ */
+export function sqliteFilePath(url: string): string {
+  if (!url.startsWith('file:')) throw new Error(`Not a SQLite file: URL: ${url}`);
+  const raw = decodeURIComponent(url.slice('file:'.length).replace(/[?#].*$/, ''));
+  if (raw === ':memory:') return raw;
+  if (raw === '') throw new Error(`SQLite URL has no file path: ${url}`);
+  // file:///abs/path and file:/abs/path are both absolute; file:./x and file:x are relative.
+  return path.resolve(process.cwd(), raw.startsWith('//') ? raw.replace(/^\/\/[^/]*/, '') : raw);
+}
+
+/** Normalises a database URL (absolute path for SQLite), so child processes see the same db. */
+export function normalizeDatabaseUrl(url: string): string {
+  return providerOf(url) === 'sqlite' ? `file:${sqliteFilePath(url)}` : url;
+}
+
+export async function openDatabase(
+  url: string = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+): Promise<Db> {
+  const provider = providerOf(url);
+  if (provider === 'sqlite') return openSqlite(url);
+  return openPostgres(url);
+}
+
+async function openSqlite(url: string): Promise<Db> {
+  const file = sqliteFilePath(url);
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const [{ PrismaClient: Client }, { PrismaBetterSQLite3 }] = await Promise.all([
+    import('../generated/sqlite/client.js'),
+    import('@prisma/adapter-better-sqlite3'),
+  ]);
+  // `timeout` is better-sqlite3's busy timeout: a write blocked by another connection's lock
+  // waits up to this long instead of failing at once with SQLITE_BUSY.
+  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const prisma = new Client({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  try {
+    // The adapter opens one better-sqlite3 connection per client; these apply to it. WAL lets
+    // readers run alongside the one writer and is remembered in the file itself.
+    await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+    await prisma.$queryRawUnsafe(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+  } catch (err) {
+    await prisma.$disconnect().catch(() => {});
+    throw err;
+  }
+  const normalized = `file:${file}`;
+  return { prisma, provider: 'sqlite', url: normalized, close: () => prisma.$disconnect() };
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  const [{ PrismaClient: Client }, { PrismaPg }] = await Promise.all([
+    import('../generated/postgresql/client.js'),
+    import('@prisma/adapter-pg'),
+  ]);
+  const adapter = new PrismaPg({ connectionString: url });
+  const client = new Client({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  // Same models, same API; only the generated types are nominally distinct.
+  const prisma = client as unknown as PrismaClient;
+  return { prisma, provider: 'postgresql', url, close: () => prisma.$disconnect() };
+}
+
+/** True for Prisma's unique-constraint violation (P2002), on either provider. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { code?: unknown }).code === 'P2002'
+  );
+}

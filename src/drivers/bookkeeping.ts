@@ -1,0 +1,19 @@
+// A driver that keeps no data: every phase succeeds at once. It lets the service run end to end
+// (API, machines, history) before a storage backend is configured; it declares no assisted
+// support, so every snapshot goes through the single-phase path and never waits for compute.
+import type { PhaseResult, VolumeDriver } from './driver.js';
+
+export class BookkeepingDriver implements VolumeDriver {
+  readonly name = 'bookkeeping';
+  readonly supportsAssistedSnapshots = false;
+  async createVolume() {
+    return { providerLocation: null };
+  }
+  async deleteVolume() {}
+  async createSnapshot(): Promise<PhaseResult> {
+    return {};
+  }
+  async deleteSnapshot(): Promise<PhaseResult> {
+    return {};
+  }
+}

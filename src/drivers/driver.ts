@@ -1,0 +1,73 @@
+// The storage driver contract, as the "Assisted Snapshot Improvements" spec describes it: a
+// driver that declares `supportsAssistedSnapshots` gets one call per phase instead of a single
+// createSnapshot / deleteSnapshot, and returns what to record. The manager, never the driver,
+// writes the database, so a phase's result lands in the same commit as the state change it causes.
+
+/** Snapshot columns a driver may ask the manager to set. Status and progress belong to the machine. */
+export interface SnapshotFieldUpdate {
+  providerLocation?: string | null;
+  providerId?: string | null;
+}
+
+export interface PhaseResult {
+  snapshot?: SnapshotFieldUpdate;
+  /** Keys to set on snapshot_admin_metadata; null removes (soft-deletes) the key. */
+  adminMetadata?: Record<string, string | null>;
+}
+
+/**
+ * Admin metadata keys through which a begin phase hands compute its instructions: the value is
+ * the JSON `create_info` / `delete_info` of Nova's os-assisted-volume-snapshots API.
+ */
+export const CREATE_INFO_KEY = 'create_info';
+export const DELETE_INFO_KEY = 'delete_info';
+
+export interface VolumeRef {
+  id: string;
+  size: number;
+  status: string;
+  attachStatus: string;
+  providerLocation: string | null;
+}
+
+export interface SnapshotRef {
+  id: string;
+  volumeId: string;
+  volumeSize: number;
+  providerLocation: string | null;
+  providerId: string | null;
+  volume: VolumeRef;
+  /** Current (not deleted) admin metadata of the snapshot. */
+  adminMetadata: Record<string, string>;
+}
+
+export interface VolumeDriver {
+  readonly name: string;
+  readonly supportsAssistedSnapshots: boolean;
+
+  createVolume(volume: VolumeRef): Promise<{ providerLocation?: string | null }>;
+  deleteVolume(volume: VolumeRef): Promise<void>;
+
+  // Every phase may run more than once (a worker can die after the effect and before its result
+  // is recorded), so implementations must be idempotent.
+  createSnapshot(snapshot: SnapshotRef): Promise<PhaseResult>;
+  deleteSnapshot(snapshot: SnapshotRef): Promise<PhaseResult>;
+  createSnapshotAssistedBegin?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  createSnapshotAssistedComplete?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  deleteSnapshotAssistedBegin?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  deleteSnapshotAssistedComplete?(snapshot: SnapshotRef): Promise<PhaseResult>;
+}
+
+export type DriverPhase =
+  | 'createSnapshot'
+  | 'deleteSnapshot'
+  | 'createSnapshotAssistedBegin'
+  | 'createSnapshotAssistedComplete'
+  | 'deleteSnapshotAssistedBegin'
+  | 'deleteSnapshotAssistedComplete';
+
+export function runDriverPhase(driver: VolumeDriver, phase: DriverPhase, snapshot: SnapshotRef): Promise<PhaseResult> {
+  const fn = driver[phase];
+  if (!fn) throw new Error(`driver ${driver.name} does not implement ${phase}`);
+  return fn.call(driver, snapshot);
+}

@@ -1,0 +1,237 @@
+// The volume manager: what the API (and tests) call. It validates requests against the current
+// rows, turns them into machine events and hands them to the engine; it never writes a snapshot's
+// status itself.
+import { randomUUID } from 'node:crypto';
+import { callbackTransitions } from '../../machines/derive.js';
+import type { ComputeSnapshotStatus, ResettableStatus } from '../../machines/snapshot.js';
+import type { VolumeDriver } from '../drivers/driver.js';
+import type { Engine } from '../engine/engine.js';
+import type { Outcome } from '../engine/types.js';
+import { InvalidRequest, NotFound } from './errors.js';
+
+export interface CreateVolumeInput {
+  projectId: string;
+  userId: string;
+  size: number;
+  name?: string | null;
+  description?: string | null;
+}
+
+export interface CreateSnapshotInput {
+  volumeId: string;
+  projectId: string;
+  userId: string;
+  name?: string | null;
+  description?: string | null;
+  force?: boolean;
+  metadata?: Record<string, string>;
+}
+
+export interface SnapshotStatusUpdate {
+  status: string;
+  progress?: string;
+  computeSnapshotStatus?: ComputeSnapshotStatus;
+  computeProgress?: string;
+}
+
+export const COMPUTE_STATUS_KEY = 'compute_snapshot_status';
+export const COMPUTE_PROGRESS_KEY = 'compute_progress';
+
+export class VolumeManager {
+  constructor(
+    readonly engine: Engine,
+    readonly driver: VolumeDriver,
+  ) {}
+
+  private get prisma() {
+    return this.engine.db.prisma;
+  }
+
+  async createVolume(input: CreateVolumeInput) {
+    const id = randomUUID();
+    const now = this.engine.clock();
+    const volume = await this.prisma.volume.create({
+      data: {
+        id,
+        projectId: input.projectId,
+        userId: input.userId,
+        size: input.size,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        status: 'creating',
+        createdAt: now,
+      },
+    });
+    try {
+      const result = await this.driver.createVolume({ ...volume });
+      return await this.prisma.volume.update({
+        where: { id },
+        data: { status: 'available', providerLocation: result.providerLocation ?? null },
+      });
+    } catch (err) {
+      await this.prisma.volume.update({ where: { id }, data: { status: 'error' } });
+      throw err;
+    }
+  }
+
+  async attachVolume(volumeId: string, attach: { instanceUuid: string; mountpoint: string; connectionInfo?: unknown }) {
+    const volume = await this.requireVolume(volumeId);
+    if (!['available', 'attaching', 'reserved'].includes(volume.status)) {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} status must be available or reserved to attach, but is ${volume.status}.`);
+    }
+    const now = this.engine.clock();
+    return this.prisma.$transaction(async (tx) => {
+      const attachment = await tx.volumeAttachment.create({
+        data: {
+          id: randomUUID(),
+          volumeId,
+          instanceUuid: attach.instanceUuid,
+          mountpoint: attach.mountpoint,
+          attachStatus: 'attached',
+          connectionInfo: attach.connectionInfo === undefined ? null : JSON.stringify(attach.connectionInfo),
+          attachTime: now,
+          createdAt: now,
+        },
+      });
+      await tx.volume.update({ where: { id: volumeId }, data: { status: 'in-use', attachStatus: 'attached' } });
+      return attachment;
+    });
+  }
+
+  async detachVolume(volumeId: string) {
+    const volume = await this.requireVolume(volumeId);
+    if (volume.attachStatus !== 'attached') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is not attached.`);
+    const now = this.engine.clock();
+    await this.prisma.$transaction(async (tx) => {
+      await tx.volumeAttachment.updateMany({
+        where: { volumeId, deleted: false },
+        data: { attachStatus: 'detached', detachTime: now, deleted: true, deletedAt: now },
+      });
+      await tx.volume.update({ where: { id: volumeId }, data: { status: 'available', attachStatus: 'detached' } });
+    });
+  }
+
+  /** Assisted when the driver can do it and a running instance holds the volume open. */
+  private assistedFor(volume: { attachStatus: string }) {
+    return this.driver.supportsAssistedSnapshots && volume.attachStatus === 'attached';
+  }
+
+  async createSnapshot(input: CreateSnapshotInput) {
+    const volume = await this.requireVolume(input.volumeId);
+    if (volume.projectId !== input.projectId) throw new NotFound(`Volume ${input.volumeId} could not be found.`);
+    const usable = volume.status === 'available' || (volume.status === 'in-use' && input.force === true);
+    if (!usable) {
+      throw new InvalidRequest(
+        volume.status === 'in-use'
+          ? `Invalid volume: Volume ${volume.id} is in-use; snapshot it with force=true.`
+          : `Invalid volume: Volume ${volume.id} status must be available or in-use, but is ${volume.status}.`,
+      );
+    }
+    const id = randomUUID();
+    await this.engine.start(
+      {
+        id,
+        volumeId: volume.id,
+        projectId: input.projectId,
+        userId: input.userId,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        volumeSize: volume.size,
+        metadata: input.metadata ?? {},
+      },
+      { type: 'snapshot.create', assisted: this.assistedFor(volume) },
+      'api',
+    );
+    return this.getSnapshot(id);
+  }
+
+  async deleteSnapshot(snapshotId: string) {
+    const snapshot = await this.getSnapshot(snapshotId);
+    const outcome = await this.engine.deliver({
+      snapshotId,
+      event: { type: 'snapshot.delete', assisted: this.assistedFor(snapshot.volume) },
+      source: 'api',
+    });
+    return this.expectAccepted(outcome, (o) =>
+      `Invalid snapshot: Snapshot ${snapshotId} status must be available, error or error_deleting to delete, but is ${o.status}.`,
+    );
+  }
+
+  /**
+   * Compute's callback. Every callback reaches the machine, so a refused one is in the history
+   * too; a refusal is explained with Cinder's own messages when Cinder's table (derived from the
+   * machine) forbids it, and with the machine's reason when only the current phase does. The
+   * compute fields become admin metadata in the same commit as the transition.
+   */
+  async updateSnapshotStatus(snapshotId: string, update: SnapshotStatusUpdate) {
+    await this.getSnapshot(snapshotId);
+    const adminMetadata: Record<string, string> = {};
+    if (update.computeSnapshotStatus) adminMetadata[COMPUTE_STATUS_KEY] = update.computeSnapshotStatus;
+    if (update.computeProgress) adminMetadata[COMPUTE_PROGRESS_KEY] = update.computeProgress;
+    const outcome = await this.engine.deliver({
+      snapshotId,
+      event: {
+        type: 'compute.status',
+        status: update.status,
+        ...(update.progress !== undefined ? { progress: update.progress } : {}),
+        ...(update.computeSnapshotStatus ? { computeStatus: update.computeSnapshotStatus } : {}),
+        ...(update.computeProgress ? { computeProgress: update.computeProgress } : {}),
+      },
+      source: 'compute',
+      writes: { adminMetadata },
+    });
+    return this.expectAccepted(outcome, (o) => callbackRefusal(o.status, update.status) ?? `Invalid snapshot: ${o.reason}.`);
+  }
+
+  async resetSnapshotStatus(snapshotId: string, status: ResettableStatus) {
+    await this.getSnapshot(snapshotId);
+    const outcome = await this.engine.deliver({ snapshotId, event: { type: 'admin.reset_status', status }, source: 'admin' });
+    return this.expectAccepted(outcome, (o) => `Invalid snapshot: cannot reset a snapshot that is ${o.status}.`);
+  }
+
+  async forceDeleteSnapshot(snapshotId: string) {
+    const snapshot = await this.getSnapshot(snapshotId);
+    const outcome = await this.engine.deliver({
+      snapshotId,
+      event: { type: 'admin.force_delete', assisted: this.assistedFor(snapshot.volume) },
+      source: 'admin',
+    });
+    return this.expectAccepted(outcome, (o) => `Invalid snapshot: cannot force-delete a snapshot that is ${o.status}.`);
+  }
+
+  async getSnapshot(snapshotId: string) {
+    const snapshot = await this.prisma.snapshot.findUnique({ where: { id: snapshotId }, include: { volume: true } });
+    if (!snapshot || snapshot.deleted) throw new NotFound(`Snapshot ${snapshotId} could not be found.`);
+    return snapshot;
+  }
+
+  async transitions(snapshotId: string) {
+    return this.prisma.snapshotTransition.findMany({ where: { snapshotId }, orderBy: { id: 'asc' } });
+  }
+
+  async adminMetadata(snapshotId: string): Promise<Record<string, string>> {
+    const rows = await this.prisma.snapshotAdminMetadata.findMany({ where: { snapshotId, deleted: false }, orderBy: { key: 'asc' } });
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  private async requireVolume(volumeId: string) {
+    const volume = await this.prisma.volume.findUnique({ where: { id: volumeId } });
+    if (!volume || volume.deleted) throw new NotFound(`Volume ${volumeId} could not be found.`);
+    return volume;
+  }
+
+  private expectAccepted(outcome: Outcome, message: (o: Extract<Outcome, { kind: 'rejected' }>) => string) {
+    if (outcome.kind === 'accepted') return outcome;
+    if (outcome.kind === 'not_found') throw new NotFound(`Snapshot ${outcome.snapshotId} could not be found.`);
+    if (outcome.kind === 'rejected') throw new InvalidRequest(message(outcome));
+    throw new Error(`unexpected ${outcome.kind} without an expected version`);
+  }
+}
+
+/** Cinder's wording for a callback its status table forbids; null when the table allows it. */
+export function callbackRefusal(current: string, requested: string): string | null {
+  const allowed = callbackTransitions.get(current);
+  if (!allowed) return `Snapshot status ${current} not allowed for update_snapshot_status`;
+  if (!allowed.has(requested)) return `Provided snapshot status ${requested} not allowed for snapshot with status ${current}`;
+  return null;
+}

@@ -1,0 +1,176 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isUniqueViolation, openDatabase, type Db, type PrismaClient } from '../../src/db/client.js';
+import { migrateDeploy, runPrismaCli } from '../../src/db/migrate.js';
+import { dropTestDatabases, freshDatabaseUrl, providers } from '../support/databases.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function withDb<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase(url);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function seedSnapshot(prisma: PrismaClient, id: string): Promise<void> {
+  await prisma.volume.create({
+    data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available' },
+  });
+  await prisma.snapshot.create({
+    data: {
+      id,
+      volumeId: `vol-${id}`,
+      projectId: 'proj',
+      userId: 'user',
+      status: 'creating',
+      volumeSize: 10,
+      machineState: JSON.stringify({ value: { creating: 'computeAssisted' }, context: {} }),
+      phase: 'creating.computeAssisted',
+      deadlineAt: new Date('2030-01-02T03:04:05.678Z'),
+    },
+  });
+}
+
+afterAll(async () => {
+  await dropTestDatabases();
+});
+
+describe.each(providers)('database on %s', (provider) => {
+  it('round-trips volume, snapshot, admin metadata, transition and outbox job', async () => {
+    const url = await freshDatabaseUrl(provider);
+    await withDb(url, async (db) => {
+      expect(db.provider).toBe(provider);
+      const { prisma } = db;
+      await seedSnapshot(prisma, 'snap-1');
+      await prisma.snapshotAdminMetadata.create({ data: { snapshotId: 'snap-1', key: 'k', value: 'v1' } });
+      await prisma.snapshotTransition.create({
+        data: {
+          snapshotId: 'snap-1',
+          version: 1,
+          fromState: null,
+          toState: 'creating.computeAssisted',
+          toStatus: 'creating',
+          eventType: 'CREATE',
+          source: 'api',
+          payload: '{"force":false}',
+        },
+      });
+      await prisma.outboxJob.create({
+        data: { snapshotId: 'snap-1', kind: 'createSnapshotAssistedBegin', phase: 'creating.computeAssisted', version: 1 },
+      });
+
+      const snap = await prisma.snapshot.findUniqueOrThrow({
+        where: { id: 'snap-1' },
+        include: { volume: true, adminMetadata: true, transitions: true, outbox: true },
+      });
+      expect(snap.volume.size).toBe(10);
+      expect(snap.progress).toBe('0%');
+      expect(snap.version).toBe(0);
+      expect(snap.deleted).toBe(false);
+      expect(snap.deadlineAt?.toISOString()).toBe('2030-01-02T03:04:05.678Z');
+      expect(snap.createdAt).toBeInstanceOf(Date);
+      expect(JSON.parse(snap.machineState)).toEqual({ value: { creating: 'computeAssisted' }, context: {} });
+      expect(snap.adminMetadata.map((m) => [m.key, m.value])).toEqual([['k', 'v1']]);
+      expect(snap.transitions).toHaveLength(1);
+      expect(snap.transitions[0]).toMatchObject({ version: 1, fromState: null, rejected: false, source: 'api' });
+      expect(snap.outbox).toHaveLength(1);
+      expect(snap.outbox[0]).toMatchObject({ status: 'pending', attempts: 0, lockedBy: null });
+
+      // Optimistic concurrency write: lands only at the expected version.
+      const hit = await prisma.snapshot.updateMany({ where: { id: 'snap-1', version: 0 }, data: { version: 1 } });
+      const miss = await prisma.snapshot.updateMany({ where: { id: 'snap-1', version: 0 }, data: { version: 2 } });
+      expect([hit.count, miss.count]).toEqual([1, 0]);
+
+      // One admin metadata row per (snapshot, key).
+      const dup = await prisma.snapshotAdminMetadata
+        .create({ data: { snapshotId: 'snap-1', key: 'k', value: 'v2' } })
+        .then(() => null, (err: unknown) => err);
+      expect(dup).not.toBeNull();
+      expect(isUniqueViolation(dup)).toBe(true);
+      await prisma.snapshotAdminMetadata.create({ data: { snapshotId: 'snap-1', key: 'other', value: 'v' } });
+      expect(await prisma.snapshotAdminMetadata.count({ where: { snapshotId: 'snap-1' } })).toBe(2);
+    });
+  });
+
+  it('commits an interactive transaction, and rolls back one that throws', async () => {
+    const url = await freshDatabaseUrl(provider);
+    await withDb(url, async ({ prisma }) => {
+      await seedSnapshot(prisma, 'snap-tx');
+      await prisma.$transaction(async (tx) => {
+        const s = await tx.snapshot.findUniqueOrThrow({ where: { id: 'snap-tx' } });
+        await tx.snapshot.update({ where: { id: 'snap-tx' }, data: { version: s.version + 1, status: 'available' } });
+        await tx.outboxJob.create({ data: { snapshotId: 'snap-tx', kind: 'k', phase: 'p', version: 1 } });
+      });
+      await expect(
+        prisma.$transaction(async (tx) => {
+          await tx.snapshot.update({ where: { id: 'snap-tx' }, data: { version: 2, status: 'error' } });
+          await tx.snapshotTransition.create({
+            data: { snapshotId: 'snap-tx', version: 2, toState: 'error', toStatus: 'error', eventType: 'X', source: 'api' },
+          });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      const after = await prisma.snapshot.findUniqueOrThrow({ where: { id: 'snap-tx' } });
+      expect([after.version, after.status]).toEqual([1, 'available']);
+      expect(await prisma.snapshotTransition.count()).toBe(0);
+      expect(await prisma.outboxJob.count()).toBe(1);
+    });
+  });
+
+  it('migrateDeploy on an already-migrated database is a no-op', async () => {
+    const url = await freshDatabaseUrl(provider);
+    await withDb(url, async ({ prisma }) => {
+      await seedSnapshot(prisma, 'snap-keep');
+    });
+    await migrateDeploy(url);
+    await withDb(url, async ({ prisma }) => {
+      const applied = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL',
+      );
+      expect(applied).toHaveLength(1);
+      expect(applied[0]!.migration_name).toMatch(/^\d{14}_init$/);
+      expect(await prisma.snapshot.count()).toBe(1);
+    });
+  });
+
+  it('the committed migrations produce exactly the schema (no drift)', async () => {
+    // `db push` on a freshly migrated copy changes nothing iff migrations == schema.prisma.
+    const url = await freshDatabaseUrl(provider);
+    const config = path.join(root, 'prisma', `${provider}.config.ts`);
+    const result = await runPrismaCli(['db', 'push', '--skip-generate', '--config', config], { DATABASE_URL: url });
+    expect(result.output).toContain('already in sync');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('migrateDeploy', () => {
+  it('creates the SQLite parent directory and migrates a brand-new file', async () => {
+    const base = await freshDatabaseUrl('sqlite');
+    const url = `file:${path.join(base.slice('file:'.length).replace(/\.db$/, ''), 'nested', 'new.db')}`;
+    await migrateDeploy(url);
+    await withDb(url, async ({ prisma }) => {
+      await seedSnapshot(prisma, 'snap-new');
+      expect(await prisma.snapshot.count()).toBe(1);
+    });
+  });
+
+  it('throws with the CLI output when the database is unreachable', async () => {
+    const url = await freshDatabaseUrl('postgresql');
+    const missing = url.replace(/\/([^/?]+)(\?|$)/, '/$1_missing$2');
+    await expect(migrateDeploy(missing)).rejects.toThrow(/prisma migrate deploy failed[\s\S]*_missing/);
+  });
+});
+
+describe('schema files', () => {
+  it('prisma/generate.ts --check passes (schema files in sync with models.prisma)', () => {
+    const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const result = spawnSync(process.execPath, [tsx, 'prisma/generate.ts', '--check'], { cwd: root, encoding: 'utf8' });
+    expect(result.stderr + result.stdout).toContain('in sync');
+    expect(result.status).toBe(0);
+  });
+});

@@ -1,0 +1,132 @@
+// Test doubles for the driver and compute sides of the core. They are honest about effects: each
+// driver phase records every invocation, and an "applied" marker only once per (snapshot, phase),
+// the way an idempotent real driver behaves. With a directory, both survive the process (crash
+// tests read them from the parent after SIGKILLing a child).
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ComputeClient } from '../../src/compute/compute-client.js';
+import { CREATE_INFO_KEY, DELETE_INFO_KEY, type DriverPhase, type PhaseResult, type SnapshotRef, type VolumeDriver } from '../../src/drivers/driver.js';
+
+export interface Invocation {
+  op: string;
+  id: string;
+}
+
+export class ManualClock {
+  private t: number;
+  constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
+    this.t = start;
+  }
+  now = () => new Date(this.t);
+  advance(seconds: number) {
+    this.t += seconds * 1000;
+  }
+}
+
+class Journal {
+  private readonly memory: Invocation[] = [];
+  private readonly applied = new Set<string>();
+  constructor(private readonly dir?: string) {
+    if (dir) mkdirSync(dir, { recursive: true });
+  }
+  record(op: string, id: string) {
+    if (this.dir) appendFileSync(join(this.dir, 'invocations.log'), `${JSON.stringify({ op, id })}\n`);
+    else this.memory.push({ op, id });
+  }
+  /** True the first time an effect is applied, false for every repeat. */
+  apply(op: string, id: string): boolean {
+    const key = `${id}.${op}`;
+    if (this.dir) {
+      const marker = join(this.dir, `${key}.applied`);
+      if (existsSync(marker)) return false;
+      writeFileSync(marker, '', { flag: 'wx' });
+      return true;
+    }
+    if (this.applied.has(key)) return false;
+    this.applied.add(key);
+    return true;
+  }
+  invocations(): Invocation[] {
+    if (!this.dir) return [...this.memory];
+    const file = join(this.dir, 'invocations.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+  appliedCount(op: string, id: string): number {
+    return this.dir ? (existsSync(join(this.dir, `${id}.${op}.applied`)) ? 1 : 0) : this.applied.has(`${id}.${op}`) ? 1 : 0;
+  }
+}
+
+export class TestDriver implements VolumeDriver {
+  readonly name = 'test';
+  readonly journal: Journal;
+  /** Phases that fail on their next call (each entry is consumed once). */
+  readonly failNext: DriverPhase[] = [];
+
+  constructor(
+    readonly supportsAssistedSnapshots = true,
+    dir?: string,
+  ) {
+    this.journal = new Journal(dir);
+  }
+
+  async createVolume() {
+    return { providerLocation: 'test-share' };
+  }
+  async deleteVolume() {}
+
+  private phase(op: DriverPhase, s: SnapshotRef, result: PhaseResult = {}): PhaseResult {
+    this.journal.record(op, s.id);
+    const i = this.failNext.indexOf(op);
+    if (i >= 0) {
+      this.failNext.splice(i, 1);
+      throw new Error(`injected failure in ${op}`);
+    }
+    this.journal.apply(op, s.id);
+    return result;
+  }
+
+  createSnapshot = async (s: SnapshotRef) => this.phase('createSnapshot', s, { snapshot: { providerLocation: `volume-${s.volumeId}.${s.id}` } });
+  deleteSnapshot = async (s: SnapshotRef) => this.phase('deleteSnapshot', s);
+  createSnapshotAssistedBegin = async (s: SnapshotRef) =>
+    this.phase('createSnapshotAssistedBegin', s, {
+      adminMetadata: { [CREATE_INFO_KEY]: JSON.stringify({ snapshot_id: s.id, type: 'qcow2', new_file: `volume-${s.volumeId}.${s.id}` }) },
+    });
+  createSnapshotAssistedComplete = async (s: SnapshotRef) =>
+    this.phase('createSnapshotAssistedComplete', s, { snapshot: { providerLocation: `volume-${s.volumeId}.${s.id}` } });
+  deleteSnapshotAssistedBegin = async (s: SnapshotRef) =>
+    this.phase('deleteSnapshotAssistedBegin', s, {
+      adminMetadata: {
+        [DELETE_INFO_KEY]: JSON.stringify({ type: 'qcow2', volume_id: s.volumeId, file_to_merge: `volume-${s.volumeId}.${s.id}`, merge_target_file: null }),
+      },
+    });
+  deleteSnapshotAssistedComplete = async (s: SnapshotRef) =>
+    this.phase('deleteSnapshotAssistedComplete', s, { adminMetadata: { [CREATE_INFO_KEY]: null, [DELETE_INFO_KEY]: null } });
+}
+
+export class TestCompute implements ComputeClient {
+  readonly journal: Journal;
+  /** Requests to refuse, consumed once each. */
+  readonly refuseNext: Array<'create' | 'delete'> = [];
+  readonly requests: Array<{ op: 'create' | 'delete'; id: string; info: Record<string, unknown> }> = [];
+
+  constructor(dir?: string) {
+    this.journal = new Journal(dir);
+  }
+
+  private take(op: 'create' | 'delete', id: string, info: Record<string, unknown>) {
+    this.journal.record(`compute.${op}`, id);
+    const i = this.refuseNext.indexOf(op);
+    if (i >= 0) {
+      this.refuseNext.splice(i, 1);
+      throw new Error(`compute refused the ${op} request (400)`);
+    }
+    this.requests.push({ op, id, info });
+  }
+  async requestCreate(volumeId: string, createInfo: Record<string, unknown>) {
+    this.take('create', String(createInfo.snapshot_id ?? volumeId), createInfo);
+  }
+  async requestDelete(snapshotId: string, deleteInfo: Record<string, unknown>) {
+    this.take('delete', snapshotId, deleteInfo);
+  }
+}

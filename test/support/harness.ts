@@ -1,0 +1,40 @@
+// One service core on one database, assembled the way src/ does, with test doubles at the edges.
+import { openDatabase, type Db } from '../../src/db/client.js';
+import { Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { OutboxWorker } from '../../src/engine/outbox-worker.js';
+import { sweepDeadlines } from '../../src/engine/deadline-sweeper.js';
+import { VolumeManager } from '../../src/manager/volume-manager.js';
+import { ManualClock, TestCompute, TestDriver } from './doubles.js';
+
+export interface Harness {
+  db: Db;
+  clock: ManualClock;
+  engine: Engine;
+  driver: TestDriver;
+  compute: TestCompute;
+  worker: OutboxWorker;
+  manager: VolumeManager;
+  sweep: () => ReturnType<typeof sweepDeadlines>;
+  close: () => Promise<void>;
+}
+
+export async function harness(
+  url: string,
+  opts: { clock?: ManualClock; driver?: TestDriver; compute?: TestCompute; engine?: EngineOptions; leaseMs?: number } = {},
+): Promise<Harness> {
+  const db = await openDatabase(url);
+  const clock = opts.clock ?? new ManualClock();
+  const engine = new Engine(db, { clock: clock.now, ...opts.engine });
+  const driver = opts.driver ?? new TestDriver();
+  const compute = opts.compute ?? new TestCompute();
+  const worker = new OutboxWorker(engine, driver, compute, { leaseMs: opts.leaseMs ?? 60_000 });
+  const manager = new VolumeManager(engine, driver);
+  return { db, clock, engine, driver, compute, worker, manager, sweep: () => sweepDeadlines(engine), close: () => db.close() };
+}
+
+/** A volume, attached to an instance when `attached`, ready to be snapshotted. */
+export async function volumeFor(h: Harness, attached: boolean, projectId = 'project-a') {
+  const volume = await h.manager.createVolume({ projectId, userId: 'user-a', size: 1, name: 'vol' });
+  if (attached) await h.manager.attachVolume(volume.id, { instanceUuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' });
+  return volume;
+}
