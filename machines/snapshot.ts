@@ -25,7 +25,9 @@ export type EffectKind = (typeof effectKinds)[number];
 export const defaultComputeWaitSeconds = { create: 600, delete: 7200 } as const;
 export type ComputeWait = keyof typeof defaultComputeWaitSeconds;
 
-export type ComputeSnapshotStatus = 'in-progress' | 'complete' | 'error';
+/** The new callback field's values (the "Assisted Snapshot Improvements" spec). */
+export const computeSnapshotStatuses = ['in-progress', 'complete', 'error'] as const;
+export type ComputeSnapshotStatus = (typeof computeSnapshotStatuses)[number];
 
 /**
  * What a compute callback may say, per operation, in Cinder's legacy vocabulary: `unchanged`

@@ -13,7 +13,17 @@ export interface PhaseResult {
   snapshot?: SnapshotFieldUpdate;
   /** Keys to set on snapshot_admin_metadata; null removes (soft-deletes) the key. */
   adminMetadata?: Record<string, string | null>;
+  /** What changes on the snapshot's volume (e.g. its active file after a create completes). */
+  volume?: {
+    /** Keys to set on volume_admin_metadata (e.g. `format`); null removes the key. */
+    adminMetadata?: Record<string, string | null>;
+    /** New connection info for the volume's current attachment(s). */
+    connectionInfo?: Record<string, unknown>;
+  };
 }
+
+/** What os-initialize_connection hands to compute, in the driver's shape. */
+export type ConnectionInfo = Record<string, unknown>;
 
 /**
  * Admin metadata keys through which a begin phase hands compute its instructions: the value is
@@ -47,6 +57,8 @@ export interface VolumeDriver {
 
   createVolume(volume: VolumeRef): Promise<{ providerLocation?: string | null }>;
   deleteVolume(volume: VolumeRef): Promise<void>;
+  /** Connection info for os-initialize_connection; `connector` is what compute sent. */
+  initializeConnection?(volume: VolumeRef, connector: Record<string, unknown>): Promise<ConnectionInfo>;
 
   // Every phase may run more than once (a worker can die after the effect and before its result
   // is recorded), so implementations must be idempotent.

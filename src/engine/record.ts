@@ -71,6 +71,30 @@ export async function applyResult(tx: Tx, snapshotId: string, result: PhaseResul
   for (const [key, value] of Object.entries(result.adminMetadata ?? {})) {
     await setSnapshotAdminMetadata(tx, snapshotId, key, value, now);
   }
+  if (result.volume) {
+    const { volumeId } = await tx.snapshot.findUniqueOrThrow({ where: { id: snapshotId }, select: { volumeId: true } });
+    for (const [key, value] of Object.entries(result.volume.adminMetadata ?? {})) {
+      await setVolumeAdminMetadata(tx, volumeId, key, value, now);
+    }
+    if (result.volume.connectionInfo) {
+      await tx.volumeAttachment.updateMany({
+        where: { volumeId, deleted: false },
+        data: { connectionInfo: JSON.stringify(result.volume.connectionInfo) },
+      });
+    }
+  }
+}
+
+export async function setVolumeAdminMetadata(tx: Tx, volumeId: string, key: string, value: string | null, now: Date) {
+  if (value === null) {
+    await tx.volumeAdminMetadata.updateMany({ where: { volumeId, key, deleted: false }, data: { deleted: true, deletedAt: now } });
+    return;
+  }
+  await tx.volumeAdminMetadata.upsert({
+    where: { volumeId_key: { volumeId, key } },
+    create: { volumeId, key, value, createdAt: now },
+    update: { value, deleted: false, deletedAt: null },
+  });
 }
 
 /** Upsert that revives a soft-deleted key: (snapshot, key) is unique whether deleted or not. */

@@ -74,21 +74,45 @@ export class VolumeManager {
     }
   }
 
-  async attachVolume(volumeId: string, attach: { instanceUuid: string; mountpoint: string; connectionInfo?: unknown }) {
+  /**
+   * Volume status changes of the attach flow (the legacy one Nova uses). Each is a conditional
+   * update on the status it starts from, so two racing requests cannot both succeed.
+   */
+  private async moveVolume(volumeId: string, from: readonly string[], to: Record<string, unknown>, action: string) {
+    const moved = await this.prisma.volume.updateMany({ where: { id: volumeId, deleted: false, status: { in: [...from] } }, data: to });
+    if (moved.count === 1) return;
     const volume = await this.requireVolume(volumeId);
-    if (!['available', 'attaching', 'reserved'].includes(volume.status)) {
-      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} status must be available or reserved to attach, but is ${volume.status}.`);
+    throw new InvalidRequest(`Invalid volume: Volume status must be ${from.join(' or ')} to ${action}, but current status is: ${volume.status}.`);
+  }
+
+  reserveVolume = (id: string) => this.moveVolume(id, ['available'], { status: 'attaching' }, 'reserve');
+  unreserveVolume = (id: string) => this.moveVolume(id, ['attaching'], { status: 'available' }, 'unreserve');
+  beginDetaching = (id: string) => this.moveVolume(id, ['in-use'], { status: 'detaching' }, 'begin detaching');
+  rollDetaching = (id: string) => this.moveVolume(id, ['detaching'], { status: 'in-use' }, 'roll detaching');
+
+  async initializeConnection(volumeId: string, connector: Record<string, unknown>) {
+    const volume = await this.requireVolume(volumeId);
+    if (!this.driver.initializeConnection) return { driver_volume_type: this.driver.name, data: { volume_id: volume.id } };
+    return this.driver.initializeConnection(volume, connector);
+  }
+
+  async attachVolume(volumeId: string, attach: { instanceUuid?: string | null; hostName?: string | null; mountpoint: string; connectionInfo?: unknown }) {
+    const volume = await this.requireVolume(volumeId);
+    if (!['available', 'attaching'].includes(volume.status)) {
+      throw new InvalidRequest(`Invalid volume: Volume status must be available or attaching to attach, but current status is: ${volume.status}.`);
     }
+    const connectionInfo =
+      attach.connectionInfo ?? (this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
     const now = this.engine.clock();
     return this.prisma.$transaction(async (tx) => {
       const attachment = await tx.volumeAttachment.create({
         data: {
           id: randomUUID(),
           volumeId,
-          instanceUuid: attach.instanceUuid,
+          instanceUuid: attach.instanceUuid ?? null,
           mountpoint: attach.mountpoint,
           attachStatus: 'attached',
-          connectionInfo: attach.connectionInfo === undefined ? null : JSON.stringify(attach.connectionInfo),
+          connectionInfo: connectionInfo === undefined ? null : JSON.stringify(connectionInfo),
           attachTime: now,
           createdAt: now,
         },
@@ -98,17 +122,57 @@ export class VolumeManager {
     });
   }
 
-  async detachVolume(volumeId: string) {
+  async detachVolume(volumeId: string, attachmentId?: string | null) {
     const volume = await this.requireVolume(volumeId);
     if (volume.attachStatus !== 'attached') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is not attached.`);
     const now = this.engine.clock();
     await this.prisma.$transaction(async (tx) => {
-      await tx.volumeAttachment.updateMany({
-        where: { volumeId, deleted: false },
+      const closed = await tx.volumeAttachment.updateMany({
+        where: { volumeId, deleted: false, ...(attachmentId ? { id: attachmentId } : {}) },
         data: { attachStatus: 'detached', detachTime: now, deleted: true, deletedAt: now },
       });
-      await tx.volume.update({ where: { id: volumeId }, data: { status: 'available', attachStatus: 'detached' } });
+      if (attachmentId && closed.count === 0) throw new NotFound(`Attachment ${attachmentId} could not be found.`);
+      const left = await tx.volumeAttachment.count({ where: { volumeId, deleted: false } });
+      if (left === 0) await tx.volume.update({ where: { id: volumeId }, data: { status: 'available', attachStatus: 'detached' } });
     });
+  }
+
+  async updateVolume(volumeId: string, fields: { name?: string | null; description?: string | null }) {
+    await this.requireVolume(volumeId);
+    return this.prisma.volume.update({ where: { id: volumeId }, data: fields, include: { attachments: { where: { deleted: false } } } });
+  }
+
+  async resetVolumeStatus(volumeId: string, fields: { status?: string | null; attachStatus?: string | null }) {
+    await this.requireVolume(volumeId);
+    await this.prisma.volume.update({
+      where: { id: volumeId },
+      data: { ...(fields.status ? { status: fields.status } : {}), ...(fields.attachStatus ? { attachStatus: fields.attachStatus } : {}) },
+    });
+  }
+
+  /** Cinder refuses to delete a volume that is attached or still has snapshots. */
+  async deleteVolume(volumeId: string, force = false) {
+    const volume = await this.requireVolume(volumeId);
+    if (!force && !['available', 'error', 'error_restoring', 'error_extending', 'error_managing'].includes(volume.status)) {
+      throw new InvalidRequest(`Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.`);
+    }
+    const snapshots = await this.prisma.snapshot.count({ where: { volumeId, deleted: false } });
+    if (snapshots > 0) throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${snapshots} dependent snapshots.`);
+    await this.prisma.volume.update({ where: { id: volumeId }, data: { status: 'deleting' } });
+    try {
+      await this.driver.deleteVolume(volume);
+    } catch (err) {
+      await this.prisma.volume.update({ where: { id: volumeId }, data: { status: 'error_deleting' } });
+      throw err;
+    }
+    const now = this.engine.clock();
+    await this.prisma.volume.update({ where: { id: volumeId }, data: { status: 'deleted', deleted: true, deletedAt: now } });
+  }
+
+  async getVolume(volumeId: string) {
+    const volume = await this.prisma.volume.findUnique({ where: { id: volumeId }, include: { attachments: { where: { deleted: false } } } });
+    if (!volume || volume.deleted) throw new NotFound(`Volume ${volumeId} could not be found.`);
+    return volume;
   }
 
   /** Assisted when the driver can do it and a running instance holds the volume open. */
@@ -118,7 +182,6 @@ export class VolumeManager {
 
   async createSnapshot(input: CreateSnapshotInput) {
     const volume = await this.requireVolume(input.volumeId);
-    if (volume.projectId !== input.projectId) throw new NotFound(`Volume ${input.volumeId} could not be found.`);
     const usable = volume.status === 'available' || (volume.status === 'in-use' && input.force === true);
     if (!usable) {
       throw new InvalidRequest(

@@ -69,21 +69,6 @@ export const progressSchema = z
   .string({ error: PROGRESS_MESSAGE })
   .regex(PROGRESS_PATTERN, { error: PROGRESS_MESSAGE });
 
-/** cinder.objects.fields.SnapshotStatus.ALL */
-export const SNAPSHOT_STATUSES = [
-  'error',
-  'available',
-  'creating',
-  'deleting',
-  'deleted',
-  'updating',
-  'error_deleting',
-  'unmanaging',
-  'backing-up',
-  'restoring',
-] as const;
-export type SnapshotStatus = (typeof SNAPSHOT_STATUSES)[number];
-
 /** cinder.objects.fields.VolumeStatus.ALL */
 export const VOLUME_STATUSES = [
   'creating',

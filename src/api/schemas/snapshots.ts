@@ -3,6 +3,7 @@
  * part of admin_actions.py), plus this service's compute_* fields on os-update_snapshot_status.
  */
 import * as z from 'zod';
+import { computeSnapshotStatuses, resettableStatuses } from '../../../machines/snapshot.js';
 import {
   cinderBooleanSchema,
   descriptionSchema,
@@ -10,7 +11,6 @@ import {
   nameSchema,
   noArgsSchema,
   progressSchema,
-  SNAPSHOT_STATUSES,
   statusSchema,
   uuidSchema,
 } from './common.js';
@@ -68,8 +68,7 @@ export const snapshotUpdateSchema = z
   }));
 export type SnapshotUpdateBody = z.output<typeof snapshotUpdateSchema>;
 
-export const COMPUTE_SNAPSHOT_STATUSES = ['in-progress', 'complete', 'error'] as const;
-export type ComputeSnapshotStatus = (typeof COMPUTE_SNAPSHOT_STATUSES)[number];
+const COMPUTE_SNAPSHOT_STATUSES = computeSnapshotStatuses;
 
 /**
  * The compute service's callback. `status` stays any string here: whether it is allowed depends
@@ -90,7 +89,9 @@ export type UpdateSnapshotStatusBody = z.output<typeof updateSnapshotStatusSchem
 
 export const snapshotResetStatusSchema = z.strictObject({
   'os-reset_status': z.strictObject({
-    status: statusSchema(SNAPSHOT_STATUSES, 'Snapshot'),
+    // Only statuses the machine has an admin transition to: a snapshot reset to "creating"
+    // would claim work that no phase is doing.
+    status: statusSchema(resettableStatuses, 'Snapshot'),
   }),
 });
 export type SnapshotResetStatusBody = z.output<typeof snapshotResetStatusSchema>;

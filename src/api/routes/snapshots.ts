@@ -1,0 +1,213 @@
+// /v3/{project_id}/snapshots: Cinder's snapshot API, its actions, and two admin extensions of
+// ours (admin_metadata, transitions). Lifecycle changes go through the manager and the machine;
+// the handlers only authorize, validate and render.
+import { Hono, type Context } from 'hono';
+import { parseAction, parseBody } from '../body.js';
+import { badRequest, notFound } from '../faults.js';
+import { assertVisible, authorize, grantedByRole, isAllowed } from '../policy/index.js';
+import {
+  metadataSchema,
+  snapshotActionSchemas,
+  snapshotCreateSchema,
+  snapshotListQuerySchema,
+  snapshotUpdateSchema,
+} from '../schemas/index.js';
+import { parseQuery, parseUuidParam } from '../validation.js';
+import { atLeast } from '../version.js';
+import { snapshotView, transitionView } from '../views.js';
+import * as z from 'zod';
+import type { VolumeManager } from '../../manager/volume-manager.js';
+import { listSnapshots } from '../../manager/listing.js';
+import { deleteSnapshotMetadataKey, setSnapshotMetadata, snapshotMetadata } from '../../manager/snapshot-metadata.js';
+
+const metadataBody = z.strictObject({ metadata: metadataSchema });
+const metaItemBody = z.strictObject({ meta: metadataSchema });
+
+export function snapshotRoutes(manager: VolumeManager) {
+  const app = new Hono();
+  const prisma = () => manager.engine.db.prisma;
+  const now = () => manager.engine.clock();
+
+  /** The snapshot if the caller may see it; another project's snapshot is "not found". */
+  const visible = async (c: Context, id: string) => {
+    const snapshot = await manager.getSnapshot(id);
+    assertVisible(c.var.auth, snapshot.projectId, `Snapshot ${id} could not be found.`);
+    return snapshot;
+  };
+  const render = async (c: Context, id: string) => {
+    const s = await manager.getSnapshot(id);
+    return snapshotView(s, await snapshotMetadata(prisma(), id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
+  };
+  const idParam = (c: Context) => parseUuidParam(c, 'id', 'Snapshot');
+
+  app.post('/', async (c) => {
+    authorize(c, 'snapshot:create');
+    const { snapshot: body } = await parseBody(c, snapshotCreateSchema);
+    const volume = await manager.getVolume(body.volume_id).catch(() => null);
+    if (!volume) throw badRequest(`Invalid input received: volume ${body.volume_id} could not be found.`);
+    assertVisible(c.var.auth, volume.projectId, `Volume ${body.volume_id} could not be found.`);
+    // From 3.66 an in-use volume needs no force flag, and force=false is refused (as Cinder).
+    if (atLeast(c, '3.66') && body.force === false) throw badRequest("Invalid value 'False' for force. Microversion 3.66 and later do not accept force=False.");
+    const force = body.force ?? atLeast(c, '3.66');
+    const created = await manager.createSnapshot({
+      volumeId: volume.id,
+      projectId: c.var.auth.projectId,
+      userId: c.var.auth.userId,
+      name: body.name ?? null,
+      description: body.description ?? null,
+      force,
+      metadata: body.metadata ?? {},
+    });
+    return c.json({ snapshot: await render(c, created.id) }, 202);
+  });
+
+  // Cinder's snapshot summary and detail views carry the same fields.
+  const list = async (c: Context) => {
+    authorize(c, 'snapshot:get_all');
+    const q = parseQuery(c, snapshotListQuerySchema);
+    const allTenants = q.allTenants === true && isAllowed(c, 'snapshot:all_tenants') && grantedByRole(c, 'snapshot:all_tenants');
+    const rows = await listSnapshots(prisma(), {
+      projectId: allTenants ? null : c.var.auth.projectId,
+      filters: q.filters,
+      limit: q.limit,
+      offset: q.offset,
+      marker: q.marker,
+      sort: q.sort,
+    });
+    const extended = grantedByRole(c, 'snapshot:extended_attributes');
+    const snapshots = rows.map((s) =>
+      snapshotView(s, Object.fromEntries(s.metadata.map((m) => [m.key, m.value])), { extended }),
+    );
+    const body: Record<string, unknown> = { snapshots };
+    if (q.limit !== undefined && rows.length === q.limit && rows.length > 0) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('marker', rows.at(-1)!.id);
+      body.snapshots_links = [{ rel: 'next', href: next.toString() }];
+    }
+    return c.json(body);
+  };
+  app.get('/', list);
+  app.get('/detail', list);
+
+  app.get('/:id', async (c) => {
+    authorize(c, 'snapshot:get');
+    const id = idParam(c);
+    await visible(c, id);
+    return c.json({ snapshot: await render(c, id) });
+  });
+
+  app.put('/:id', async (c) => {
+    authorize(c, 'snapshot:update');
+    const id = idParam(c);
+    await visible(c, id);
+    const { snapshot: fields } = await parseBody(c, snapshotUpdateSchema);
+    await prisma().snapshot.update({
+      where: { id },
+      data: {
+        ...(fields.name !== undefined ? { name: fields.name } : {}),
+        ...(fields.description !== undefined ? { description: fields.description } : {}),
+      },
+    });
+    return c.json({ snapshot: await render(c, id) });
+  });
+
+  app.delete('/:id', async (c) => {
+    authorize(c, 'snapshot:delete');
+    const id = idParam(c);
+    await visible(c, id);
+    await manager.deleteSnapshot(id);
+    return c.body(null, 202);
+  });
+
+  app.post('/:id/action', async (c) => {
+    const id = idParam(c);
+    const request = await parseAction(c, snapshotActionSchemas);
+    switch (request.action) {
+      case 'os-update_snapshot_status': {
+        authorize(c, 'snapshot:update_snapshot_status');
+        // The compute service calls under its own project; its role admits it across projects.
+        if (grantedByRole(c, 'snapshot:update_snapshot_status')) await manager.getSnapshot(id);
+        else await visible(c, id);
+        const u = request.body['os-update_snapshot_status'];
+        await manager.updateSnapshotStatus(id, {
+          status: u.status,
+          ...(u.progress !== undefined ? { progress: u.progress } : {}),
+          ...(u.compute_snapshot_status !== undefined ? { computeSnapshotStatus: u.compute_snapshot_status } : {}),
+          ...(u.compute_progress !== undefined ? { computeProgress: u.compute_progress } : {}),
+        });
+        return c.body(null, 202);
+      }
+      case 'os-reset_status':
+        authorize(c, 'snapshot:reset_status');
+        await manager.getSnapshot(id);
+        await manager.resetSnapshotStatus(id, request.body['os-reset_status'].status);
+        return c.body(null, 202);
+      case 'os-force_delete':
+        authorize(c, 'snapshot:force_delete');
+        await manager.getSnapshot(id);
+        await manager.forceDeleteSnapshot(id);
+        return c.body(null, 202);
+    }
+  });
+
+  app.get('/:id/metadata', async (c) => {
+    authorize(c, 'snapshot:get');
+    const id = idParam(c);
+    await visible(c, id);
+    return c.json({ metadata: await snapshotMetadata(prisma(), id) });
+  });
+  const writeMetadata = (replace: boolean) => async (c: Context) => {
+    authorize(c, 'snapshot:update');
+    const id = idParam(c);
+    await visible(c, id);
+    const { metadata } = await parseBody(c, metadataBody);
+    return c.json({ metadata: await setSnapshotMetadata(prisma(), id, metadata, replace, now()) });
+  };
+  app.post('/:id/metadata', writeMetadata(false));
+  app.put('/:id/metadata', writeMetadata(true));
+  app.get('/:id/metadata/:key', async (c) => {
+    authorize(c, 'snapshot:get');
+    const id = idParam(c);
+    await visible(c, id);
+    const key = c.req.param('key');
+    const metadata = await snapshotMetadata(prisma(), id);
+    if (!Object.hasOwn(metadata, key)) throw notFound('Metadata item was not found');
+    return c.json({ meta: { [key]: metadata[key] } });
+  });
+  app.put('/:id/metadata/:key', async (c) => {
+    authorize(c, 'snapshot:update');
+    const id = idParam(c);
+    await visible(c, id);
+    const key = c.req.param('key');
+    const { meta } = await parseBody(c, metaItemBody);
+    const keys = Object.keys(meta);
+    if (keys.length !== 1) throw badRequest('Request body contains too many items');
+    if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
+    await setSnapshotMetadata(prisma(), id, meta, false, now());
+    return c.json({ meta });
+  });
+  app.delete('/:id/metadata/:key', async (c) => {
+    authorize(c, 'snapshot:update');
+    const id = idParam(c);
+    await visible(c, id);
+    await deleteSnapshotMetadataKey(prisma(), id, c.req.param('key'), now());
+    return c.body(null, 200);
+  });
+
+  app.get('/:id/admin_metadata', async (c) => {
+    authorize(c, 'snapshot:admin_metadata');
+    const id = idParam(c);
+    await manager.getSnapshot(id);
+    return c.json({ admin_metadata: await manager.adminMetadata(id) });
+  });
+  app.get('/:id/transitions', async (c) => {
+    authorize(c, 'snapshot:transitions');
+    const id = idParam(c);
+    // The history outlives the snapshot: a deleted snapshot's path to `deleted` stays readable.
+    const rows = await manager.transitions(id);
+    if (rows.length === 0) await manager.getSnapshot(id);
+    return c.json({ transitions: rows.map(transitionView) });
+  });
+
+  return app;
+}

@@ -1,0 +1,144 @@
+// /v3/{project_id}/volumes: create, list, show, update, delete, and the legacy attach actions
+// Nova uses (reserve, initialize_connection, attach, begin_detaching, detach).
+import { Hono, type Context } from 'hono';
+import { parseAction, parseBody } from '../body.js';
+import { assertVisible, authorize, grantedByRole } from '../policy/index.js';
+import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
+import { parseQuery, parseUuidParam } from '../validation.js';
+import { volumeSummaryView, volumeView } from '../views.js';
+import type { VolumeManager } from '../../manager/volume-manager.js';
+import { listVolumes } from '../../manager/listing.js';
+
+export function volumeRoutes(manager: VolumeManager) {
+  const app = new Hono();
+  const prisma = () => manager.engine.db.prisma;
+  const selfUrl = (c: Context, id: string) => new URL(`${c.req.path.replace(/\/volumes.*$/, '')}/volumes/${id}`, c.req.url).toString();
+  const idParam = (c: Context) => parseUuidParam(c, 'id', 'Volume');
+  const visible = async (c: Context, id: string) => {
+    const volume = await manager.getVolume(id);
+    assertVisible(c.var.auth, volume.projectId, `Volume ${id} could not be found.`);
+    return volume;
+  };
+  const render = async (c: Context, id: string) =>
+    volumeView(await manager.getVolume(id), selfUrl(c, id), { admin: grantedByRole(c, 'volume:all_tenants') });
+
+  app.post('/', async (c) => {
+    authorize(c, 'volume:create');
+    const { volume: body } = await parseBody(c, volumeCreateSchema);
+    const created = await manager.createVolume({
+      projectId: c.var.auth.projectId,
+      userId: c.var.auth.userId,
+      size: body.size,
+      name: body.name ?? null,
+      description: body.description ?? null,
+    });
+    return c.json({ volume: await render(c, created.id) }, 202);
+  });
+
+  const list = (detail: boolean) => async (c: Context) => {
+    authorize(c, 'volume:get_all');
+    const q = parseQuery(c, volumeListQuerySchema);
+    const allTenants = q.allTenants === true && grantedByRole(c, 'volume:all_tenants');
+    const rows = await listVolumes(prisma(), {
+      projectId: allTenants ? null : c.var.auth.projectId,
+      filters: q.filters,
+      limit: q.limit,
+      offset: q.offset,
+      marker: q.marker,
+      sort: q.sort,
+    });
+    const admin = grantedByRole(c, 'volume:all_tenants');
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const body: Record<string, unknown> = { volumes };
+    if (q.limit !== undefined && rows.length === q.limit && rows.length > 0) {
+      const next = new URL(c.req.url);
+      next.searchParams.set('marker', rows.at(-1)!.id);
+      body.volumes_links = [{ rel: 'next', href: next.toString() }];
+    }
+    return c.json(body);
+  };
+  app.get('/', list(false));
+  app.get('/detail', list(true));
+
+  app.get('/:id', async (c) => {
+    authorize(c, 'volume:get');
+    const id = idParam(c);
+    await visible(c, id);
+    return c.json({ volume: await render(c, id) });
+  });
+
+  app.put('/:id', async (c) => {
+    authorize(c, 'volume:update');
+    const id = idParam(c);
+    await visible(c, id);
+    const { volume: fields } = await parseBody(c, volumeUpdateSchema);
+    await manager.updateVolume(id, {
+      ...(fields.name !== undefined ? { name: fields.name } : {}),
+      ...(fields.description !== undefined ? { description: fields.description } : {}),
+    });
+    return c.json({ volume: await render(c, id) });
+  });
+
+  app.delete('/:id', async (c) => {
+    authorize(c, 'volume:delete');
+    const id = idParam(c);
+    await visible(c, id);
+    await manager.deleteVolume(id);
+    return c.body(null, 202);
+  });
+
+  app.post('/:id/action', async (c) => {
+    const id = idParam(c);
+    const request = await parseAction(c, volumeActionSchemas);
+    await visible(c, id);
+    switch (request.action) {
+      case 'os-reserve':
+        authorize(c, 'volume:reserve');
+        await manager.reserveVolume(id);
+        return c.body(null, 202);
+      case 'os-unreserve':
+        authorize(c, 'volume:unreserve');
+        await manager.unreserveVolume(id);
+        return c.body(null, 202);
+      case 'os-initialize_connection': {
+        authorize(c, 'volume:initialize_connection');
+        const connector = request.body['os-initialize_connection'].connector;
+        const info = await manager.initializeConnection(id, typeof connector === 'string' ? { connector } : connector);
+        return c.json({ connection_info: info });
+      }
+      case 'os-terminate_connection':
+        authorize(c, 'volume:terminate_connection');
+        return c.body(null, 202);
+      case 'os-attach': {
+        authorize(c, 'volume:attach');
+        const a = request.body['os-attach'];
+        await manager.attachVolume(id, { instanceUuid: a.instance_uuid ?? null, mountpoint: a.mountpoint });
+        return c.body(null, 202);
+      }
+      case 'os-begin_detaching':
+        authorize(c, 'volume:begin_detaching');
+        await manager.beginDetaching(id);
+        return c.body(null, 202);
+      case 'os-roll_detaching':
+        authorize(c, 'volume:roll_detaching');
+        await manager.rollDetaching(id);
+        return c.body(null, 202);
+      case 'os-detach':
+        authorize(c, 'volume:detach');
+        await manager.detachVolume(id, request.body['os-detach']?.attachment_id ?? null);
+        return c.body(null, 202);
+      case 'os-reset_status': {
+        authorize(c, 'volume:reset_status');
+        const r = request.body['os-reset_status'];
+        await manager.resetVolumeStatus(id, { status: r.status ?? null, attachStatus: r.attach_status ?? null });
+        return c.body(null, 202);
+      }
+      case 'os-force_delete':
+        authorize(c, 'volume:force_delete');
+        await manager.deleteVolume(id, true);
+        return c.body(null, 202);
+    }
+  });
+
+  return app;
+}
