@@ -43,6 +43,9 @@ describe.each(providers)('snapshot lifecycle on %s', (provider) => {
     await h.worker.drain();
     row = await h.manager.getSnapshot(snap.id);
     expect([row.status, row.progress, row.deadlineAt, row.providerLocation]).toEqual(['available', '100%', null, `volume-${volume.id}.${snap.id}`]);
+    // The driver's result for the volume lands on the volume's attachment in the same commit.
+    const attachment = await h.db.prisma.volumeAttachment.findFirstOrThrow({ where: { volumeId: volume.id, deleted: false } });
+    expect(JSON.parse(attachment.connectionInfo!)).toEqual({ driver_volume_type: 'test', data: { name: `volume-${volume.id}.${snap.id}` } });
     expect(await history(snap.id)).toEqual([
       '1 - -> creating.storageBegin [snapshot.create/api]',
       '2 creating.storageBegin -> creating.computeAssisted [storage.done/driver]',
@@ -157,6 +160,10 @@ describe.each(providers)('snapshot lifecycle on %s', (provider) => {
     await h.manager.updateSnapshotStatus(snap.id, { status: 'deleting', computeSnapshotStatus: 'complete' });
     await h.worker.drain();
     expect((await h.db.prisma.snapshot.findUniqueOrThrow({ where: { id: snap.id } })).status).toBe('deleted');
+    // Admin metadata keys the driver cleared are soft-deleted; the volume's format is recorded.
+    expect(await h.manager.adminMetadata(snap.id)).toEqual({ compute_snapshot_status: 'complete' });
+    const format = await h.db.prisma.volumeAdminMetadata.findMany({ where: { volumeId: volume.id, deleted: false } });
+    expect(format.map((m) => [m.key, m.value])).toEqual([['format', 'qcow2']]);
   });
 
   it('puts the snapshot in error with the reason when compute refuses the request', async () => {

@@ -93,7 +93,10 @@ export class TestDriver implements VolumeDriver {
       adminMetadata: { [CREATE_INFO_KEY]: JSON.stringify({ snapshot_id: s.id, type: 'qcow2', new_file: `volume-${s.volumeId}.${s.id}` }) },
     });
   createSnapshotAssistedComplete = async (s: SnapshotRef) =>
-    this.phase('createSnapshotAssistedComplete', s, { snapshot: { providerLocation: `volume-${s.volumeId}.${s.id}` } });
+    this.phase('createSnapshotAssistedComplete', s, {
+      snapshot: { providerLocation: `volume-${s.volumeId}.${s.id}` },
+      volume: { connectionInfo: { driver_volume_type: 'test', data: { name: `volume-${s.volumeId}.${s.id}` } } },
+    });
   deleteSnapshotAssistedBegin = async (s: SnapshotRef) =>
     this.phase('deleteSnapshotAssistedBegin', s, {
       adminMetadata: {
@@ -101,7 +104,10 @@ export class TestDriver implements VolumeDriver {
       },
     });
   deleteSnapshotAssistedComplete = async (s: SnapshotRef) =>
-    this.phase('deleteSnapshotAssistedComplete', s, { adminMetadata: { [CREATE_INFO_KEY]: null, [DELETE_INFO_KEY]: null } });
+    this.phase('deleteSnapshotAssistedComplete', s, {
+      adminMetadata: { [CREATE_INFO_KEY]: null, [DELETE_INFO_KEY]: null },
+      volume: { adminMetadata: { format: 'qcow2' } },
+    });
 }
 
 export class TestCompute implements ComputeClient {
