@@ -137,7 +137,7 @@ export class Engine {
         if (!result.accepted) {
           const reason = rejectionReason(row.status, row.phase, d.event);
           await this.db.prisma.$transaction(async (tx) => {
-            await guardVersion(tx, row.id, row.version);
+            await guardVersion(tx, row.id, row.version, row.updatedAt);
             await appendHistory(tx, {
               snapshotId: row.id,
               version: row.version,
@@ -221,8 +221,9 @@ export class Engine {
  * Takes the row for this transaction only if it is still at `version`. Rejections are history
  * too, and must be judged against the state they were actually offered to.
  */
-async function guardVersion(tx: Tx, id: string, version: number) {
-  const touched = await tx.snapshot.updateMany({ where: { id, version }, data: { version } });
+async function guardVersion(tx: Tx, id: string, version: number, updatedAt: Date) {
+  // Rewriting the same values takes the row lock (PostgreSQL) without changing what users see.
+  const touched = await tx.snapshot.updateMany({ where: { id, version }, data: { version, updatedAt } });
   if (touched.count !== 1) throw new VersionConflict(id, version);
 }
 
