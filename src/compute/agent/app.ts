@@ -1,0 +1,97 @@
+/**
+ * The agent's HTTP face: the slice of Nova's compute API (v2.1) that assisted snapshots need,
+ * with Nova's status codes and fault bodies. Only validation happens before the answer; the live
+ * part is the agent's business afterwards.
+ */
+import { Hono } from 'hono';
+import { parseBody } from '../../api/body.js';
+import { badRequest, onApiError, onNotFound, type FaultLogger } from '../../api/faults.js';
+import { parseOrFault, parseUuidParam } from '../../api/validation.js';
+import type { ComputeAgent } from './agent.js';
+import { compare, requestedMicroversion, type Microversion } from './microversion.js';
+import { deleteInfoSchema, snapshotCreateSchema, volumeAttachmentCreateSchema } from './schemas.js';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    microversion: Microversion;
+  }
+}
+
+const STRICT_QUERY_FROM = { major: 2, minor: 75 };
+
+function attachmentView(serverId: string, a: { volumeId: string; device: string }) {
+  // Before 2.89 Nova's attachment id is the volume id.
+  return { id: a.volumeId, serverId, volumeId: a.volumeId, device: a.device };
+}
+
+export function createComputeAgentApp(agent: ComputeAgent, options: { logger?: FaultLogger } = {}): Hono {
+  const app = new Hono();
+  app.onError(onApiError(options));
+  app.notFound(onNotFound);
+
+  const api = new Hono();
+  api.use(async (c, next) => {
+    const version = requestedMicroversion((name) => c.req.header(name));
+    c.set('microversion', version);
+    await next();
+    const text = `${version.major}.${version.minor}`;
+    c.header('X-OpenStack-Nova-API-Version', text);
+    c.header('OpenStack-API-Version', `compute ${text}`);
+    c.header('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
+  });
+
+  api.post('/os-assisted-volume-snapshots', async (c) => {
+    const body = await parseBody(c, snapshotCreateSchema);
+    const { volume_id: volumeId, create_info: createInfo } = body.snapshot;
+    agent.acceptCreate(volumeId, createInfo);
+    // Nova answers with create_info's optional `id` (null when Cinder, as usual, sends none).
+    return c.json({ snapshot: { id: createInfo.id ?? null, volumeId } }, 200);
+  });
+
+  api.delete('/os-assisted-volume-snapshots/:id', (c) => {
+    const url = new URL(c.req.url);
+    if (compare(c.get('microversion'), STRICT_QUERY_FROM) >= 0) {
+      const extra = [...new Set(url.searchParams.keys())].filter((k) => k !== 'delete_info');
+      if (extra.length > 0) {
+        throw badRequest(
+          `Invalid input for query parameters ${extra.join(', ')}. Value: ${extra.join(', ')}. Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`,
+        );
+      }
+    }
+    // webob's GET dict gives the last of repeated values, which is what Nova reads.
+    const raw = url.searchParams.getAll('delete_info').at(-1);
+    if (raw === undefined) throw badRequest("'delete_info'");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (err) {
+      throw badRequest(`delete_info is not valid JSON: ${(err as Error).message}`);
+    }
+    const deleteInfo = parseOrFault(deleteInfoSchema, parsed, 'delete_info');
+    agent.acceptDelete(c.req.param('id'), deleteInfo);
+    return c.body(null, 204);
+  });
+
+  api.get('/servers/:server_id/os-volume_attachments', (c) => {
+    const serverId = parseUuidParam(c, 'server_id', 'Instance');
+    return c.json({ volumeAttachments: agent.listAttachments(serverId).map((a) => attachmentView(serverId, a)) });
+  });
+
+  api.post('/servers/:server_id/os-volume_attachments', async (c) => {
+    const serverId = parseUuidParam(c, 'server_id', 'Instance');
+    const body = await parseBody(c, volumeAttachmentCreateSchema);
+    const { volumeId, device } = body.volumeAttachment;
+    const record = await agent.attachVolume(serverId, volumeId, device);
+    return c.json({ volumeAttachment: attachmentView(serverId, record) }, 200);
+  });
+
+  api.delete('/servers/:server_id/os-volume_attachments/:volume_id', async (c) => {
+    const serverId = parseUuidParam(c, 'server_id', 'Instance');
+    const volumeId = parseUuidParam(c, 'volume_id', 'Volume');
+    await agent.detachVolume(serverId, volumeId);
+    return c.body(null, 202);
+  });
+
+  app.route('/v2.1', api);
+  return app;
+}

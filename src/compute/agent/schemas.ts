@@ -1,0 +1,48 @@
+/**
+ * Nova's request schemas for the routes the agent serves, at microversion 2.1
+ * (nova/api/openstack/compute/schemas/assisted_volume_snapshots.py and volumes.py, Zed):
+ * strict objects everywhere, as Nova's additionalProperties: false.
+ */
+import * as z from 'zod';
+import { uuidSchema } from '../../api/schemas/common.js';
+
+const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'is too short' });
+
+export const snapshotCreateSchema = z.strictObject({
+  snapshot: z.strictObject({
+    volume_id: nonEmpty,
+    create_info: z.strictObject({
+      snapshot_id: nonEmpty,
+      type: z.enum(['qcow2'], { error: "is not one of ['qcow2']" }),
+      new_file: nonEmpty,
+      id: nonEmpty.optional(),
+    }),
+  }),
+});
+export type SnapshotCreateBody = z.output<typeof snapshotCreateSchema>;
+
+/**
+ * What the live part needs from delete_info. Nova's API itself only reads volume_id and lets the
+ * driver fail on the rest; checking the shape up front answers 400 instead of an error callback
+ * for input that could never work.
+ */
+export const deleteInfoSchema = z.looseObject({
+  type: z.string({ error: 'must be a string' }),
+  volume_id: nonEmpty,
+  file_to_merge: z.string({ error: 'must be a string or null' }).nullable().optional(),
+  merge_target_file: z.string({ error: 'must be a string or null' }).nullable().optional(),
+});
+
+/** match_device() in nova/block_device.py, the pattern Nova's schema uses for `device`. */
+const DEVICE_PATTERN = /(^\/dev\/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$/;
+
+export const volumeAttachmentCreateSchema = z.strictObject({
+  volumeAttachment: z.strictObject({
+    volumeId: uuidSchema,
+    device: z
+      .string({ error: 'must be a string or null' })
+      .regex(DEVICE_PATTERN, { error: `does not match '${DEVICE_PATTERN.source}'` })
+      .nullable()
+      .optional(),
+  }),
+});

@@ -1,0 +1,111 @@
+/**
+ * Starts the embedded compute agent: the Nova stand-in the service and its tests talk to.
+ *
+ *     const agent = await startComputeAgent({ port: 0, storageUrl, tokenProvider, shareDir });
+ *     new NovaComputeClient({ computeUrl: agent.url, tokenProvider });
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import { ComputeAgent } from './agent.js';
+import { createComputeAgentApp } from './app.js';
+import { CallbackSender } from './callbacks.js';
+import { AgentState } from './state.js';
+import { resolveStorageUrl, StorageClient } from './storage-client.js';
+import type { AgentFaults, CallbackRetryOptions } from './types.js';
+
+export const STATE_FILE_NAME = '.compute-agent-state.json';
+
+export interface ComputeAgentOptions {
+  host?: string;
+  /** 0 picks a free port (tests); default 8774, Nova's. */
+  port?: number;
+  /** The storage service's Cinder endpoint; `{project_id}` in it is filled from projectId. */
+  storageUrl: string;
+  projectId?: string;
+  tokenProvider: () => Promise<string>;
+  /** Where the volume files are (the mounted export). */
+  shareDir: string;
+  /** Directory for the agent's own state file; default the share. */
+  stateDir?: string;
+  /** Send the callbacks an unmodified Nova sends (status + progress "90%" only). */
+  legacy?: boolean;
+  callbackRetry?: CallbackRetryOptions;
+  faults?: AgentFaults;
+  logger?: Logger;
+  connector?: Record<string, unknown>;
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface RunningComputeAgent {
+  /** Base URL of the compute API, `http://host:port/v2.1`: what COMPUTE_URL should be. */
+  url: string;
+  /** Waits for accepted snapshot operations (and their callbacks) to finish. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ComputeAgentParts {
+  app: Hono;
+  agent: ComputeAgent;
+  logger: Logger;
+}
+
+/** The agent without a listening socket: what `app.request()` tests and startComputeAgent share. */
+export async function createComputeAgent(options: ComputeAgentOptions): Promise<ComputeAgentParts> {
+  const logger = options.logger ?? pino({ name: 'compute-agent' });
+  const shareDir = path.resolve(options.shareDir);
+  const state = await AgentState.load(path.join(path.resolve(options.stateDir ?? shareDir), STATE_FILE_NAME));
+  const storage = new StorageClient({
+    storageUrl: resolveStorageUrl(options.storageUrl, options.projectId),
+    tokenProvider: options.tokenProvider,
+    timeoutMs: options.callbackRetry?.timeoutMs,
+    fetch: options.fetch,
+  });
+  let callbacksToDrop = options.faults?.dropCallbacks ?? 0;
+  const callbacks = new CallbackSender({
+    client: storage,
+    retry: options.callbackRetry,
+    logger,
+    dropAttempt: () => callbacksToDrop-- > 0,
+  });
+  const agent = new ComputeAgent({
+    state,
+    storage,
+    callbacks,
+    shareDir,
+    legacy: options.legacy ?? false,
+    faults: options.faults ?? {},
+    logger,
+    connector: options.connector,
+  });
+  const app = createComputeAgentApp(agent, { logger });
+  return { app, agent, logger };
+}
+
+export async function startComputeAgent(options: ComputeAgentOptions): Promise<RunningComputeAgent> {
+  const { app, agent, logger } = await createComputeAgent(options);
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8774 }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  logger.info({ host, port, shareDir: options.shareDir, legacy: options.legacy ?? false }, 'compute agent listening');
+
+  return {
+    url: `http://${urlHost}:${port}/v2.1`,
+    idle: () => agent.idle(),
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive sockets from clients would otherwise hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await agent.idle();
+    },
+  };
+}
