@@ -56,7 +56,12 @@ export interface SnapshotContext {
 export type SnapshotEvent =
   | { type: 'snapshot.create'; assisted: boolean }
   | { type: 'snapshot.delete'; assisted: boolean }
-  | { type: 'storage.done'; phase: string }
+  | {
+      type: 'storage.done';
+      phase: string;
+      /** A begin phase found nothing for compute to do (e.g. a delete with nothing to merge). */
+      skipCompute?: boolean;
+    }
   | { type: 'storage.failed'; phase: string; reason: string }
   | { type: 'compute.failed'; phase: string; reason: string }
   | {
@@ -122,6 +127,8 @@ export const snapshotMachine = setup({
   guards: {
     assisted: ({ event }) => 'assisted' in event && event.assisted === true,
     forPhase: ({ event }, params: { phase: string }) => 'phase' in event && event.phase === params.phase,
+    skipsCompute: ({ event }, params: { phase: string }) =>
+      event.type === 'storage.done' && event.phase === params.phase && event.skipCompute === true,
     callbackMeans: ({ event }, params: { op: ComputeWait; meaning: Meaning }) =>
       event.type === 'compute.status' && callbackMeaning(params.op, event) === params.meaning,
     resetTo: ({ event }, params: { status: ResettableStatus }) =>
@@ -148,7 +155,7 @@ export const snapshotMachine = setup({
       initial: 'storageBegin',
       entry: 'resetProgress',
       states: {
-        storageBegin: storagePhase('creating.storageBegin', 'createSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error', 'driver_error'),
+        storageBegin: storagePhase('creating.storageBegin', 'createSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error', 'driver_error', 'storageComplete'),
         computeAssisted: computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error'),
         storageComplete: storagePhase('creating.storageComplete', 'createSnapshotAssistedComplete', '#snapshot.available', '#snapshot.error', 'driver_error'),
         driverCreate: storagePhase('creating.driverCreate', 'createSnapshot', '#snapshot.available', '#snapshot.error', 'driver_error'),
@@ -164,7 +171,7 @@ export const snapshotMachine = setup({
       on: adminActions(),
       initial: 'storageBegin',
       states: {
-        storageBegin: storagePhase('deleting.storageBegin', 'deleteSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error_deleting', 'driver_error'),
+        storageBegin: storagePhase('deleting.storageBegin', 'deleteSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error_deleting', 'driver_error', 'storageComplete'),
         computeAssisted: computePhase('deleting.computeAssisted', 'delete', 'requestComputeDelete', 'storageComplete', '#snapshot.error_deleting'),
         storageComplete: storagePhase('deleting.storageComplete', 'deleteSnapshotAssistedComplete', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
         driverDelete: storagePhase('deleting.driverDelete', 'deleteSnapshot', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
@@ -219,13 +226,19 @@ function deleteRequest() {
   ];
 }
 
-/** A phase in which the storage driver works; its result is only accepted in this phase. */
-function storagePhase(phase: string, kind: EffectKind, onDone: string, onFail: string, reason: string) {
+/**
+ * A phase in which the storage driver works; its result is only accepted in this phase. A begin
+ * phase may report that compute has nothing to do (`onSkipCompute`): then storage completes alone.
+ */
+function storagePhase(phase: string, kind: EffectKind, onDone: string, onFail: string, reason: string, onSkipCompute?: string) {
+  const done = { guard: { type: 'forPhase' as const, params: { phase } }, target: onDone };
   return {
     meta: { effect: kind },
     entry: { type: 'effect' as const, params: { kind } },
     on: {
-      'storage.done': { guard: { type: 'forPhase' as const, params: { phase } }, target: onDone },
+      'storage.done': onSkipCompute
+        ? [{ guard: { type: 'skipsCompute' as const, params: { phase } }, target: onSkipCompute }, done]
+        : [done],
       'storage.failed': {
         guard: { type: 'forPhase' as const, params: { phase } },
         target: onFail,

@@ -10,6 +10,11 @@ export interface SnapshotFieldUpdate {
 }
 
 export interface PhaseResult {
+  /**
+   * Begin phases only: compute has nothing to do (e.g. a delete with nothing to merge), so the
+   * machine goes straight to the complete phase instead of asking compute.
+   */
+  skipCompute?: boolean;
   snapshot?: SnapshotFieldUpdate;
   /** Keys to set on snapshot_admin_metadata; null removes (soft-deletes) the key. */
   adminMetadata?: Record<string, string | null>;

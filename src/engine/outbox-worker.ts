@@ -163,7 +163,7 @@ export class OutboxWorker {
       await this.engine.hooks.afterEffect?.({ snapshotId: job.snapshotId, kind, jobId: job.id });
       outcome = await this.engine.deliver({
         snapshotId: job.snapshotId,
-        event: { type: 'storage.done', phase: job.phase },
+        event: { type: 'storage.done', phase: job.phase, ...(result.skipCompute ? { skipCompute: true } : {}) },
         source: 'driver',
         writes: result,
         completesJob: job.id,

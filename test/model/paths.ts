@@ -31,6 +31,7 @@ export function candidateEvents(state: MachineSnapshot): SnapshotEvent[] {
     { type: 'snapshot.create', assisted: true },
     { type: 'snapshot.create', assisted: false },
     { type: 'storage.done', phase },
+    ...(phase.endsWith('storageBegin') ? [{ type: 'storage.done' as const, phase, skipCompute: true }] : []),
     { type: 'storage.failed', phase, reason: `injected failure in ${effectOfPhase(phase)}` },
     { type: 'compute.failed', phase, reason: `compute refused the ${phase.startsWith('creating') ? 'create' : 'delete'} request (400)` },
     { type: 'timer.expired', phase },
@@ -86,6 +87,7 @@ export class PathRunner {
         return;
       }
       case 'storage.done':
+        if (event.skipCompute) this.h.driver.skipComputeNext.push(effectOfPhase(phase) as DriverPhase);
         return this.runUntil(effectOfPhase(phase)!);
       case 'storage.failed':
         this.h.driver.failNext.push(effectOfPhase(phase) as DriverPhase);

@@ -62,6 +62,8 @@ export class TestDriver implements VolumeDriver {
   readonly journal: Journal;
   /** Phases that fail on their next call (each entry is consumed once). */
   readonly failNext: DriverPhase[] = [];
+  /** Begin phases that report "nothing for compute to do" on their next call (consumed once). */
+  readonly skipComputeNext: DriverPhase[] = [];
 
   constructor(
     readonly supportsAssistedSnapshots = true,
@@ -83,6 +85,11 @@ export class TestDriver implements VolumeDriver {
       throw new Error(`injected failure in ${op}`);
     }
     this.journal.apply(op, s.id);
+    const skip = this.skipComputeNext.indexOf(op);
+    if (skip >= 0) {
+      this.skipComputeNext.splice(skip, 1);
+      return { ...result, skipCompute: true };
+    }
     return result;
   }
 

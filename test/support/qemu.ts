@@ -1,7 +1,7 @@
 // qemu-io / qemu-img helpers for tests on real image files, plus the compute side of an assisted
 // snapshot done with qemu-img the way libvirt would do it live. Kept free of the driver's own code
 // so a test checks the driver against qemu's view, not against itself.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -148,4 +148,37 @@ export async function dirDigest(dir: string, include: (name: string) => boolean 
     out[name] = `${st.ino}:${createHash('sha256').update(await fs.readFile(file)).digest('hex')}`;
   }
   return out;
+}
+
+export interface OpenImage {
+  close(): Promise<void>;
+}
+
+/**
+ * Holds `file` open read-write with qemu's image locks, as a running VM holds its disk, until
+ * close(). Resolves once the image is open: qemu-io has read through it.
+ */
+export function holdOpenLikeVm(file: string): Promise<OpenImage> {
+  return new Promise((resolve, reject) => {
+    // stdbuf: qemu-io block-buffers stdout into a pipe, which would hide "read" until it exits.
+    const child = spawn('stdbuf', ['-oL', 'qemu-io', '-c', 'read 0 512', '-c', 'sleep 3600000', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('read 512/512 bytes')) {
+        child.stdout.off('data', onData);
+        resolve({
+          close: async () => {
+            child.kill();
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`qemu-io on ${file} exited (${code}) before opening it: ${output}`)));
+  });
 }

@@ -1,0 +1,108 @@
+// The only place the storage side runs qemu-img. Every failure carries qemu-img's stderr, because
+// that text (e.g. "Could not open backing file", "Failed to get write lock") is what an operator
+// needs; the engine records the message as `driver_error: ...`.
+import { execFile } from 'node:child_process';
+
+export interface ImageInfo {
+  /** The path as qemu-img reports it (absolute when it was opened by an absolute path). */
+  filename: string;
+  format: string;
+  virtualSize: number;
+  /** The backing pointer exactly as stored in the image header, or null for none. */
+  backingFile: string | null;
+}
+
+export class QemuImgError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(`qemu-img ${args.join(' ')} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderr.trim() || 'no output'}`);
+    this.name = 'QemuImgError';
+  }
+}
+
+const INSTALL_HINT = 'install it with: apt-get install qemu-utils';
+
+function run(binary: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024, env: env ?? process.env }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const e = err as NodeJS.ErrnoException & { code?: string | number };
+      if (e.code === 'ENOENT') return reject(new Error(`${binary} not found on PATH; ${INSTALL_HINT}`));
+      reject(new QemuImgError(args, String(stderr || e.message), typeof e.code === 'number' ? e.code : null));
+    });
+  });
+}
+
+const qemuImg = (args: string[]) => run('qemu-img', args);
+
+/**
+ * Fails with a message naming the first missing binary, so a misconfigured host stops the
+ * service at start instead of failing the first snapshot. `env` exists so a test can hide PATH.
+ */
+export async function checkQemuTools(options: { binaries?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  for (const binary of options.binaries ?? ['qemu-img']) {
+    try {
+      await run(binary, ['--version'], options.env);
+    } catch (err) {
+      if (err instanceof QemuImgError) throw new Error(`${binary} --version failed: ${err.stderr.trim()}; ${INSTALL_HINT}`);
+      throw err;
+    }
+  }
+}
+
+function toInfo(raw: Record<string, unknown>): ImageInfo {
+  const backing = raw['backing-filename'];
+  return {
+    filename: String(raw.filename),
+    format: String(raw.format),
+    virtualSize: Number(raw['virtual-size']),
+    backingFile: typeof backing === 'string' && backing !== '' ? backing : null,
+  };
+}
+
+// -U (force share): a running VM holds a write lock on the files of an attached volume, and
+// reading a header must not wait for, or be refused by, that lock.
+export async function imageInfo(path: string): Promise<ImageInfo> {
+  return toInfo(JSON.parse(await qemuImg(['info', '-U', '--output=json', path])) as Record<string, unknown>);
+}
+
+/** The chain from `path` down to its root, top first. */
+export async function backingChain(path: string): Promise<ImageInfo[]> {
+  const raw = JSON.parse(await qemuImg(['info', '-U', '--backing-chain', '--output=json', path])) as unknown;
+  // qemu-img prints a bare object, not an array, when the image has no backing file.
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((entry) => toInfo(entry as Record<string, unknown>));
+}
+
+// qemu's option syntax splits on commas; a literal comma in a path is written twice.
+const optionValue = (s: string) => s.replaceAll(',', ',,');
+
+export async function createImage(path: string, sizeGiB: number): Promise<void> {
+  await qemuImg(['create', '-f', 'qcow2', path, `${sizeGiB}G`]);
+}
+
+/**
+ * A qcow2 overlay on `backingAbs`, then pointed at `backingRelative` without touching data: the
+ * header must hold a name relative to the share, since compute mounts the share elsewhere.
+ */
+export async function createOverlay(path: string, backingAbs: string, backingRelative: string, backingFormat: string, sizeGiB: number): Promise<void> {
+  await qemuImg([
+    'create', '-f', 'qcow2',
+    '-o', `backing_file=${optionValue(backingAbs)},backing_fmt=${optionValue(backingFormat)}`,
+    path, `${sizeGiB}G`,
+  ]);
+  await rebaseUnsafe(path, backingRelative, backingFormat);
+}
+
+/** Rewrites only the backing pointer; the caller guarantees the data already matches. */
+export async function rebaseUnsafe(path: string, backingRelative: string, backingFormat: string): Promise<void> {
+  await qemuImg(['rebase', '-u', '-b', backingRelative, '-F', backingFormat, path]);
+}
+
+/** Writes `path`'s clusters into its backing file; -d keeps `path` intact so a re-run is harmless. */
+export async function commitIntoBacking(path: string): Promise<void> {
+  await qemuImg(['commit', '-d', path]);
+}
