@@ -13,6 +13,19 @@ const schema = z.object({
   /** How long compute may take for its part of a create / delete (Cinder: 600 s / 7200 s). */
   COMPUTE_WAIT_CREATE_SECONDS: seconds.default(600),
   COMPUTE_WAIT_DELETE_SECONDS: seconds.default(7200),
+  /** `remotefs`: qcow2 files on REMOTEFS_SHARE (needs qemu-utils); `bookkeeping`: no data at all. */
+  VOLUME_DRIVER: z.enum(['remotefs', 'bookkeeping']).default('remotefs'),
+  REMOTEFS_SHARE: z.string().min(1).default('./data/share'),
+  /** Nova's endpoint, e.g. http://127.0.0.1:8774/v2.1; unset: the embedded compute agent serves it. */
+  COMPUTE_URL: z.url().optional(),
+  /** Token sent to compute; unset: the service's own Keystone token, or `<service>:<project>` under noauth. */
+  COMPUTE_TOKEN: z.string().min(1).optional(),
+  /** Where the embedded compute agent listens when COMPUTE_URL is unset. */
+  COMPUTE_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(8774),
+  /** The project the embedded agent calls back under (its noauth token is `nova:<project>`). */
+  COMPUTE_AGENT_PROJECT: z.string().min(1).default('service'),
+  /** 1: the embedded agent sends an unmodified Nova's callbacks (status + progress "90%"). */
+  COMPUTE_AGENT_LEGACY: z.enum(['0', '1']).default('0'),
   /** Stable per host, so a restarted process takes back the work its predecessor held. */
   WORKER_ID: z.string().min(1).optional(),
   /** How often workers look for work committed by other processes. */

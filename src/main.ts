@@ -16,6 +16,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     service.logger.info({ signal }, 'draining');
+    // The embedded agent finishes its live operations while this server can still take their callbacks.
+    await service.stopCompute();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       // Idle keep-alive connections would hold close() open forever; busy ones finish first.

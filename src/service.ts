@@ -6,6 +6,11 @@ import { authConfigFromEnv } from './api/auth/index.js';
 import { loadPolicy } from './api/policy/index.js';
 import type { ComputeClient } from './compute/compute-client.js';
 import { UnconfiguredCompute } from './compute/unconfigured.js';
+import { NovaComputeClient } from './compute/nova-client.js';
+import { startComputeAgent } from './compute/agent/server.js';
+import { KeystoneTokenValidator } from './api/auth/keystone.js';
+import type { AuthConfig } from './api/auth/index.js';
+import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/client.js';
 import { migrateDeploy } from './db/migrate.js';
@@ -15,6 +20,8 @@ import { Engine, type CommittedTransition } from './engine/engine.js';
 import { OutboxWorker } from './engine/outbox-worker.js';
 import { Runner } from './engine/runner.js';
 import { VolumeManager } from './manager/volume-manager.js';
+import { startObservability, type Observability } from './observability/index.js';
+import { currentRequest } from './observability/request-context.js';
 
 export interface Service {
   config: Config;
@@ -24,6 +31,10 @@ export interface Service {
   runner: Runner;
   app: ReturnType<typeof createApp>;
   logger: Logger;
+  /** Metrics, the web UI's transition feed, the inspector (src/observability). */
+  observability: Observability;
+  /** Stops the embedded compute agent (it waits for its live operations and their callbacks). */
+  stopCompute(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,6 +43,8 @@ export interface ServiceParts {
   compute?: ComputeClient;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Command-line arguments (`--inspect`); default process.argv. */
+  argv?: readonly string[];
 }
 
 export async function buildService(config: Config, parts: ServiceParts = {}): Promise<Service> {
@@ -47,12 +60,14 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   });
   engine.events.on('transition', (t: CommittedTransition) =>
     logger.info(
-      { snapshotId: t.snapshotId, version: t.version, from: t.fromPhase, state: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects },
+      // requestId: the API call that delivered the event (AsyncLocalStorage); none for workers.
+      { snapshotId: t.snapshotId, version: t.version, from: t.fromPhase, state: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects, requestId: currentRequest()?.requestId, globalRequestId: currentRequest()?.globalRequestId },
       'snapshot transition',
     ),
   );
-  const driver = parts.driver ?? new BookkeepingDriver();
-  const compute = parts.compute ?? new UnconfiguredCompute();
+  const driver = parts.driver ?? (await volumeDriver(config));
+  const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
+  const compute = computeSide.client;
   const worker = new OutboxWorker(engine, driver, compute, {
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
@@ -63,7 +78,9 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
   const manager = new VolumeManager(engine, driver);
-  const app = createApp({ manager, auth, policy, logger });
+  // Observability: metrics, the feed behind /ui, and the inspector when INSPECT=1 / --inspect.
+  const observability = await startObservability({ db, engine, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
+  const app = createApp({ manager, auth, policy, logger, observability: observability.app });
   runner.start();
   return {
     config,
@@ -73,9 +90,52 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     runner,
     app,
     logger,
+    observability,
+    stopCompute: () => computeSide.stop(),
     async stop() {
       await runner.stop();
+      await computeSide.stop();
+      await observability.stop();
       await db.close();
     },
   };
+}
+
+async function volumeDriver(config: Config): Promise<VolumeDriver> {
+  if (config.VOLUME_DRIVER === 'bookkeeping') return new BookkeepingDriver();
+  // Say what to install at start, not at the first snapshot.
+  await checkQemuTools({ binaries: ['qemu-img', 'qemu-io'] });
+  return createRemoteFsDriver(config.REMOTEFS_SHARE);
+}
+
+/**
+ * The compute side: Nova at COMPUTE_URL, or else the embedded compute agent on the same share
+ * (it calls this service back over HTTP, exactly as Nova would). Only the RemoteFS driver asks
+ * compute for anything; the bookkeeping driver never does.
+ */
+async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver, logger: Logger) {
+  const token: () => Promise<string> = config.COMPUTE_TOKEN
+    ? async () => config.COMPUTE_TOKEN!
+    : auth.strategy === 'keystone'
+      ? (() => {
+          const keystone = new KeystoneTokenValidator(auth.keystone);
+          return () => keystone.serviceToken();
+        })()
+      : async () => `cinder:${config.COMPUTE_AGENT_PROJECT}`;
+  if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
+  if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  const agent = await startComputeAgent({
+    host: config.HOST,
+    port: config.COMPUTE_AGENT_PORT,
+    storageUrl: `http://${host}:${config.PORT}/v3/{project_id}`,
+    projectId: config.COMPUTE_AGENT_PROJECT,
+    tokenProvider: config.COMPUTE_TOKEN || auth.strategy === 'keystone' ? token : async () => `nova:${config.COMPUTE_AGENT_PROJECT}`,
+    shareDir: config.REMOTEFS_SHARE,
+    legacy: config.COMPUTE_AGENT_LEGACY === '1',
+    logger: logger.child({ component: 'compute-agent' }),
+  });
+  logger.info({ url: agent.url }, 'embedded compute agent listening');
+  let closing: Promise<void> | null = null;
+  return { client: new NovaComputeClient({ computeUrl: agent.url, tokenProvider: token }), stop: () => (closing ??= agent.close()) };
 }

@@ -46,7 +46,13 @@ describe('the service process', () => {
   it('migrates a new database, serves, drains on SIGTERM and continues after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'service-'));
     const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'nested', 'db.sqlite')}`, WORKER_POLL_MS: '50' };
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `file:${join(dir, 'nested', 'db.sqlite')}`,
+      WORKER_POLL_MS: '50',
+      VOLUME_DRIVER: 'bookkeeping',
+    };
     const base = `http://127.0.0.1:${port}/v3/demo`;
     const headers = { 'X-Auth-Token': 'me:demo', 'Content-Type': 'application/json' };
 

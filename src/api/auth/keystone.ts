@@ -148,6 +148,11 @@ export class KeystoneTokenValidator {
     return token;
   }
 
+  /** The service's own token (cached, renewed before expiry): what it sends to compute. */
+  serviceToken(): Promise<string> {
+    return this.#serviceToken(false);
+  }
+
   async #serviceToken(forceRenew: boolean): Promise<string> {
     if (!forceRenew && this.#service && this.#now() < this.#service.renewAt) return this.#service.token;
     if (forceRenew) this.#service = undefined;
