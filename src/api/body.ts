@@ -9,6 +9,10 @@
  *   - no Content-Type header                         -> the body is ignored, as Cinder ignores it;
  *                                                       a handler that needs one gets the 400 below
  *   - empty body where one is required               -> 400 "Malformed request body"
+ *   - a string (key or value) with U+0000 or a lone
+ *     surrogate (JSON escapes allow both)            -> 400 badRequest naming the problem: neither can
+ *                                                       be stored as UTF-8 text (PostgreSQL refuses
+ *                                                       NUL outright), so they must not reach the database
  *   - valid JSON that fails the schema               -> 400 naming the field (validation.ts)
  *
  * Parameters after the media type (`; charset=utf-8`) are ignored, as webob does.
@@ -66,6 +70,20 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array<A
   return out;
 }
 
+/** U+0000, or a surrogate code unit not part of a pair (the `u` flag matches only lone ones). */
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+export const UNSTORABLE_TEXT = 'Invalid input: strings must not contain NUL characters (\\u0000) or unpaired surrogates.';
+
+/** True when any string in a parsed JSON value, object keys included, cannot be stored as text. */
+export function hasUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.some(hasUnstorableText);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || hasUnstorableText(v));
+  }
+  return false;
+}
+
 function mediaType(header: string): string {
   return header.split(';', 1)[0]!.trim().toLowerCase();
 }
@@ -90,6 +108,7 @@ export async function readJsonBody(c: Context, options: JsonBodyOptions = {}): P
     } catch {
       throw badRequest(MALFORMED_BODY);
     }
+    if (hasUnstorableText(value)) throw badRequest(UNSTORABLE_TEXT);
     parsed = { present: true, value };
   }
   c.set('parsedBody', parsed);

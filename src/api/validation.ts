@@ -63,7 +63,13 @@ export function parseOrFault<S extends z.ZodType>(schema: S, data: unknown, root
 export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   const url = new URL(c.req.url);
   const params: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) params[key] = value;
+  for (const [key, value] of url.searchParams) {
+    // Values end up in WHERE clauses; PostgreSQL refuses text with NUL (a 500 otherwise).
+    if (key.includes('\u0000') || value.includes('\u0000')) {
+      throw badRequest(`Invalid input for field/attribute ${describeValue(key)}. Value: ${describeValue(value)}. Query parameters must not contain NUL characters.`);
+    }
+    params[key] = value;
+  }
   return parseOrFault(schema, params, 'query string');
 }
 

@@ -4,8 +4,9 @@
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../body.js';
 import { badRequest, notFound } from '../faults.js';
-import { assertVisible, authorize, grantedByRole, isAllowed } from '../policy/index.js';
+import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../policy/index.js';
 import {
+  METADATA_KEY_PATTERN,
   metadataSchema,
   snapshotActionSchemas,
   snapshotCreateSchema,
@@ -34,17 +35,31 @@ export function snapshotRoutes(manager: VolumeManager) {
     assertVisible(c.var.auth, snapshot.projectId, `Snapshot ${id} could not be found.`);
     return snapshot;
   };
+  /**
+   * The snapshot an action under `rule` may touch: a rule granted through a role reaches across
+   * projects (the compute service's callback, admins); one granted through "project" (a
+   * POLICY_FILE may do that) only the caller's own project, like every other route.
+   */
+  const reachable = async (c: Context, id: string, rule: PolicyRule) =>
+    grantedByRole(c, rule) ? manager.getSnapshot(id) : visible(c, id);
   const render = async (c: Context, id: string) => {
     const s = await manager.getSnapshot(id);
     return snapshotView(s, await snapshotMetadata(prisma(), id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
   };
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Snapshot');
+  /** A key outside the metadata key alphabet (NUL included) cannot exist: not found, not a query. */
+  const keyParam = (c: Context) => {
+    const key = c.req.param('key') ?? '';
+    if (!METADATA_KEY_PATTERN.test(key)) throw notFound('Metadata item was not found');
+    return key;
+  };
 
   app.post('/', async (c) => {
     authorize(c, 'snapshot:create');
     const { snapshot: body } = await parseBody(c, snapshotCreateSchema);
-    const volume = await manager.getVolume(body.volume_id).catch(() => null);
-    if (!volume) throw badRequest(`Invalid input received: volume ${body.volume_id} could not be found.`);
+    // An unknown volume and another project's volume get the same 404 (as Cinder's volume
+    // lookup answers), so the answer does not tell which ids exist elsewhere.
+    const volume = await manager.getVolume(body.volume_id);
     assertVisible(c.var.auth, volume.projectId, `Volume ${body.volume_id} could not be found.`);
     // From 3.66 an in-use volume needs no force flag, and force=false is refused (as Cinder).
     if (atLeast(c, '3.66') && body.force === false) throw badRequest("Invalid value 'False' for force. Microversion 3.66 and later do not accept force=False.");
@@ -126,8 +141,7 @@ export function snapshotRoutes(manager: VolumeManager) {
       case 'os-update_snapshot_status': {
         authorize(c, 'snapshot:update_snapshot_status');
         // The compute service calls under its own project; its role admits it across projects.
-        if (grantedByRole(c, 'snapshot:update_snapshot_status')) await manager.getSnapshot(id);
-        else await visible(c, id);
+        await reachable(c, id, 'snapshot:update_snapshot_status');
         const u = request.body['os-update_snapshot_status'];
         await manager.updateSnapshotStatus(id, {
           status: u.status,
@@ -139,12 +153,12 @@ export function snapshotRoutes(manager: VolumeManager) {
       }
       case 'os-reset_status':
         authorize(c, 'snapshot:reset_status');
-        await manager.getSnapshot(id);
+        await reachable(c, id, 'snapshot:reset_status');
         await manager.resetSnapshotStatus(id, request.body['os-reset_status'].status);
         return c.body(null, 202);
       case 'os-force_delete':
         authorize(c, 'snapshot:force_delete');
-        await manager.getSnapshot(id);
+        await reachable(c, id, 'snapshot:force_delete');
         await manager.forceDeleteSnapshot(id);
         return c.body(null, 202);
     }
@@ -169,7 +183,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:get');
     const id = idParam(c);
     await visible(c, id);
-    const key = c.req.param('key');
+    const key = keyParam(c);
     const metadata = await snapshotMetadata(prisma(), id);
     if (!Object.hasOwn(metadata, key)) throw notFound('Metadata item was not found');
     return c.json({ meta: { [key]: metadata[key] } });
@@ -190,22 +204,24 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
     await visible(c, id);
-    await deleteSnapshotMetadataKey(prisma(), id, c.req.param('key'), now());
+    await deleteSnapshotMetadataKey(prisma(), id, keyParam(c), now());
     return c.body(null, 200);
   });
 
   app.get('/:id/admin_metadata', async (c) => {
     authorize(c, 'snapshot:admin_metadata');
     const id = idParam(c);
-    await manager.getSnapshot(id);
+    await reachable(c, id, 'snapshot:admin_metadata');
     return c.json({ admin_metadata: await manager.adminMetadata(id) });
   });
   app.get('/:id/transitions', async (c) => {
     authorize(c, 'snapshot:transitions');
     const id = idParam(c);
     // The history outlives the snapshot: a deleted snapshot's path to `deleted` stays readable.
-    const rows = await manager.transitions(id);
-    if (rows.length === 0) await manager.getSnapshot(id);
+    const owner = await prisma().snapshot.findUnique({ where: { id }, select: { projectId: true } });
+    const rows = owner ? await manager.transitions(id) : [];
+    if (!owner || rows.length === 0) throw notFound(`Snapshot ${id} could not be found.`);
+    if (!grantedByRole(c, 'snapshot:transitions')) assertVisible(c.var.auth, owner.projectId, `Snapshot ${id} could not be found.`);
     return c.json({ transitions: rows.map(transitionView) });
   });
 

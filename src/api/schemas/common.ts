@@ -36,7 +36,11 @@ export const cinderBooleanSchema = z
   .transform((v) => parseCinderBoolean(v) as boolean);
 
 /** parameter_types.name_allow_zero_min_length */
-export const nameSchema = z.string({ error: 'must be a string or null' }).max(255).nullable();
+// A check's own message: a schema-level `error` would otherwise also word the length failure
+// ("must be a string" for a string that is merely too long).
+const MAX_255 = { error: 'must be at most 255 characters' } as const;
+
+export const nameSchema = z.string({ error: 'must be a string or null' }).max(255, MAX_255).nullable();
 
 /**
  * parameter_types.description: printable characters only (no control characters and no line or
@@ -44,16 +48,18 @@ export const nameSchema = z.string({ error: 'must be a string or null' }).max(25
  */
 export const descriptionSchema = z
   .string({ error: 'must be a string or null' })
-  .max(255)
+  .max(255, MAX_255)
   .regex(/^[^\p{C}\p{Zl}\p{Zp}]*$/u, { error: 'must contain printable characters only' })
   .nullable();
 
+export const METADATA_KEY_PATTERN = /^[a-zA-Z0-9_:. /-]{1,255}$/;
+
 /** parameter_types.extra_specs / metadata: keys 1..255 of [a-zA-Z0-9-_:. /], string values ≤255. */
 export const metadataSchema = z.record(
-  z.string().regex(/^[a-zA-Z0-9_:. /-]{1,255}$/, {
+  z.string().regex(METADATA_KEY_PATTERN, {
     error: 'metadata keys must be 1 to 255 characters from a-z A-Z 0-9 - _ : . / and space',
   }),
-  z.string({ error: 'metadata values must be strings' }).max(255),
+  z.string({ error: 'metadata values must be strings' }).max(255, { error: 'metadata values must be at most 255 characters' }),
 );
 
 export const PROGRESS_PATTERN = /^(100|[1-9]?[0-9])%$/;

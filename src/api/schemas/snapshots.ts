@@ -77,7 +77,9 @@ const COMPUTE_SNAPSHOT_STATUSES = computeSnapshotStatuses;
  */
 export const updateSnapshotStatusSchema = z.strictObject({
   'os-update_snapshot_status': z.strictObject({
-    status: z.string({ error: 'must be a string' }),
+    // Bounded like Cinder's status column (255): the value is echoed in refusals and recorded in
+    // the snapshot's history, so a 64 KiB "status" must not get that far.
+    status: z.string({ error: 'must be a string' }).max(255, { error: 'must be at most 255 characters' }),
     progress: progressSchema.optional(),
     compute_snapshot_status: z
       .enum(COMPUTE_SNAPSHOT_STATUSES, { error: `must be one of ${COMPUTE_SNAPSHOT_STATUSES.join(', ')}` })

@@ -114,7 +114,7 @@ export const attachSchema = z.strictObject({
   'os-attach': z
     .strictObject({
       instance_uuid: uuidSchema.optional(),
-      mountpoint: z.string({ error: 'must be a string' }).min(1).max(255),
+      mountpoint: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(255, { error: 'must be at most 255 characters' }),
       host_name: z.string().max(255).optional(),
       mode: z.enum(['rw', 'ro'], { error: "mode must be 'rw' or 'ro'" }).optional(),
     })
