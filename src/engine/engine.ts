@@ -67,13 +67,23 @@ export class Engine {
   }
 
   /** Creates the snapshot row from its first event (the create request) in one commit. */
-  async start(snapshot: NewSnapshot, event: Extract<SnapshotEvent, { type: 'snapshot.create' }>, source: EventSource): Promise<Outcome> {
+  /**
+   * `precondition` runs first inside the transaction: the caller's way to hold what the create
+   * depends on (the volume's status) for as long as the snapshot row is being written.
+   */
+  async start(
+    snapshot: NewSnapshot,
+    event: Extract<SnapshotEvent, { type: 'snapshot.create' }>,
+    source: EventSource,
+    precondition?: (tx: Tx) => Promise<void>,
+  ): Promise<Outcome> {
     const now = this.clock();
     const initial = initialSnapshot();
     const result = step(initial, event);
     if (!result.accepted) throw new Error('the snapshot machine refused its create event');
     const columns = stateColumns(result.next, now, this.waits);
     await this.db.prisma.$transaction(async (tx) => {
+      await precondition?.(tx);
       await tx.snapshot.create({
         data: {
           id: snapshot.id,
@@ -85,6 +95,7 @@ export class Engine {
           volumeSize: snapshot.volumeSize,
           version: 1,
           createdAt: now,
+          updatedAt: now,
           ...columns,
         },
       });

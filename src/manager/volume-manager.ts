@@ -156,9 +156,14 @@ export class VolumeManager {
     if (!force && !['available', 'error', 'error_restoring', 'error_extending', 'error_managing'].includes(volume.status)) {
       throw new InvalidRequest(`Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.`);
     }
-    const snapshots = await this.prisma.snapshot.count({ where: { volumeId, deleted: false } });
-    if (snapshots > 0) throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${snapshots} dependent snapshots.`);
-    await this.prisma.volume.update({ where: { id: volumeId }, data: { status: 'deleting' } });
+    // Status change and snapshot count in one transaction, serialised with snapshot creation
+    // (which holds the volume row the same way), so no snapshot can appear after the count.
+    await this.prisma.$transaction(async (tx) => {
+      const moved = await tx.volume.updateMany({ where: { id: volumeId, deleted: false, status: volume.status }, data: { status: 'deleting' } });
+      if (moved.count !== 1) throw new InvalidRequest(`Invalid volume: Volume ${volumeId} changed status while it was being deleted; try again.`);
+      const snapshots = await tx.snapshot.count({ where: { volumeId, deleted: false } });
+      if (snapshots > 0) throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${snapshots} dependent snapshots.`);
+    });
     try {
       await this.driver.deleteVolume(volume);
     } catch (err) {
@@ -204,6 +209,13 @@ export class VolumeManager {
       },
       { type: 'snapshot.create', assisted: this.assistedFor(volume) },
       'api',
+      // Rewriting the volume's own status takes its row (PostgreSQL) or the write lock (SQLite)
+      // and proves the status still allows a snapshot; a volume delete does the same, so the two
+      // cannot interleave into a snapshot of a deleted volume.
+      async (tx) => {
+        const held = await tx.volume.updateMany({ where: { id: volume.id, deleted: false, status: volume.status }, data: { status: volume.status } });
+        if (held.count !== 1) throw new InvalidRequest(`Invalid volume: Volume ${volume.id} changed status while the snapshot was requested; try again.`);
+      },
     );
     return this.getSnapshot(id);
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidRequest } from '../../src/manager/errors.js';
+import { InvalidRequest, NotFound } from '../../src/manager/errors.js';
 import { providers, freshDatabaseUrl } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
 import { ManualClock } from '../support/doubles.js';
@@ -240,5 +240,23 @@ describe.each(providers)('snapshot lifecycle on %s', (provider) => {
     const job = await h.db.prisma.outboxJob.findFirstOrThrow({ where: { snapshotId: snap.id } });
     expect([job.status, job.attempts]).toEqual(['done', 2]);
     expect((await h.manager.getSnapshot(snap.id)).status).toBe('available');
+  });
+
+  it('never leaves a snapshot on a deleted volume when create and volume delete race', async () => {
+    await setup();
+    for (let round = 0; round < 8; round++) {
+      const volume = await volumeFor(h, false);
+      const [created, deleted] = await Promise.allSettled([
+        h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a' }),
+        h.manager.deleteVolume(volume.id),
+      ]);
+      const v = await h.db.prisma.volume.findUniqueOrThrow({ where: { id: volume.id } });
+      const live = await h.db.prisma.snapshot.count({ where: { volumeId: volume.id, deleted: false } });
+      // Exactly one of the two wins; the other is refused (400, or 404 once the volume is gone).
+      expect([created.status, deleted.status].sort()).toEqual(['fulfilled', 'rejected']);
+      const loser = (created.status === 'rejected' ? created : deleted) as PromiseRejectedResult;
+      expect(loser.reason instanceof InvalidRequest || loser.reason instanceof NotFound).toBe(true);
+      expect(v.deleted && live > 0).toBe(false);
+    }
   });
 });
