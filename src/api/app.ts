@@ -12,6 +12,9 @@ import { assertProjectInPath, policyMiddleware, type Policy } from './policy/ind
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
+// Observability (request ids, /metrics, /ui): see src/observability/index.ts.
+import type { AppObservability } from '../observability/index.js';
+import { requestContextMiddleware } from '../observability/request-context.js';
 
 export interface AppOptions {
   manager: VolumeManager;
@@ -20,6 +23,8 @@ export interface AppOptions {
   logger?: Logger;
   maxBodyBytes?: number;
   publicEndpoint?: string;
+  /** Metrics and the web UI; absent where only the API is under test. */
+  observability?: AppObservability;
 }
 
 export function createApp(options: AppOptions) {
@@ -32,18 +37,31 @@ export function createApp(options: AppOptions) {
     return faults(err, c);
   });
   app.notFound(onNotFound);
+  // Observability: first, so every reply (faults included) carries X-OpenStack-Request-Id.
+  const obs = options.observability;
+  app.use('*', obs?.requestContext ?? requestContextMiddleware());
   app.use('*', apiVersionMiddleware());
   app.get('/', versionsRoot(options.publicEndpoint));
   app.get('/v3', versionsV3(options.publicEndpoint));
   app.get('/v3/', versionsV3(options.publicEndpoint));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  app.use('/v3/:project_id/*', authMiddleware(options.auth), policyMiddleware(options.policy), jsonBody({ maxBytes: options.maxBodyBytes }));
+  // One instance, shared with /ui (observability), so both use the same Keystone token cache.
+  const authenticate = authMiddleware(options.auth);
+  app.use('/v3/:project_id/*', authenticate, policyMiddleware(options.policy), jsonBody({ maxBytes: options.maxBodyBytes }));
   app.use('/v3/:project_id/*', async (c, next) => {
     assertProjectInPath(c.var.auth, c.req.param('project_id')!);
     await next();
   });
+  // Observability: counts callbacks by what the API answered; must be registered before the
+  // snapshot routes to wrap them.
+  if (obs) app.use('/v3/:project_id/snapshots/:id/action', obs.callbackMetrics);
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
+  // Observability: Prometheus text (unauthenticated, as scrapers expect; counts only) and the UI.
+  if (obs) {
+    app.get('/metrics', obs.metrics);
+    app.route('/ui', obs.ui(authenticate, options.policy));
+  }
   return app;
 }

@@ -1,0 +1,188 @@
+// Prometheus metrics at /metrics (prom-client, one registry per service so in-process test
+// services do not share counters).
+//
+// Two kinds of numbers, kept apart on purpose:
+//   - state of the database (snapshots per state, outbox depth): counted at scrape time, so
+//     every process reports the same truth and nothing drifts after a restart;
+//   - what *this process* did (phase durations, callback latency, callbacks, timeouts,
+//     transitions): counted as it happens. Prometheus sums those over processes; counting
+//     other processes' work here as well would count it twice.
+import type { Context, Handler, MiddlewareHandler } from 'hono';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { computeWaitOfPhase, persistedPhases, statusOfPhase } from '../../machines/derive.js';
+import { effectKinds } from '../../machines/snapshot.js';
+import type { Db } from '../db/client.js';
+import type { CommittedTransition, Engine } from '../engine/engine.js';
+import { currentRequest } from './request-context.js';
+
+const PREFIX = 'assisted_snapshots_';
+const CALLBACK_ACTION = 'os-update_snapshot_status';
+
+/** How a phase ended: left for an error state, ended by an admin action, or moved on. */
+export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source'>): 'ok' | 'error' | 'admin' {
+  if (t.source === 'admin') return 'admin';
+  return t.toStatus.startsWith('error') ? 'error' : 'ok';
+}
+
+export interface ServiceMetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop); on unless turned off. */
+  defaultMetrics?: boolean;
+  onError?: (err: unknown) => void;
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly phaseDuration: Histogram<'phase' | 'outcome'>;
+  private readonly callbackLatency: Histogram<'operation' | 'outcome'>;
+  private readonly callbacks: Counter<'form' | 'result'>;
+  private readonly timeouts: Counter<'phase'>;
+  private readonly transitions: Counter<'event' | 'source'>;
+  private readonly listener = (t: CommittedTransition) => this.onTransition(t);
+
+  constructor(
+    private readonly db: Db,
+    private readonly engine: Engine,
+    private readonly options: ServiceMetricsOptions = {},
+  ) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    const snapshots = new Gauge({
+      name: `${PREFIX}snapshots`,
+      help: 'Snapshot rows per machine state (deleted ones included: rows are soft-deleted), counted in the database at scrape time.',
+      labelNames: ['state', 'status'] as const,
+      registers,
+      collect: async () => {
+        const rows = await this.db.prisma.snapshot.groupBy({ by: ['phase'], _count: { _all: true } });
+        const counts = new Map(rows.map((r) => [r.phase, r._count._all]));
+        snapshots.reset();
+        // Every state appears, with 0 when empty, so a query never sees a series vanish.
+        for (const phase of new Set([...persistedPhases, ...counts.keys()])) {
+          snapshots.set({ state: phase, status: persistedPhases.includes(phase) ? statusOfPhase(phase) : 'unknown' }, counts.get(phase) ?? 0);
+        }
+      },
+    });
+
+    const outbox = new Gauge({
+      name: `${PREFIX}outbox_depth`,
+      help: 'Outbox jobs not yet done (pending effects), per effect kind, counted in the database at scrape time.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect: async () => {
+        const rows = await this.db.prisma.outboxJob.groupBy({ by: ['kind'], where: { status: 'pending' }, _count: { _all: true } });
+        const counts = new Map(rows.map((r) => [r.kind, r._count._all]));
+        outbox.reset();
+        for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
+      },
+    });
+
+    this.phaseDuration = new Histogram({
+      name: `${PREFIX}phase_duration_seconds`,
+      help: 'Time from entering a phase (leaf state) to leaving it, for phases this process saw end; outcome: ok, error or admin.',
+      labelNames: ['phase', 'outcome'] as const,
+      // Driver phases take milliseconds to seconds; compute waits up to 600 s (create) / 7200 s (delete).
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200],
+      registers,
+    });
+
+    this.callbackLatency = new Histogram({
+      name: `${PREFIX}callback_to_next_phase_seconds`,
+      help: 'From the arrival of a compute callback that ends the compute phase to the commit that enters the next phase.',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+
+    this.callbacks = new Counter({
+      name: `${PREFIX}callbacks_total`,
+      help: 'os-update_snapshot_status callbacks answered, by form (legacy: status/progress; new: compute_snapshot_status) and result.',
+      labelNames: ['form', 'result'] as const,
+      registers,
+    });
+    for (const form of ['legacy', 'new']) for (const result of ['accepted', 'rejected']) this.callbacks.inc({ form, result }, 0);
+
+    this.timeouts = new Counter({
+      name: `${PREFIX}timeouts_total`,
+      help: 'Compute waits that ran out (timer.expired accepted), per phase.',
+      labelNames: ['phase'] as const,
+      registers,
+    });
+    for (const phase of persistedPhases.filter((p) => computeWaitOfPhase(p))) this.timeouts.inc({ phase }, 0);
+
+    this.transitions = new Counter({
+      name: `${PREFIX}transitions_total`,
+      help: 'Accepted transitions committed by this process, per event and event source.',
+      labelNames: ['event', 'source'] as const,
+      registers,
+    });
+
+    engine.events.on('transition', this.listener);
+  }
+
+  stop() {
+    this.engine.events.off('transition', this.listener);
+  }
+
+  /** Resolves when every observation started so far is recorded. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private onTransition(t: CommittedTransition) {
+    this.transitions.inc({ event: t.eventType, source: t.source });
+    if (t.eventType === 'timer.expired') this.timeouts.inc({ phase: t.fromPhase ?? 'unknown' });
+    if (!t.fromPhase || t.fromPhase === t.toPhase) return;
+    const outcome = phaseOutcome(t);
+    // The listener runs inside the request that delivered the event, when there is one.
+    const request = currentRequest();
+    if (t.eventType === 'compute.status' && request) {
+      const operation = computeWaitOfPhase(t.fromPhase) ?? 'unknown';
+      this.callbackLatency.observe({ operation, outcome }, (performance.now() - request.startedAt) / 1000);
+    }
+    const work = this.observePhase(t, outcome).catch((err) => this.options.onError?.(err));
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /**
+   * The phase's duration from the history: it was entered by the last accepted row before this
+   * one that changed state (in-progress callbacks stay in the phase and do not re-enter it),
+   * and left by this transition's row. Both rows carry the commit time the engine also wrote
+   * to `phaseEnteredAt`.
+   */
+  private async observePhase(t: CommittedTransition, outcome: string) {
+    const rows = await this.db.prisma.snapshotTransition.findMany({
+      where: { snapshotId: t.snapshotId, rejected: false, version: { lte: t.version } },
+      orderBy: { version: 'asc' },
+      select: { version: true, fromState: true, toState: true, createdAt: true },
+    });
+    const left = rows.find((r) => r.version === t.version);
+    const entered = rows.filter((r) => r.version < t.version && r.fromState !== r.toState).at(-1);
+    if (!left || !entered || entered.toState !== t.fromPhase) return;
+    this.phaseDuration.observe({ phase: t.fromPhase!, outcome }, (left.createdAt.getTime() - entered.createdAt.getTime()) / 1000);
+  }
+
+  /**
+   * Counts compute callbacks by what the API answered; mounted after the auth and body
+   * middlewares on the snapshot action route, so the parsed body is there to tell the form.
+   */
+  callbackMiddleware(): MiddlewareHandler {
+    return async (c, next) => {
+      await next();
+      const parsed = c.get('parsedBody');
+      const body = parsed?.present ? parsed.value : undefined;
+      const update = body && typeof body === 'object' ? (body as Record<string, unknown>)[CALLBACK_ACTION] : undefined;
+      if (!update || typeof update !== 'object') return;
+      const form = 'compute_snapshot_status' in update ? 'new' : 'legacy';
+      this.callbacks.inc({ form, result: c.res.status === 202 ? 'accepted' : 'rejected' });
+    };
+  }
+
+  handler(): Handler {
+    return async (c: Context) => {
+      await this.settled();
+      return c.body(await this.registry.metrics(), 200, { 'Content-Type': this.registry.contentType });
+    };
+  }
+}

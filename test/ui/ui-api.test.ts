@@ -1,0 +1,98 @@
+// The UI's JSON and event-stream endpoints without a browser: same auth and policy as the API,
+// project scoping, and the SSE wire format the page parses.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { snapshotMachine } from '../../machines/snapshot.js';
+import { createSnapshot, createVolume, startTestService, type TestService } from '../observability/helpers.js';
+
+function policyFile(rules: Record<string, unknown>): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ui-policy-')), 'policy.json');
+  writeFileSync(file, JSON.stringify(rules));
+  return file;
+}
+
+/** Reads Server-Sent Events off a fetch() body, as the page does. */
+function sseReader(body: ReadableStream<Uint8Array>) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    async next(): Promise<{ event: string; data: unknown; id?: string }> {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith(':')) continue;
+          const field = (name: string) => block.split('\n').filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2));
+          return { event: field('event')[0] ?? 'message', data: JSON.parse(field('data').join('\n')), id: field('id')[0] };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('event stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+describe('/ui/api', () => {
+  const services: TestService[] = [];
+  afterEach(async () => {
+    for (const t of services.splice(0)) await t.close();
+  });
+  const start = async (env: Record<string, string> = {}) => {
+    const t = await startTestService({ env });
+    services.push(t);
+    return t;
+  };
+  const get = (t: TestService, p: string, token: string) => t.service.app.request(`/ui/api/${p}`, { headers: { 'X-Auth-Token': token } });
+
+  it('serves the chart as read off the machine', async () => {
+    const t = await start();
+    const graph = (await (await get(t, 'machine', 'admin:admin')).json()) as { id: string; root: { children: Array<{ key: string }> } };
+    expect(graph.id).toBe(snapshotMachine.id);
+    expect(graph.root.children.map((c) => c.key)).toEqual(Object.keys(snapshotMachine.config.states!));
+  });
+
+  it('refuses callers the snapshot:transitions rule does not allow', async () => {
+    const t = await start({ POLICY_FILE: policyFile({ 'snapshot:transitions': [] }) });
+    const res = await get(t, 'overview', 'admin:admin');
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ forbidden: { code: 403, message: "Policy doesn't allow snapshot:transitions to be performed." } });
+  });
+
+  it("shows only the caller's project when the rule is granted by project, not by role", async () => {
+    const t = await start({ POLICY_FILE: policyFile({ 'snapshot:transitions': 'project' }) });
+    const mine = await createVolume(t, 'mine', false);
+    await t.call('POST', '/v3/other/volumes', { volume: { size: 1, name: 'theirs' } }, { 'X-Auth-Token': 'someone:other' });
+    const overview = (await (await get(t, 'overview', 'tester:demo')).json()) as { volumes: Array<{ id: string }> };
+    expect(overview.volumes.map((v) => v.id)).toEqual([mine]);
+    const session = (await (await get(t, 'session', 'tester:demo')).json()) as { scope: string };
+    expect(session.scope).toBe('project demo');
+  });
+
+  it('streams each committed history row as an SSE event after a ready event', async () => {
+    const t = await start();
+    const res = await get(t, 'events', 'admin:admin');
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = sseReader(res.body!);
+    expect((await events.next()).event).toBe('ready');
+
+    const id = await createSnapshot(t, await createVolume(t, 'streamed', false), 'streamed');
+    const seen: Array<{ event: string; to: string; id: string | undefined }> = [];
+    while (!seen.some((e) => e.to === 'available')) {
+      const message = await events.next();
+      if (message.event !== 'transition') continue;
+      const { transition, snapshot } = message.data as { transition: { snapshotId: string; event: string; to: string; id: number }; snapshot: { id: string } };
+      if (transition.snapshotId !== id) continue;
+      expect(snapshot.id).toBe(id);
+      expect(message.id).toBe(String(transition.id));
+      seen.push({ event: transition.event, to: transition.to, id: message.id });
+    }
+    expect(seen.map((e) => `${e.event} -> ${e.to}`)).toEqual(['snapshot.create -> creating.driverCreate', 'storage.done -> available']);
+    await events.cancel();
+  });
+});
