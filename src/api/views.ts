@@ -96,3 +96,17 @@ export function transitionView(t: {
     created_at: iso(t.createdAt),
   };
 }
+
+/**
+ * A collection page as Cinder renders it: `<key>` plus `<key>_links` with the next page's URL
+ * (same query, marker = last id) when the page is full.
+ */
+export function collectionPage<T>(requestUrl: string, key: string, items: T[], lastId: string | undefined, limit: number | undefined) {
+  const body: Record<string, unknown> = { [key]: items };
+  if (limit !== undefined && items.length === limit && lastId !== undefined) {
+    const next = new URL(requestUrl);
+    next.searchParams.set('marker', lastId);
+    body[`${key}_links`] = [{ rel: 'next', href: next.toString() }];
+  }
+  return body;
+}

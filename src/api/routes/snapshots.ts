@@ -15,7 +15,7 @@ import {
 } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../validation.js';
 import { atLeast } from '../version.js';
-import { snapshotView, transitionView } from '../views.js';
+import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { listSnapshots } from '../../manager/listing.js';
@@ -93,13 +93,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     const snapshots = rows.map((s) =>
       snapshotView(s, Object.fromEntries(s.metadata.map((m) => [m.key, m.value])), { extended }),
     );
-    const body: Record<string, unknown> = { snapshots };
-    if (q.limit !== undefined && rows.length === q.limit && rows.length > 0) {
-      const next = new URL(c.req.url);
-      next.searchParams.set('marker', rows.at(-1)!.id);
-      body.snapshots_links = [{ rel: 'next', href: next.toString() }];
-    }
-    return c.json(body);
+    return c.json(collectionPage(c.req.url, 'snapshots', snapshots, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list);
   app.get('/detail', list);

@@ -6,7 +6,7 @@ import { badRequest } from '../faults.js';
 import { assertVisible, authorize, grantedByRole } from '../policy/index.js';
 import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../validation.js';
-import { volumeSummaryView, volumeView } from '../views.js';
+import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { listVolumes } from '../../manager/listing.js';
 
@@ -68,13 +68,7 @@ export function volumeRoutes(manager: VolumeManager) {
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
     const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin }) : volumeSummaryView(v, selfUrl(c, v.id))));
-    const body: Record<string, unknown> = { volumes };
-    if (q.limit !== undefined && rows.length === q.limit && rows.length > 0) {
-      const next = new URL(c.req.url);
-      next.searchParams.set('marker', rows.at(-1)!.id);
-      body.volumes_links = [{ rel: 'next', href: next.toString() }];
-    }
-    return c.json(body);
+    return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));
   app.get('/detail', list(true));
