@@ -4,6 +4,7 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import {
   snapshotMachine,
+  assistedContinuationEffects,
   effectKinds,
   type ComputeWait,
   type EffectKind,
@@ -71,6 +72,12 @@ export const snapshotStatuses: readonly string[] = [...new Set(leafPhases.map(st
 
 /** The persisted states: the initial `new` state only exists before the first commit. */
 export const persistedPhases = leafPhases.filter((p) => p !== snapshotMachine.config.initial);
+
+/** Phases in which an assisted operation is past its begin and not yet complete. */
+export const assistedInFlightPhases: readonly string[] = persistedPhases.filter((p) => {
+  const effect = effectOfPhase(p);
+  return effect !== null && assistedContinuationEffects.includes(effect);
+});
 
 export function phaseOf(snapshot: MachineSnapshot): string {
   const leaves = snapshot._nodes.filter((n) => n.type === 'atomic' || n.type === 'final');

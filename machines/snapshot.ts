@@ -21,6 +21,16 @@ export const effectKinds = [
 ] as const;
 export type EffectKind = (typeof effectKinds)[number];
 
+/** Effects that ask compute for its part (the rest are driver phases). */
+export const computeEffectKinds: readonly EffectKind[] = ['requestComputeCreate', 'requestComputeDelete'];
+/** The phases that open an assisted operation, and those that carry it on until it is complete. */
+export const assistedBeginEffects: readonly EffectKind[] = ['createSnapshotAssistedBegin', 'deleteSnapshotAssistedBegin'];
+export const assistedContinuationEffects: readonly EffectKind[] = [
+  ...computeEffectKinds,
+  'createSnapshotAssistedComplete',
+  'deleteSnapshotAssistedComplete',
+];
+
 /** How long compute may take for its part, in seconds, unless configured otherwise. */
 export const defaultComputeWaitSeconds = { create: 600, delete: 7200 } as const;
 export type ComputeWait = keyof typeof defaultComputeWaitSeconds;

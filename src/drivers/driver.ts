@@ -59,6 +59,12 @@ export interface SnapshotRef {
 export interface VolumeDriver {
   readonly name: string;
   readonly supportsAssistedSnapshots: boolean;
+  /**
+   * Assisted operations on one volume must not overlap: each plans against the state the one
+   * before leaves (RemoteFS: the active file of the qcow2 chain). The engine then starts a begin
+   * phase only while no other snapshot of the volume is between its begin and its complete phase.
+   */
+  readonly exclusiveAssistedOperations?: boolean;
 
   createVolume(volume: VolumeRef): Promise<{ providerLocation?: string | null }>;
   deleteVolume(volume: VolumeRef): Promise<void>;

@@ -184,6 +184,8 @@ export class Engine {
             toStatus: columns.status,
             event: d.event,
             source: d.source,
+            // Why the snapshot is in error / error_deleting, on the row that put it there.
+            reason: columns.errorReason,
             now,
           });
           await applyResult(tx, row.id, d.writes, now);

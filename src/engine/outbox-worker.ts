@@ -6,7 +6,8 @@
 // becomes claimable again when its lease runs out. Effects are idempotent, so running one again
 // after such a death is safe; the result is recorded together with the event it becomes.
 import { randomUUID } from 'node:crypto';
-import type { EffectKind } from '../../machines/snapshot.js';
+import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
+import { assistedInFlightPhases } from '../../machines/derive.js';
 import type { ComputeClient } from '../compute/compute-client.js';
 import {
   CREATE_INFO_KEY,
@@ -26,22 +27,34 @@ export interface OutboxWorkerOptions {
   leaseMs?: number;
   /** A job claimed this many times without recording a result is given up as failed. */
   maxAttempts?: number;
+  /** How long a begin phase waits before looking again while its volume is busy. */
+  deferMs?: number;
 }
 
 export interface JobReport {
   jobId: number;
   snapshotId: string;
   kind: string;
-  result: 'ran' | 'cancelled' | 'gave_up';
+  result: 'ran' | 'cancelled' | 'gave_up' | 'deferred';
   outcome?: Outcome;
 }
 
-const computeEffects: Partial<Record<EffectKind, true>> = { requestComputeCreate: true, requestComputeDelete: true };
+
+/**
+ * For a driver with exclusiveAssistedOperations, assisted operations on one volume run one at a
+ * time, from the begin phase until the snapshot has left its compute and complete phases, as
+ * Cinder's RemoteFS driver holds the volume lock across the whole of create_snapshot /
+ * delete_snapshot, Nova's part included. Two operations in flight at once would both plan against
+ * the same active file: the second overlay would sit on a file the VM no longer writes to
+ * (compute refuses it), and a second delete would hand compute a merge planned on a chain that
+ * has changed since. A begin whose volume is busy waits, in the order the requests came (job ids).
+ */
 
 export class OutboxWorker {
   readonly workerId: string;
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
+  private readonly deferMs: number;
 
   constructor(
     private readonly engine: Engine,
@@ -52,6 +65,7 @@ export class OutboxWorker {
     this.workerId = options.workerId ?? `worker-${randomUUID()}`;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.maxAttempts = options.maxAttempts ?? 5;
+    this.deferMs = options.deferMs ?? 200;
   }
 
   private get prisma() {
@@ -121,7 +135,15 @@ export class OutboxWorker {
     }
 
     const kind = job.kind as EffectKind;
-    const isCompute = computeEffects[kind] === true;
+    const isCompute = computeEffectKinds.includes(kind);
+    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.volumeBusy(job.id, job.snapshotId, snapshot.volumeId))) {
+      // Not an attempt: the claim is handed back and the job looks again a moment later.
+      await this.prisma.outboxJob.updateMany({
+        where: { id: job.id, lockedBy: this.workerId },
+        data: { lockedBy: null, lockedUntil: null, attempts: { decrement: 1 }, runAfter: new Date(now().getTime() + this.deferMs) },
+      });
+      return { ...base, result: 'deferred' };
+    }
     if (job.attempts > this.maxAttempts) {
       const reason = `gave up on ${kind} after ${job.attempts - 1} unfinished attempts`;
       const outcome = await this.engine.deliver({
@@ -178,6 +200,24 @@ export class OutboxWorker {
       });
     }
     return { ...base, result: 'ran', outcome };
+  }
+
+  /**
+   * Whether another snapshot of the volume holds it: an earlier begin still pending, or an
+   * operation past its begin and not yet complete. Read in that order: a begin's job closes in the
+   * same commit that moves its snapshot on, so one of the two reads sees an operation in flight.
+   */
+  private async volumeBusy(jobId: number, snapshotId: string, volumeId: string): Promise<boolean> {
+    const earlier = await this.prisma.outboxJob.findFirst({
+      where: { id: { lt: jobId }, status: 'pending', kind: { in: [...assistedBeginEffects] }, snapshot: { volumeId, deleted: false, id: { not: snapshotId } } },
+      select: { id: true },
+    });
+    if (earlier) return true;
+    const holder = await this.prisma.snapshot.findFirst({
+      where: { volumeId, deleted: false, id: { not: snapshotId }, phase: { in: [...assistedInFlightPhases] } },
+      select: { id: true },
+    });
+    return holder !== null;
   }
 
   private async requestCompute(kind: EffectKind, ref: SnapshotRef) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assistedInFlightPhases,
   callbackTransitions,
   computeWaitOfPhase,
   effectOfPhase,
@@ -55,6 +56,15 @@ describe('what the rest of the service reads off the machine', () => {
         : step(snapshotIn('available'), { type: 'snapshot.delete', assisted: phase !== 'deleting.driverDelete' });
       if (phaseOf(entered.next) === phase) expect(entered.effects).toEqual([effect]);
     }
+  });
+
+  it('knows which phases hold a volume for an assisted operation in flight', () => {
+    expect(assistedInFlightPhases).toEqual([
+      'creating.computeAssisted',
+      'creating.storageComplete',
+      'deleting.computeAssisted',
+      'deleting.storageComplete',
+    ]);
   });
 
   it('keeps storage results to the phase that asked for them', () => {

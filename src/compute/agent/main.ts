@@ -4,13 +4,24 @@
  *
  * The token sent to the storage service is COMPUTE_AGENT_TOKEN; without it, the noauth form
  * `nova:<project>` (fine against a service running with noauth on loopback, refused elsewhere).
+ *
+ * Fault injection, for end-to-end tests that run the agent as its own process (each maps to an
+ * AgentFaults option and holds for the life of the process):
+ *   --refuse-requests      os-assisted-volume-snapshots requests are answered 400
+ *   --fail-live-part       the live part fails, reported as error / error_deleting
+ *   --never-call-back      the live part runs, the storage service is never told
+ *   --hang-live-part       requests are accepted, the live part never starts (a hung compute host;
+ *                          stop the process with SIGKILL, SIGTERM waits for it)
+ *   --drop-callbacks N     the first N callback attempts are lost; the retry delivers them
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startComputeAgent } from './server.js';
+import type { AgentFaults } from './types.js';
 
 const USAGE =
-  'usage: compute-agent --share DIR [--port N] [--host H] [--storage-url URL] [--project-id ID] [--state-dir DIR] [--legacy]';
+  'usage: compute-agent --share DIR [--port N] [--host H] [--storage-url URL] [--project-id ID] [--state-dir DIR] [--legacy]\n' +
+  '  faults: [--refuse-requests] [--fail-live-part] [--never-call-back] [--hang-live-part] [--drop-callbacks N]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,6 +33,11 @@ async function main(): Promise<void> {
       share: { type: 'string' },
       'state-dir': { type: 'string' },
       legacy: { type: 'boolean', default: false },
+      'refuse-requests': { type: 'boolean', default: false },
+      'fail-live-part': { type: 'boolean', default: false },
+      'never-call-back': { type: 'boolean', default: false },
+      'hang-live-part': { type: 'boolean', default: false },
+      'drop-callbacks': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -33,6 +49,20 @@ async function main(): Promise<void> {
   if (!values.share) throw new Error(`--share is required\n${USAGE}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+
+  const dropCallbacks = Number(values['drop-callbacks']);
+  if (!Number.isInteger(dropCallbacks) || dropCallbacks < 0) throw new Error(`--drop-callbacks must be a count, got ${values['drop-callbacks']}`);
+  const faults: AgentFaults = {
+    ...(values['refuse-requests'] ? { refuseRequests: true } : {}),
+    ...(values['fail-live-part'] ? { failLivePart: true } : {}),
+    ...(values['never-call-back'] ? { neverCallBack: true } : {}),
+    ...(values['hang-live-part'] ? { beforeLivePart: () => new Promise<void>(() => {}) } : {}),
+    ...(dropCallbacks > 0 ? { dropCallbacks } : {}),
+  };
+  const faultFlags = Object.entries(values)
+    .filter(([k, v]) => ['refuse-requests', 'fail-live-part', 'never-call-back', 'hang-live-part'].includes(k) && v === true)
+    .map(([k]) => k)
+    .concat(dropCallbacks > 0 ? [`drop-callbacks=${dropCallbacks}`] : []);
 
   const logger = pino({ name: 'compute-agent', level: process.env.LOG_LEVEL ?? 'info' });
   const projectId = values['project-id'];
@@ -46,9 +76,10 @@ async function main(): Promise<void> {
     shareDir: values.share,
     stateDir: values['state-dir'],
     legacy: values.legacy,
+    faults,
     logger,
   });
-  logger.info({ url: agent.url }, 'compute agent ready');
+  logger.info({ url: agent.url, legacy: values.legacy, faults: faultFlags }, 'compute agent ready');
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -80,6 +80,8 @@ async function fsyncFile(file: string): Promise<void> {
 export class RemoteFsDriver implements VolumeDriver {
   readonly name = 'remotefs';
   readonly supportsAssistedSnapshots = true;
+  // Cinder's remotefs.py holds the volume lock across the whole snapshot operation, Nova's part included.
+  readonly exclusiveAssistedOperations = true;
   readonly shareDir: string;
   readonly exportName: string;
   private readonly infos: InfoStore;
