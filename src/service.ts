@@ -114,14 +114,7 @@ async function volumeDriver(config: Config): Promise<VolumeDriver> {
  * compute for anything; the bookkeeping driver never does.
  */
 async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver, logger: Logger) {
-  const token: () => Promise<string> = config.COMPUTE_TOKEN
-    ? async () => config.COMPUTE_TOKEN!
-    : auth.strategy === 'keystone'
-      ? (() => {
-          const keystone = new KeystoneTokenValidator(auth.keystone);
-          return () => keystone.serviceToken();
-        })()
-      : async () => `cinder:${config.COMPUTE_AGENT_PROJECT}`;
+  const token = computeToken(config, auth);
   if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
   if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
@@ -130,7 +123,8 @@ async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver
     port: config.COMPUTE_AGENT_PORT,
     storageUrl: `http://${host}:${config.PORT}/v3/{project_id}`,
     projectId: config.COMPUTE_AGENT_PROJECT,
-    tokenProvider: config.COMPUTE_TOKEN || auth.strategy === 'keystone' ? token : async () => `nova:${config.COMPUTE_AGENT_PROJECT}`,
+    // Under noauth the agent names itself (nova:<project>); otherwise it shares the service's token.
+    tokenProvider: auth.strategy === 'noauth' && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
     shareDir: config.REMOTEFS_SHARE,
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
     logger: logger.child({ component: 'compute-agent' }),
@@ -138,4 +132,17 @@ async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver
   logger.info({ url: agent.url }, 'embedded compute agent listening');
   let closing: Promise<void> | null = null;
   return { client: new NovaComputeClient({ computeUrl: agent.url, tokenProvider: token }), stop: () => (closing ??= agent.close()) };
+}
+
+/**
+ * The token for calls between this service and compute: COMPUTE_TOKEN if set, else the
+ * service's own Keystone token, else (noauth) `<user>:<project>` naming who is calling.
+ */
+function computeToken(config: Config, auth: AuthConfig, noauthUser = 'cinder'): () => Promise<string> {
+  if (config.COMPUTE_TOKEN) return async () => config.COMPUTE_TOKEN!;
+  if (auth.strategy === 'keystone') {
+    const keystone = new KeystoneTokenValidator(auth.keystone);
+    return () => keystone.serviceToken();
+  }
+  return async () => `${noauthUser}:${config.COMPUTE_AGENT_PROJECT}`;
 }

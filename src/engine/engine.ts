@@ -34,6 +34,9 @@ export interface CommittedTransition {
   eventType: string;
   source: EventSource;
   effects: string[];
+  /** When the transition committed, and when the phase it left had been entered (null: none). */
+  at: Date;
+  fromPhaseEnteredAt: Date | null;
 }
 
 export interface NewSnapshot {
@@ -125,6 +128,8 @@ export class Engine {
       eventType: event.type,
       source,
       effects: result.effects,
+      at: now,
+      fromPhaseEnteredAt: null,
     }, null, 1);
   }
 
@@ -188,7 +193,7 @@ export class Engine {
             reason: columns.errorReason,
             now,
           });
-          await applyResult(tx, row.id, d.writes, now);
+          await applyResult(tx, row.id, row.volumeId, d.writes, now);
           await enqueueEffects(tx, row.id, columns.phase, version, result.effects, now);
           await closeJob(tx, d.completesJob, now, 'done');
           await this.hooks.beforeCommit?.({ snapshotId: row.id, event: d.event.type });
@@ -202,6 +207,8 @@ export class Engine {
           eventType: d.event.type,
           source: d.source,
           effects: result.effects,
+          at: now,
+          fromPhaseEnteredAt: row.phaseEnteredAt,
         }, row.status, attempt);
       } catch (err) {
         if (!(err instanceof VersionConflict)) throw err;

@@ -39,17 +39,6 @@ export interface JobReport {
   outcome?: Outcome;
 }
 
-
-/**
- * For a driver with exclusiveAssistedOperations, assisted operations on one volume run one at a
- * time, from the begin phase until the snapshot has left its compute and complete phases, as
- * Cinder's RemoteFS driver holds the volume lock across the whole of create_snapshot /
- * delete_snapshot, Nova's part included. Two operations in flight at once would both plan against
- * the same active file: the second overlay would sit on a file the VM no longer writes to
- * (compute refuses it), and a second delete would hand compute a merge planned on a chain that
- * has changed since. A begin whose volume is busy waits, in the order the requests came (job ids).
- */
-
 export class OutboxWorker {
   readonly workerId: string;
   private readonly leaseMs: number;
@@ -206,6 +195,14 @@ export class OutboxWorker {
    * Whether another snapshot of the volume holds it: an earlier begin still pending, or an
    * operation past its begin and not yet complete. Read in that order: a begin's job closes in the
    * same commit that moves its snapshot on, so one of the two reads sees an operation in flight.
+   *
+   * For a driver with exclusiveAssistedOperations, assisted operations on one volume run one at a
+   * time, from the begin phase until the snapshot has left its compute and complete phases, as
+   * Cinder's RemoteFS driver holds the volume lock across the whole of create_snapshot /
+   * delete_snapshot, Nova's part included. Two operations in flight at once would both plan against
+   * the same active file: the second overlay would sit on a file the VM no longer writes to
+   * (compute refuses it), and a second delete would hand compute a merge planned on a chain that
+   * has changed since. A begin whose volume is busy waits, in the order the requests came (job ids).
    */
   private async volumeBusy(jobId: number, snapshotId: string, volumeId: string): Promise<boolean> {
     const earlier = await this.prisma.outboxJob.findFirst({

@@ -53,7 +53,7 @@ export async function enqueueEffects(tx: Tx, snapshotId: string, phase: string, 
   }
 }
 
-export async function applyResult(tx: Tx, snapshotId: string, result: PhaseResult | undefined, now: Date) {
+export async function applyResult(tx: Tx, snapshotId: string, volumeId: string, result: PhaseResult | undefined, now: Date) {
   if (!result) return;
   if (result.snapshot) {
     const { providerLocation, providerId, ...unknown } = result.snapshot;
@@ -72,7 +72,6 @@ export async function applyResult(tx: Tx, snapshotId: string, result: PhaseResul
     await setSnapshotAdminMetadata(tx, snapshotId, key, value, now);
   }
   if (result.volume) {
-    const { volumeId } = await tx.snapshot.findUniqueOrThrow({ where: { id: snapshotId }, select: { volumeId: true } });
     for (const [key, value] of Object.entries(result.volume.adminMetadata ?? {})) {
       await setVolumeAdminMetadata(tx, volumeId, key, value, now);
     }

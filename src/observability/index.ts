@@ -43,9 +43,7 @@ export interface ObservabilityOptions {
 }
 
 export async function startObservability(o: ObservabilityOptions): Promise<Observability> {
-  const metrics = new ServiceMetrics(o.db, o.engine, {
-    onError: (err) => o.logger.warn({ err }, 'could not record a phase duration'),
-  });
+  const metrics = new ServiceMetrics(o.db, o.engine);
   const feed = new TransitionFeed(o.db, {
     pollMs: o.feedPollMs ?? 1000,
     onError: (err) => o.logger.warn({ err }, 'transition feed read failed; retrying'),
@@ -77,7 +75,6 @@ export async function startObservability(o: ObservabilityOptions): Promise<Obser
       o.engine.events.off('transition', poke);
       inspector?.stop();
       metrics.stop();
-      await metrics.settled();
       await feed.stop();
     },
   };

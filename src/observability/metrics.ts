@@ -27,12 +27,10 @@ export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source'>
 export interface ServiceMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop); on unless turned off. */
   defaultMetrics?: boolean;
-  onError?: (err: unknown) => void;
 }
 
 export class ServiceMetrics {
   readonly registry = new Registry();
-  private readonly pending = new Set<Promise<void>>();
   private readonly phaseDuration: Histogram<'phase' | 'outcome'>;
   private readonly callbackLatency: Histogram<'operation' | 'outcome'>;
   private readonly callbacks: Counter<'form' | 'result'>;
@@ -124,10 +122,6 @@ export class ServiceMetrics {
     this.engine.events.off('transition', this.listener);
   }
 
-  /** Resolves when every observation started so far is recorded. */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-  }
 
   private onTransition(t: CommittedTransition) {
     this.transitions.inc({ event: t.eventType, source: t.source });
@@ -140,27 +134,11 @@ export class ServiceMetrics {
       const operation = computeWaitOfPhase(t.fromPhase) ?? 'unknown';
       this.callbackLatency.observe({ operation, outcome }, (performance.now() - request.startedAt) / 1000);
     }
-    const work = this.observePhase(t, outcome).catch((err) => this.options.onError?.(err));
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
-  }
-
-  /**
-   * The phase's duration from the history: it was entered by the last accepted row before this
-   * one that changed state (in-progress callbacks stay in the phase and do not re-enter it),
-   * and left by this transition's row. Both rows carry the commit time the engine also wrote
-   * to `phaseEnteredAt`.
-   */
-  private async observePhase(t: CommittedTransition, outcome: string) {
-    const rows = await this.db.prisma.snapshotTransition.findMany({
-      where: { snapshotId: t.snapshotId, rejected: false, version: { lte: t.version } },
-      orderBy: { version: 'asc' },
-      select: { version: true, fromState: true, toState: true, createdAt: true },
-    });
-    const left = rows.find((r) => r.version === t.version);
-    const entered = rows.filter((r) => r.version < t.version && r.fromState !== r.toState).at(-1);
-    if (!left || !entered || entered.toState !== t.fromPhase) return;
-    this.phaseDuration.observe({ phase: t.fromPhase!, outcome }, (left.createdAt.getTime() - entered.createdAt.getTime()) / 1000);
+    // The engine hands over when the phase was entered (the row it transitioned from), so the
+    // duration needs no read of the history.
+    if (t.fromPhaseEnteredAt) {
+      this.phaseDuration.observe({ phase: t.fromPhase, outcome }, (t.at.getTime() - t.fromPhaseEnteredAt.getTime()) / 1000);
+    }
   }
 
   /**
@@ -181,7 +159,6 @@ export class ServiceMetrics {
 
   handler(): Handler {
     return async (c: Context) => {
-      await this.settled();
       return c.body(await this.registry.metrics(), 200, { 'Content-Type': this.registry.contentType });
     };
   }

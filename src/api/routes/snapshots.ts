@@ -18,6 +18,7 @@ import { atLeast } from '../version.js';
 import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';
 import type { VolumeManager } from '../../manager/volume-manager.js';
+import type { Snapshot } from '../../db/client.js';
 import { listSnapshots } from '../../manager/listing.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata, snapshotMetadata } from '../../manager/snapshot-metadata.js';
 
@@ -42,10 +43,9 @@ export function snapshotRoutes(manager: VolumeManager) {
    */
   const reachable = async (c: Context, id: string, rule: PolicyRule) =>
     grantedByRole(c, rule) ? manager.getSnapshot(id) : visible(c, id);
-  const render = async (c: Context, id: string) => {
-    const s = await manager.getSnapshot(id);
-    return snapshotView(s, await snapshotMetadata(prisma(), id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
-  };
+  /** Renders a row the handler already holds; only its metadata is read. */
+  const render = async (c: Context, s: Snapshot) =>
+    snapshotView(s, await snapshotMetadata(prisma(), s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Snapshot');
   /** A key outside the metadata key alphabet (NUL included) cannot exist: not found, not a query. */
   const keyParam = (c: Context) => {
@@ -73,7 +73,7 @@ export function snapshotRoutes(manager: VolumeManager) {
       force,
       metadata: body.metadata ?? {},
     });
-    return c.json({ snapshot: await render(c, created.id) }, 202);
+    return c.json({ snapshot: await render(c, created) }, 202);
   });
 
   // Cinder's snapshot summary and detail views carry the same fields.
@@ -100,9 +100,7 @@ export function snapshotRoutes(manager: VolumeManager) {
 
   app.get('/:id', async (c) => {
     authorize(c, 'snapshot:get');
-    const id = idParam(c);
-    await visible(c, id);
-    return c.json({ snapshot: await render(c, id) });
+    return c.json({ snapshot: await render(c, await visible(c, idParam(c))) });
   });
 
   app.put('/:id', async (c) => {
@@ -110,14 +108,14 @@ export function snapshotRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const { snapshot: fields } = await parseBody(c, snapshotUpdateSchema);
-    await prisma().snapshot.update({
+    const updated = await prisma().snapshot.update({
       where: { id },
       data: {
         ...(fields.name !== undefined ? { name: fields.name } : {}),
         ...(fields.description !== undefined ? { description: fields.description } : {}),
       },
     });
-    return c.json({ snapshot: await render(c, id) });
+    return c.json({ snapshot: await render(c, updated) });
   });
 
   app.delete('/:id', async (c) => {

@@ -32,8 +32,8 @@ export function volumeRoutes(manager: VolumeManager) {
     assertVisible(c.var.auth, volume.projectId, `Volume ${id} could not be found.`);
     return volume;
   };
-  const render = async (c: Context, id: string) =>
-    volumeView(await manager.getVolume(id), selfUrl(c, id), { admin: grantedByRole(c, 'volume:all_tenants') });
+  /** Renders a row the handler already holds (with its live attachments). */
+  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants') });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -51,7 +51,8 @@ export function volumeRoutes(manager: VolumeManager) {
       name: body.name ?? null,
       description: body.description ?? null,
     });
-    return c.json({ volume: await render(c, created.id) }, 202);
+    // A volume is created detached.
+    return c.json({ volume: render(c, { ...created, attachments: [] }) }, 202);
   });
 
   const list = (detail: boolean) => async (c: Context) => {
@@ -75,9 +76,7 @@ export function volumeRoutes(manager: VolumeManager) {
 
   app.get('/:id', async (c) => {
     authorize(c, 'volume:get');
-    const id = idParam(c);
-    await visible(c, id);
-    return c.json({ volume: await render(c, id) });
+    return c.json({ volume: render(c, await visible(c, idParam(c))) });
   });
 
   app.put('/:id', async (c) => {
@@ -86,11 +85,11 @@ export function volumeRoutes(manager: VolumeManager) {
     await visible(c, id);
     const { volume: fields } = await parseBody(c, volumeUpdateSchema);
     refuseVolumeMetadata(fields.metadata);
-    await manager.updateVolume(id, {
+    const updated = await manager.updateVolume(id, {
       ...(fields.name !== undefined ? { name: fields.name } : {}),
       ...(fields.description !== undefined ? { description: fields.description } : {}),
     });
-    return c.json({ volume: await render(c, id) });
+    return c.json({ volume: render(c, updated) });
   });
 
   app.delete('/:id', async (c) => {
