@@ -17,7 +17,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { backingChain, commitInto, imageInfo, rebaseSafe, rebaseUnsafe, type ImageInfo } from './qemu.js';
+import { backingChain, commitInto, imageInfo, rebaseSafe, rebaseUnsafe, type ImageInfo } from '../../qemu/qemu-img.js';
 
 export class LivePartError extends Error {
   constructor(message: string) {
@@ -92,10 +92,10 @@ export async function createLive({ shareDir, activeFile, newFile }: CreateLiveIn
     throw new LivePartError(`cannot read new_file ${newFile}: ${(err as Error).message}`);
   }
   if (info.format !== 'qcow2') throw new LivePartError(`new_file ${newFile} is ${info.format}, not qcow2`);
-  if (!info.fullBackingFilename) throw new LivePartError(`new_file ${newFile} has no backing file`);
-  if ((await canonical(info.fullBackingFilename)) !== (await canonical(activePath))) {
+  if (!info.fullBackingFile) throw new LivePartError(`new_file ${newFile} has no backing file`);
+  if ((await canonical(info.fullBackingFile)) !== (await canonical(activePath))) {
     throw new LivePartError(
-      `new_file ${newFile} is backed by ${info.backingFilename}, not by the active file ${activeFile}`,
+      `new_file ${newFile} is backed by ${info.backingFile}, not by the active file ${activeFile}`,
     );
   }
   return path.relative(path.resolve(shareDir), newPath);

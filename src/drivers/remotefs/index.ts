@@ -3,7 +3,7 @@
 import { RemoteFsDriver, type RemoteFsDriverOptions } from './remotefs-driver.js';
 
 export { RemoteFsDriver, DELETE_PLAN_KEY, type RemoteFsDriverOptions } from './remotefs-driver.js';
-export { checkQemuTools, QemuImgError } from './qemu-img.js';
+export { checkQemuTools, QemuImgError } from '../../qemu/qemu-img.js';
 export { NothingToMergeError, type DeleteInfo, type DeletePlan } from './merge-plan.js';
 export type { SnapInfo } from './info-store.js';
 export type { VolumeLocks } from './volume-lock.js';

@@ -30,7 +30,7 @@ import {
   volumeFile,
 } from './layout.js';
 import { mergeOutstanding, NothingToMergeError, planOnlineDelete, type ChainLink, type DeletePlan } from './merge-plan.js';
-import { backingChain, commitIntoBacking, createImage, createOverlay, imageInfo, rebaseUnsafe } from './qemu-img.js';
+import { backingChain, commitIntoBacking, createImage, createOverlay, imageInfo, rebaseUnsafe } from '../../qemu/qemu-img.js';
 import { FileVolumeLocks, type FileLockOptions, type VolumeLocks } from './volume-lock.js';
 
 /**

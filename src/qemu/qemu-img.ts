@@ -1,6 +1,8 @@
-// The only place the storage side runs qemu-img. Every failure carries qemu-img's stderr, because
-// that text (e.g. "Could not open backing file", "Failed to get write lock") is what an operator
-// needs; the engine records the message as `driver_error: ...`.
+// The one qemu-img wrapper, for both sides of the share: the RemoteFS driver (storage) and the
+// embedded compute agent, which stands in for libvirt/QEMU and runs the offline equivalents of
+// libvirt's block jobs. Every failure carries qemu-img's stderr, because that text (e.g. "Could
+// not open backing file", "Failed to get write lock") is what an operator needs; the engine
+// records it as `driver_error: ...` and the agent reports it in its error callback.
 import { execFile } from 'node:child_process';
 
 export interface ImageInfo {
@@ -10,6 +12,8 @@ export interface ImageInfo {
   virtualSize: number;
   /** The backing pointer exactly as stored in the image header, or null for none. */
   backingFile: string | null;
+  /** The backing pointer resolved against the image's directory, or null for none. */
+  fullBackingFile: string | null;
 }
 
 export class QemuImgError extends Error {
@@ -54,12 +58,13 @@ export async function checkQemuTools(options: { binaries?: readonly string[]; en
 }
 
 function toInfo(raw: Record<string, unknown>): ImageInfo {
-  const backing = raw['backing-filename'];
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   return {
     filename: String(raw.filename),
     format: String(raw.format),
     virtualSize: Number(raw['virtual-size']),
-    backingFile: typeof backing === 'string' && backing !== '' ? backing : null,
+    backingFile: text(raw['backing-filename']),
+    fullBackingFile: text(raw['full-backing-filename']),
   };
 }
 
@@ -99,10 +104,30 @@ export async function createOverlay(path: string, backingAbs: string, backingRel
 
 /** Rewrites only the backing pointer; the caller guarantees the data already matches. */
 export async function rebaseUnsafe(path: string, backingRelative: string, backingFormat: string): Promise<void> {
-  await qemuImg(['rebase', '-u', '-b', backingRelative, '-F', backingFormat, path]);
+  await qemuImg(['rebase', '-u', '-f', 'qcow2', '-b', backingRelative, '-F', backingFormat, path]);
+}
+
+/**
+ * Safe rebase (copies whatever the old chain provided and the new one does not), the offline
+ * equivalent of libvirt's blockRebase pull. `newBacking` null drops the backing file altogether.
+ * A relative `newBacking` is resolved by qemu-img against the image's directory and stored as given.
+ */
+export async function rebaseSafe(image: string, newBacking: string | null, backingFormat?: string): Promise<void> {
+  const args = ['rebase', '-f', 'qcow2', '-b', newBacking ?? ''];
+  if (newBacking !== null) {
+    if (!backingFormat) throw new Error('a backing format is required to rebase onto a file');
+    args.push('-F', backingFormat);
+  }
+  args.push(image);
+  await qemuImg(args);
 }
 
 /** Writes `path`'s clusters into its backing file; -d keeps `path` intact so a re-run is harmless. */
 export async function commitIntoBacking(path: string): Promise<void> {
   await qemuImg(['commit', '-d', path]);
+}
+
+/** Writes `top`'s data into `base` (an image below it in its chain), like libvirt's blockCommit. */
+export async function commitInto(top: string, base: string): Promise<void> {
+  await qemuImg(['commit', '-f', 'qcow2', '-b', base, top]);
 }
