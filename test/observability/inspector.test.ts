@@ -1,7 +1,6 @@
 // The inspector bridge: every persisted transition reaches the Stately inspector as one actor
 // per snapshot, first through a recording inspector (what is sent, exactly), then end to end
 // through @statelyai/inspect's own WebSocket relay and receiver.
-import net from 'node:net';
 import { createWebSocketReceiver, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { TransitionFeed } from '../../src/observability/transition-feed.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
 import { createSnapshot, createVolume, startTestService, type TestService } from './helpers.js';
+import { freePort } from '../support/ports.js';
 
 type Call =
   | { kind: 'actor'; sessionId: string; logic: unknown; value: unknown }
@@ -164,13 +164,3 @@ describe('inspector bridge', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

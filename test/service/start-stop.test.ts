@@ -1,22 +1,14 @@
 // `npm start`'s process for real: it migrates a brand-new database, serves, drains on SIGTERM
 // (exit 0, nothing lost), and a restarted process continues where the first one stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
 
 const root = join(import.meta.dirname, '..', '..');
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Starts src/main.ts and resolves once it logged "listening"; collects its JSON log lines. */
 async function start(env: Record<string, string>) {
