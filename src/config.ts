@@ -32,6 +32,10 @@ const schema = z.object({
   WORKER_POLL_MS: z.coerce.number().int().positive().default(1000),
   /** How long a claimed job is protected before another worker may take it over. */
   WORKER_LEASE_SECONDS: seconds.default(300),
+  /** How many effects (driver phases, compute requests) one process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Most events written by one group commit. */
+  COMMIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -56,6 +56,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   await migrateDeploy(config.DATABASE_URL);
   const db = await openDatabase(config.DATABASE_URL);
   const engine = new Engine(db, {
+    maxBatch: config.COMMIT_BATCH_MAX,
     computeWaitSeconds: { create: config.COMPUTE_WAIT_CREATE_SECONDS, delete: config.COMPUTE_WAIT_DELETE_SECONDS },
   });
   engine.events.on('transition', (t: CommittedTransition) =>
@@ -71,10 +72,12 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const worker = new OutboxWorker(engine, driver, compute, {
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
+    onRecordRetry: (err) => logger.warn({ err }, 'recording an effect result failed; retrying'),
   });
   if (config.WORKER_ID) await worker.releaseOwnLeases();
   const runner = new Runner(engine, worker, {
     pollMs: config.WORKER_POLL_MS,
+    concurrency: config.WORKER_CONCURRENCY,
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
   const manager = new VolumeManager(engine, driver);
@@ -94,6 +97,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     stopCompute: () => computeSide.stop(),
     async stop() {
       await runner.stop();
+      await engine.idle();
       await computeSide.stop();
       await observability.stop();
       await db.close();

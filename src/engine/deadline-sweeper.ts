@@ -1,37 +1,20 @@
 // Deadlines live in the snapshot rows, not in timers, so they survive restarts and any process
 // can fire them. Each expiry is delivered for the exact version that set it: if the snapshot
 // moved on meanwhile (a callback won the race), the timeout is moot and is dropped silently.
+// The expiries of one sweep are delivered together, so they share a group commit.
 import type { Engine } from './engine.js';
 import type { Outcome } from './types.js';
 
 export async function sweepDeadlines(engine: Engine, batch = 100): Promise<Outcome[]> {
-  const now = engine.clock();
-  const due = await engine.db.prisma.snapshot.findMany({
-    where: { deadlineAt: { lte: now }, deleted: false },
-    orderBy: { deadlineAt: 'asc' },
-    take: batch,
-    select: { id: true, phase: true, version: true },
-  });
-  const outcomes: Outcome[] = [];
-  for (const row of due) {
-    outcomes.push(
-      await engine.deliver({
-        snapshotId: row.id,
-        event: { type: 'timer.expired', phase: row.phase },
-        source: 'timer',
-        expectedVersion: row.version,
-      }),
-    );
-  }
-  return outcomes;
+  const due = await engine.store.dueDeadlines(engine.clock(), batch);
+  return Promise.all(
+    due.map((row) =>
+      engine.deliver({ snapshotId: row.id, event: { type: 'timer.expired', phase: row.phase }, source: 'timer', expectedVersion: row.version }),
+    ),
+  );
 }
 
 /** When the next deadline falls, so a runner can sleep exactly until then. */
-export async function nextDeadline(engine: Engine): Promise<Date | null> {
-  const row = await engine.db.prisma.snapshot.findFirst({
-    where: { deadlineAt: { not: null }, deleted: false },
-    orderBy: { deadlineAt: 'asc' },
-    select: { deadlineAt: true },
-  });
-  return row?.deadlineAt ?? null;
+export function nextDeadline(engine: Engine): Promise<Date | null> {
+  return engine.store.nextDeadline();
 }

@@ -1,41 +1,47 @@
 // Runs the effects that committed transitions asked for, and turns each result into an event.
 //
-// Claiming is a compare-and-set on the lease columns (portable across SQLite and PostgreSQL):
-// a worker takes a job only if it is pending and nobody holds an unexpired lease, so two
-// workers never run the same job at once, and a job whose worker died (SIGKILL, power loss)
-// becomes claimable again when its lease runs out. Effects are idempotent, so running one again
-// after such a death is safe; the result is recorded together with the event it becomes.
+// Jobs are claimed in batches (store/claim-jobs.ts) under a lease: a worker that dies lets its
+// leases run out and another takes the jobs over; effects are idempotent, so running one again
+// after such a death is safe. A result is delivered with the version its job was queued at, so a
+// result from an abandoned visit to a phase is refused instead of moving a snapshot that has
+// since gone elsewhere.
+//
+// Two kinds of failure are kept apart. An effect that fails in a way worth retrying (an EIO, a
+// lock timeout: see transient.ts) is run again later with exponential backoff, and only a definite
+// refusal (or running out of attempts) fails the snapshot. A database fault while recording a
+// result is never the snapshot's failure: the result is kept and recording is retried while this
+// worker lives; if it dies, the lease runs out and the job runs again.
 import { randomUUID } from 'node:crypto';
 import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
-import { assistedInFlightPhases } from '../../machines/derive.js';
 import type { ComputeClient } from '../compute/compute-client.js';
-import {
-  CREATE_INFO_KEY,
-  DELETE_INFO_KEY,
-  runDriverPhase,
-  type DriverPhase,
-  type SnapshotRef,
-  type VolumeDriver,
-} from '../drivers/driver.js';
+import { CREATE_INFO_KEY, DELETE_INFO_KEY, runDriverPhase, type DriverPhase, type SnapshotRef, type VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from './engine.js';
-import { closeJob } from './record.js';
+import type { JobContext, JobRow } from './store/index.js';
+import { backoffMs, isTransient } from './transient.js';
 import type { Outcome } from './types.js';
 
 export interface OutboxWorkerOptions {
   workerId?: string;
   /** How long a claim protects a running job; must exceed the slowest effect. */
   leaseMs?: number;
-  /** A job claimed this many times without recording a result is given up as failed. */
+  /** A job claimed this many times (crashes and retried failures alike) is given up as failed. */
   maxAttempts?: number;
   /** How long a begin phase waits before looking again while its volume is busy. */
   deferMs?: number;
+  /** First retry delay after a transient failure; doubled each attempt up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Pause before retrying to record a result the database refused; doubles up to 2 s. */
+  recordRetryMs?: number;
+  /** Called when recording a result failed and will be retried. */
+  onRecordRetry?: (err: unknown) => void;
 }
 
 export interface JobReport {
   jobId: number;
   snapshotId: string;
   kind: string;
-  result: 'ran' | 'cancelled' | 'gave_up' | 'deferred';
+  result: 'ran' | 'cancelled' | 'gave_up' | 'deferred' | 'retrying';
   outcome?: Outcome;
 }
 
@@ -44,59 +50,58 @@ export class OutboxWorker {
   private readonly leaseMs: number;
   private readonly maxAttempts: number;
   private readonly deferMs: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly recordRetryMs: number;
+  private stopping = false;
 
   constructor(
     private readonly engine: Engine,
     private readonly driver: VolumeDriver,
     private readonly compute: ComputeClient,
-    options: OutboxWorkerOptions = {},
+    private readonly options: OutboxWorkerOptions = {},
   ) {
     this.workerId = options.workerId ?? `worker-${randomUUID()}`;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
-    this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxAttempts = options.maxAttempts ?? 10;
     this.deferMs = options.deferMs ?? 200;
+    this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.recordRetryMs = options.recordRetryMs ?? 50;
   }
 
-  private get prisma() {
-    return this.engine.db.prisma;
+  private get store() {
+    return this.engine.store;
+  }
+
+  /** Stops retrying to record results (the process is going away; leases take over). */
+  stop() {
+    this.stopping = true;
   }
 
   /**
    * A worker with a stable id that starts up knows any lease under its name belongs to a dead
    * predecessor; freeing them now saves waiting for the leases to run out.
    */
-  async releaseOwnLeases(): Promise<number> {
-    const freed = await this.prisma.outboxJob.updateMany({
-      where: { lockedBy: this.workerId, status: 'pending' },
-      data: { lockedUntil: null, lockedBy: null },
-    });
-    return freed.count;
+  releaseOwnLeases(): Promise<number> {
+    return this.store.releaseLeasesOf(this.workerId);
+  }
+
+  /** Frees leases this worker holds on jobs it is not running (see releaseStrayLeases). */
+  releaseStrayLeases(running: readonly number[]): Promise<number> {
+    return this.store.releaseStrayLeases(this.workerId, running);
   }
 
   /** Claims one runnable job, or returns null when there is none. */
-  async claim() {
-    const now = this.engine.clock();
-    const runnable = {
-      status: 'pending',
-      runAfter: { lte: now },
-      OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }],
-    };
-    const candidates = await this.prisma.outboxJob.findMany({ where: runnable, orderBy: { id: 'asc' }, take: 5 });
-    for (const job of candidates) {
-      const taken = await this.prisma.outboxJob.updateMany({
-        where: { id: job.id, ...runnable },
-        data: {
-          lockedBy: this.workerId,
-          lockedUntil: new Date(now.getTime() + this.leaseMs),
-          attempts: { increment: 1 },
-        },
-      });
-      if (taken.count === 1) return { ...job, attempts: job.attempts + 1 };
-    }
-    return null;
+  async claim(): Promise<JobRow | null> {
+    return (await this.claimBatch(1))[0] ?? null;
   }
 
-  /** Runs runnable jobs until none is left; returns what it did. */
+  claimBatch(limit: number): Promise<JobRow[]> {
+    return this.store.claimJobs(this.workerId, limit, this.engine.clock(), this.leaseMs);
+  }
+
+  /** Runs runnable jobs one at a time until none is left; returns what it did, in order. */
   async drain(limit = Number.POSITIVE_INFINITY): Promise<JobReport[]> {
     const reports: JobReport[] = [];
     while (reports.length < limit) {
@@ -110,111 +115,107 @@ export class OutboxWorker {
   async runOne(): Promise<JobReport | null> {
     const job = await this.claim();
     if (!job) return null;
+    const context = await this.store.loadJobContext([job.snapshotId]);
+    return this.run(job, context.get(job.snapshotId));
+  }
+
+  /** Claims up to `limit` jobs, reads what they need in one query, and starts them all. */
+  async startBatch(limit: number): Promise<Array<{ job: JobRow; done: Promise<JobReport> }>> {
+    const jobs = await this.claimBatch(limit);
+    if (jobs.length === 0) return [];
+    const context = await this.store.loadJobContext(jobs.map((j) => j.snapshotId));
+    return jobs.map((job) => ({ job, done: this.run(job, context.get(job.snapshotId)) }));
+  }
+
+  async run(job: JobRow, snapshot: JobContext | undefined): Promise<JobReport> {
     const base = { jobId: job.id, snapshotId: job.snapshotId, kind: job.kind };
-    const now = () => this.engine.clock();
-    const snapshot = await this.prisma.snapshot.findUnique({ where: { id: job.snapshotId }, include: { volume: true } });
+    const kind = job.kind as EffectKind;
+    const isCompute = computeEffectKinds.includes(kind);
 
     // The snapshot moved on (admin reset, force delete, timeout): the effect no longer applies,
-    // and running it would act on a state nobody waits for.
-    if (!snapshot || snapshot.phase !== job.phase) {
-      await this.prisma.$transaction((tx) =>
-        closeJob(tx, job.id, now(), 'cancelled', `snapshot left phase ${job.phase}${snapshot ? ` for ${snapshot.phase}` : ''}`),
-      );
+    // and running it would act on a state nobody waits for. A driver phase belongs to the very
+    // visit that queued it; a compute request to its phase (in-progress callbacks move the version).
+    const moved = !snapshot || snapshot.phase !== job.phase || (!isCompute && snapshot.version !== job.version);
+    if (moved) {
+      const where = snapshot ? ` for ${snapshot.phase} (version ${snapshot.version})` : '';
+      await this.record(() => this.engine.closeJob(job.id, 'cancelled', `snapshot left phase ${job.phase} (version ${job.version})${where}`));
       return { ...base, result: 'cancelled' };
     }
 
-    const kind = job.kind as EffectKind;
-    const isCompute = computeEffectKinds.includes(kind);
-    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.volumeBusy(job.id, job.snapshotId, snapshot.volumeId))) {
+    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.store.volumeBusy(job.id, job.snapshotId, snapshot.volumeId))) {
       // Not an attempt: the claim is handed back and the job looks again a moment later.
-      await this.prisma.outboxJob.updateMany({
-        where: { id: job.id, lockedBy: this.workerId },
-        data: { lockedBy: null, lockedUntil: null, attempts: { decrement: 1 }, runAfter: new Date(now().getTime() + this.deferMs) },
-      });
+      await this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(this.deferMs), uncount: true });
       return { ...base, result: 'deferred' };
     }
+    const fail = (reason: string) =>
+      this.record(() =>
+        this.engine.deliver({
+          snapshotId: job.snapshotId,
+          event: isCompute ? { type: 'compute.failed', phase: job.phase, reason } : { type: 'storage.failed', phase: job.phase, reason },
+          source: isCompute ? 'compute' : 'driver',
+          completesJob: job.id,
+          ...(isCompute ? {} : { expectedVersion: job.version }),
+        }),
+      );
     if (job.attempts > this.maxAttempts) {
-      const reason = `gave up on ${kind} after ${job.attempts - 1} unfinished attempts`;
-      const outcome = await this.engine.deliver({
-        snapshotId: job.snapshotId,
-        event: isCompute ? { type: 'compute.failed', phase: job.phase, reason } : { type: 'storage.failed', phase: job.phase, reason },
-        source: isCompute ? 'compute' : 'driver',
-        completesJob: job.id,
-      });
+      const outcome = await fail(`gave up on ${kind} after ${job.attempts - 1} attempts${job.lastError ? `; last error: ${job.lastError}` : ''}`);
       return { ...base, result: 'gave_up', outcome };
     }
 
-    const adminMetadata = await this.adminMetadataOf(job.snapshotId);
-    const ref: SnapshotRef = {
-      id: snapshot.id,
-      volumeId: snapshot.volumeId,
-      volumeSize: snapshot.volumeSize,
-      providerLocation: snapshot.providerLocation,
-      providerId: snapshot.providerId,
-      volume: {
-        id: snapshot.volume.id,
-        size: snapshot.volume.size,
-        status: snapshot.volume.status,
-        attachStatus: snapshot.volume.attachStatus,
-        providerLocation: snapshot.volume.providerLocation,
-      },
-      adminMetadata,
-    };
-
-    let outcome: Outcome;
+    const ref = snapshotRef(snapshot);
+    let result: Awaited<ReturnType<typeof runDriverPhase>> | undefined;
     try {
-      if (isCompute) {
-        await this.requestCompute(kind, ref);
-        await this.engine.hooks.afterEffect?.({ snapshotId: job.snapshotId, kind, jobId: job.id });
-        // Compute's acceptance is not a transition: its callback is. Only the job closes.
-        await this.prisma.$transaction((tx) => closeJob(tx, job.id, now(), 'done'));
-        return { ...base, result: 'ran' };
+      if (isCompute) await this.requestCompute(kind, ref);
+      else result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (isTransient(err) && job.attempts < this.maxAttempts) {
+        const delay = backoffMs(job.attempts, this.retryBaseMs, this.retryMaxMs);
+        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(delay), error: reason }));
+        return { ...base, result: 'retrying' };
       }
-      const result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
-      await this.engine.hooks.afterEffect?.({ snapshotId: job.snapshotId, kind, jobId: job.id });
-      outcome = await this.engine.deliver({
+      return { ...base, result: 'ran', outcome: await fail(reason) };
+    }
+    await this.engine.hooks.afterEffect?.({ snapshotId: job.snapshotId, kind, jobId: job.id });
+    if (isCompute) {
+      // Compute's acceptance is not a transition: its callback is. Only the job closes.
+      await this.record(() => this.engine.closeJob(job.id, 'done'));
+      return { ...base, result: 'ran' };
+    }
+    const outcome = await this.record(() =>
+      this.engine.deliver({
         snapshotId: job.snapshotId,
-        event: { type: 'storage.done', phase: job.phase, ...(result.skipCompute ? { skipCompute: true } : {}) },
+        event: { type: 'storage.done', phase: job.phase, ...(result!.skipCompute ? { skipCompute: true } : {}) },
         source: 'driver',
         writes: result,
         completesJob: job.id,
-      });
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      outcome = await this.engine.deliver({
-        snapshotId: job.snapshotId,
-        event: isCompute ? { type: 'compute.failed', phase: job.phase, reason } : { type: 'storage.failed', phase: job.phase, reason },
-        source: isCompute ? 'compute' : 'driver',
-        completesJob: job.id,
-      });
-    }
+        expectedVersion: job.version,
+      }),
+    );
     return { ...base, result: 'ran', outcome };
   }
 
   /**
-   * Whether another snapshot of the volume holds it: an earlier begin still pending, or an
-   * operation past its begin and not yet complete. Read in that order: a begin's job closes in the
-   * same commit that moves its snapshot on, so one of the two reads sees an operation in flight.
-   *
-   * For a driver with exclusiveAssistedOperations, assisted operations on one volume run one at a
-   * time, from the begin phase until the snapshot has left its compute and complete phases, as
-   * Cinder's RemoteFS driver holds the volume lock across the whole of create_snapshot /
-   * delete_snapshot, Nova's part included. Two operations in flight at once would both plan against
-   * the same active file: the second overlay would sit on a file the VM no longer writes to
-   * (compute refuses it), and a second delete would hand compute a merge planned on a chain that
-   * has changed since. A begin whose volume is busy waits, in the order the requests came (job ids).
+   * Records a result, retrying while the database fails in a passing way: the effect ran, and a
+   * database fault must not turn into the snapshot's failure, nor leave the job waiting out its
+   * lease while this worker is alive. Gives up only when the process stops or the lease is near
+   * its end (another worker may then take the job over and run it again).
    */
-  private async volumeBusy(jobId: number, snapshotId: string, volumeId: string): Promise<boolean> {
-    const earlier = await this.prisma.outboxJob.findFirst({
-      where: { id: { lt: jobId }, status: 'pending', kind: { in: [...assistedBeginEffects] }, snapshot: { volumeId, deleted: false, id: { not: snapshotId } } },
-      select: { id: true },
-    });
-    if (earlier) return true;
-    const holder = await this.prisma.snapshot.findFirst({
-      where: { volumeId, deleted: false, id: { not: snapshotId }, phase: { in: [...assistedInFlightPhases] } },
-      select: { id: true },
-    });
-    return holder !== null;
+  private async record<T>(write: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + this.leaseMs * 0.8;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isTransient(err) || this.stopping || Date.now() >= giveUpAt) throw err;
+        this.options.onRecordRetry?.(err);
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, this.recordRetryMs, 2000)));
+      }
+    }
+  }
+
+  private later(ms: number) {
+    return new Date(this.engine.clock().getTime() + ms);
   }
 
   private async requestCompute(kind: EffectKind, ref: SnapshotRef) {
@@ -225,9 +226,22 @@ export class OutboxWorker {
     if (kind === 'requestComputeCreate') await this.compute.requestCreate(ref.volumeId, info);
     else await this.compute.requestDelete(ref.id, info);
   }
+}
 
-  private async adminMetadataOf(snapshotId: string): Promise<Record<string, string>> {
-    const rows = await this.prisma.snapshotAdminMetadata.findMany({ where: { snapshotId, deleted: false } });
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
-  }
+function snapshotRef(s: JobContext): SnapshotRef {
+  return {
+    id: s.id,
+    volumeId: s.volumeId,
+    volumeSize: s.volumeSize,
+    providerLocation: s.providerLocation,
+    providerId: s.providerId,
+    volume: {
+      id: s.volume.id,
+      size: s.volume.size,
+      status: s.volume.status,
+      attachStatus: s.volume.attachStatus,
+      providerLocation: s.volume.providerLocation,
+    },
+    adminMetadata: Object.fromEntries(s.adminMetadata.map((m) => [m.key, m.value])),
+  };
 }

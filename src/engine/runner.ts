@@ -1,12 +1,17 @@
 // Keeps the outbox worker and the deadline sweeper going inside a service process. It wakes at
-// once when this process commits a transition with effects, and otherwise polls, because other
-// processes on the same database commit work this one hears nothing about.
-import type { Engine, CommittedTransition } from './engine.js';
+// once when this process commits a transition with effects or a job finishes, and otherwise
+// polls, because other processes on the same database commit work this one hears nothing about.
+// Up to `concurrency` jobs run at once; the per-volume rule (one assisted operation at a time)
+// is the worker's, and holds whatever the concurrency.
+import type { Engine } from './engine.js';
 import { sweepDeadlines } from './deadline-sweeper.js';
 import type { OutboxWorker } from './outbox-worker.js';
+import type { CommittedTransition } from './types.js';
 
 export interface RunnerOptions {
   pollMs?: number;
+  /** Most effects running at once in this process. */
+  concurrency?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -16,6 +21,11 @@ export class Runner {
   private wake: (() => void) | null = null;
   private pendingWake = false;
   private readonly pollMs: number;
+  private readonly concurrency: number;
+  private readonly inFlight = new Map<number, Promise<unknown>>();
+  private lastSweep = 0;
+  /** A claim failed: this worker may hold leases it never heard of. */
+  private strayLeases = false;
   private readonly onTransition = (t: CommittedTransition) => {
     if (t.effects.length > 0) this.poke();
   };
@@ -26,6 +36,7 @@ export class Runner {
     private readonly options: RunnerOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1000;
+    this.concurrency = Math.max(1, options.concurrency ?? 16);
   }
 
   start() {
@@ -35,7 +46,7 @@ export class Runner {
     this.loop = this.run();
   }
 
-  /** Finishes the job in hand (its result is recorded), then stops. */
+  /** Finishes the jobs in hand (their results are recorded), then stops. */
   async stop() {
     this.running = false;
     this.engine.events.off('transition', this.onTransition);
@@ -52,10 +63,16 @@ export class Runner {
     while (this.running) {
       this.pendingWake = false;
       try {
-        while (this.running && (await this.worker.runOne())) {
-          /* keep draining */
+        if (this.strayLeases) {
+          await this.worker.releaseStrayLeases([...this.inFlight.keys()]);
+          this.strayLeases = false;
         }
-        if (this.running) await sweepDeadlines(this.engine);
+        await this.fill();
+        // Deadlines are seconds apart; looking once per poll interval is enough.
+        if (this.running && Date.now() - this.lastSweep >= Math.min(this.pollMs, 1000)) {
+          this.lastSweep = Date.now();
+          await sweepDeadlines(this.engine);
+        }
       } catch (err) {
         this.options.onError?.(err);
       }
@@ -68,6 +85,30 @@ export class Runner {
         };
       });
       this.wake = null;
+    }
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  /** Claims jobs until the concurrency is used up or none is runnable. */
+  private async fill() {
+    while (this.running && this.inFlight.size < this.concurrency) {
+      let started;
+      try {
+        started = await this.worker.startBatch(this.concurrency - this.inFlight.size);
+      } catch (err) {
+        this.strayLeases = true;
+        throw err;
+      }
+      if (started.length === 0) return;
+      for (const { job, done } of started) {
+        const tracked = done
+          .catch((err) => this.options.onError?.(err))
+          .finally(() => {
+            this.inFlight.delete(job.id);
+            this.poke();
+          });
+        this.inFlight.set(job.id, tracked);
+      }
     }
   }
 }

@@ -2,6 +2,7 @@
 // only here, so the status a user sees can never disagree with the machine.
 import { computeWaitOfPhase, persist, phaseOf, statusOfPhase, type MachineSnapshot } from '../../machines/derive.js';
 import type { ComputeWaitSeconds } from '../../machines/derive.js';
+import type { StateColumns } from './store/rows.js';
 
 export interface PreviousState {
   phase: string;
@@ -9,7 +10,7 @@ export interface PreviousState {
   phaseEnteredAt: Date;
 }
 
-export function stateColumns(next: MachineSnapshot, now: Date, waits: ComputeWaitSeconds, previous?: PreviousState) {
+export function stateColumns(next: MachineSnapshot, now: Date, waits: ComputeWaitSeconds, previous?: PreviousState): StateColumns {
   const phase = phaseOf(next);
   const status = statusOfPhase(phase);
   const entered = !previous || previous.phase !== phase;

@@ -1,6 +1,7 @@
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { PhaseResult } from '../drivers/driver.js';
 import type { PrismaClient } from '../db/client.js';
+import type { SnapshotRow } from './store/rows.js';
 
 export const eventSources = ['api', 'compute', 'driver', 'timer', 'admin'] as const;
 export type EventSource = (typeof eventSources)[number];
@@ -19,11 +20,49 @@ export interface Delivery {
   /** An outbox job whose result this event is; it is closed in the same commit either way. */
   completesJob?: number;
   /**
-   * The version the caller acted on. Given: a moved-on snapshot answers `conflict` instead of
-   * re-evaluating the event against the newer state (timers use this: a swept deadline is only
-   * meaningful for the version that set it).
+   * The version the caller acted on. Given: a moved-on snapshot is not offered the event. A job's
+   * result (completesJob) is then refused and recorded as stale; any other caller (a swept
+   * deadline) gets `conflict`.
    */
   expectedVersion?: number;
+  /**
+   * The row as the caller already read it (the API authorised against it): read once. The
+   * version guard catches a row that moved on since, and the event is then offered again.
+   */
+  row?: SnapshotRow;
+}
+
+export interface NewSnapshot {
+  id: string;
+  volumeId: string;
+  projectId: string;
+  userId: string;
+  name: string | null;
+  description: string | null;
+  volumeSize: number;
+  metadata: Record<string, string>;
+}
+
+export type CreateEvent = Extract<SnapshotEvent, { type: 'snapshot.create' }>;
+
+/** What the group committer takes: a create, an event for a snapshot, or a job to close. */
+export type Submission =
+  | { kind: 'create'; snapshot: NewSnapshot; event: CreateEvent; source: EventSource; volumeGuard?: { volumeId: string; status: string } }
+  | { kind: 'event'; delivery: Delivery }
+  | { kind: 'close'; jobId: number; status: 'done' | 'cancelled' | 'failed'; error?: string };
+
+export interface CommittedTransition {
+  snapshotId: string;
+  version: number;
+  fromPhase: string | null;
+  toPhase: string;
+  toStatus: string;
+  eventType: string;
+  source: EventSource;
+  effects: string[];
+  /** When the transition committed, and when the phase it left had been entered (null: none). */
+  at: Date;
+  fromPhaseEnteredAt: Date | null;
 }
 
 export type Outcome =
@@ -37,17 +76,22 @@ export type Outcome =
       toStatus: string;
       effects: string[];
       attempts: number;
+      /** The row as committed (not set for rows the committer did not hold whole). */
+      row?: SnapshotRow;
     }
   | { kind: 'rejected'; snapshotId: string; version: number; phase: string; status: string; reason: string }
   | { kind: 'conflict'; snapshotId: string; expectedVersion: number; actualVersion: number }
-  | { kind: 'not_found'; snapshotId: string };
+  | { kind: 'not_found'; snapshotId: string }
+  /** A create whose volume no longer allowed it when the row was to be written. */
+  | { kind: 'refused'; snapshotId: string; reason: string }
+  | { kind: 'closed'; jobId: number };
 
 /**
  * Points where tests inject crashes (a child process SIGKILLs itself) or observe the engine.
  * Production code passes none.
  */
 export interface EngineHooks {
-  /** Inside the transaction, after every write, before commit. */
+  /** Inside the transaction, after every write, before commit (once per event of the batch). */
   beforeCommit?(info: { snapshotId: string; event: string }): void | Promise<void>;
   /** After a transition committed, before any of its effects ran. */
   afterCommit?(info: { snapshotId: string; event: string; effects: string[] }): void | Promise<void>;

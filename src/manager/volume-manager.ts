@@ -7,6 +7,10 @@ import type { ComputeSnapshotStatus, ResettableStatus } from '../../machines/sna
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { Outcome } from '../engine/types.js';
+import type { SnapshotWithVolume } from '../engine/store/index.js';
+
+/** A snapshot by id, or the row the caller already read. */
+export type SnapshotRef = string | SnapshotWithVolume;
 import { InvalidRequest, NotFound } from './errors.js';
 
 export interface CreateVolumeInput {
@@ -196,7 +200,7 @@ export class VolumeManager {
       );
     }
     const id = randomUUID();
-    await this.engine.start(
+    const outcome = await this.engine.start(
       {
         id,
         volumeId: volume.id,
@@ -209,26 +213,33 @@ export class VolumeManager {
       },
       { type: 'snapshot.create', assisted: this.assistedFor(volume) },
       'api',
-      // Rewriting the volume's own status takes its row (PostgreSQL) or the write lock (SQLite)
-      // and proves the status still allows a snapshot; a volume delete does the same, so the two
-      // cannot interleave into a snapshot of a deleted volume.
-      async (tx) => {
-        const held = await tx.volume.updateMany({ where: { id: volume.id, deleted: false, status: volume.status }, data: { status: volume.status } });
-        if (held.count !== 1) throw new InvalidRequest(`Invalid volume: Volume ${volume.id} changed status while the snapshot was requested; try again.`);
-      },
+      // The row is written only while the volume is still in the status judged here; a volume
+      // delete holds the volume row the same way, so the two cannot interleave into a snapshot
+      // of a deleted volume.
+      { volumeId: volume.id, status: volume.status },
     );
-    return this.getSnapshot(id);
+    if (outcome.kind === 'refused') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volume.id} changed status while the snapshot was requested; try again.`);
+    }
+    if (outcome.kind !== 'accepted') throw new Error(`unexpected ${outcome.kind} for a create`);
+    return { ...outcome.row!, volume };
   }
 
-  async deleteSnapshot(snapshotId: string) {
-    const snapshot = await this.getSnapshot(snapshotId);
+  /** The row a command acts on: the one the caller already read (read once), or read now. */
+  private async rowOf(snapshot: SnapshotRef): Promise<SnapshotWithVolume> {
+    return typeof snapshot === 'string' ? this.getSnapshot(snapshot) : snapshot;
+  }
+
+  async deleteSnapshot(snapshot: SnapshotRef) {
+    const row = await this.rowOf(snapshot);
     const outcome = await this.engine.deliver({
-      snapshotId,
-      event: { type: 'snapshot.delete', assisted: this.assistedFor(snapshot.volume) },
+      snapshotId: row.id,
+      event: { type: 'snapshot.delete', assisted: this.assistedFor(row.volume) },
       source: 'api',
+      row,
     });
     return this.expectAccepted(outcome, (o) =>
-      `Invalid snapshot: Snapshot ${snapshotId} status must be available, error or error_deleting to delete, but is ${o.status}.`,
+      `Invalid snapshot: Snapshot ${row.id} status must be available, error or error_deleting to delete, but is ${o.status}.`,
     );
   }
 
@@ -238,13 +249,13 @@ export class VolumeManager {
    * machine) forbids it, and with the machine's reason when only the current phase does. The
    * compute fields become admin metadata in the same commit as the transition.
    */
-  async updateSnapshotStatus(snapshotId: string, update: SnapshotStatusUpdate) {
-    await this.getSnapshot(snapshotId);
+  async updateSnapshotStatus(snapshot: SnapshotRef, update: SnapshotStatusUpdate) {
+    const row = await this.rowOf(snapshot);
     const adminMetadata: Record<string, string> = {};
     if (update.computeSnapshotStatus) adminMetadata[COMPUTE_STATUS_KEY] = update.computeSnapshotStatus;
     if (update.computeProgress) adminMetadata[COMPUTE_PROGRESS_KEY] = update.computeProgress;
     const outcome = await this.engine.deliver({
-      snapshotId,
+      snapshotId: row.id,
       event: {
         type: 'compute.status',
         status: update.status,
@@ -254,39 +265,50 @@ export class VolumeManager {
       },
       source: 'compute',
       writes: { adminMetadata },
+      row,
     });
     return this.expectAccepted(outcome, (o) => callbackRefusal(o.status, update.status) ?? `Invalid snapshot: ${o.reason}.`);
   }
 
-  async resetSnapshotStatus(snapshotId: string, status: ResettableStatus) {
-    await this.getSnapshot(snapshotId);
-    const outcome = await this.engine.deliver({ snapshotId, event: { type: 'admin.reset_status', status }, source: 'admin' });
+  async resetSnapshotStatus(snapshot: SnapshotRef, status: ResettableStatus) {
+    const row = await this.rowOf(snapshot);
+    const outcome = await this.engine.deliver({ snapshotId: row.id, event: { type: 'admin.reset_status', status }, source: 'admin', row });
     return this.expectAccepted(outcome, (o) => `Invalid snapshot: cannot reset a snapshot that is ${o.status}.`);
   }
 
-  async forceDeleteSnapshot(snapshotId: string) {
-    const snapshot = await this.getSnapshot(snapshotId);
+  async forceDeleteSnapshot(snapshot: SnapshotRef) {
+    const row = await this.rowOf(snapshot);
     const outcome = await this.engine.deliver({
-      snapshotId,
-      event: { type: 'admin.force_delete', assisted: this.assistedFor(snapshot.volume) },
+      snapshotId: row.id,
+      event: { type: 'admin.force_delete', assisted: this.assistedFor(row.volume) },
       source: 'admin',
+      row,
     });
     return this.expectAccepted(outcome, (o) => `Invalid snapshot: cannot force-delete a snapshot that is ${o.status}.`);
   }
 
-  async getSnapshot(snapshotId: string) {
-    const snapshot = await this.prisma.snapshot.findUnique({ where: { id: snapshotId }, include: { volume: true } });
+  async getSnapshot(snapshotId: string): Promise<SnapshotWithVolume> {
+    const snapshot = await this.engine.store.findSnapshot(snapshotId);
     if (!snapshot || snapshot.deleted) throw new NotFound(`Snapshot ${snapshotId} could not be found.`);
     return snapshot;
   }
 
-  async transitions(snapshotId: string) {
-    return this.prisma.snapshotTransition.findMany({ where: { snapshotId }, orderBy: { id: 'asc' } });
+  /** Name and description: the fields a user edits, outside the machine. */
+  updateSnapshotFields(snapshotId: string, fields: { name?: string | null; description?: string | null }) {
+    return this.engine.store.updateSnapshotFields(snapshotId, fields);
   }
 
-  async adminMetadata(snapshotId: string): Promise<Record<string, string>> {
-    const rows = await this.prisma.snapshotAdminMetadata.findMany({ where: { snapshotId, deleted: false }, orderBy: { key: 'asc' } });
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  transitions(snapshotId: string) {
+    return this.engine.store.readHistory(snapshotId);
+  }
+
+  /** Who owns a snapshot, deleted or not (null: it never existed). */
+  snapshotOwner(snapshotId: string) {
+    return this.engine.store.snapshotOwner(snapshotId);
+  }
+
+  adminMetadata(snapshotId: string): Promise<Record<string, string>> {
+    return this.engine.store.readAdminMetadata(snapshotId);
   }
 
   private async requireVolume(volumeId: string) {
@@ -299,7 +321,7 @@ export class VolumeManager {
     if (outcome.kind === 'accepted') return outcome;
     if (outcome.kind === 'not_found') throw new NotFound(`Snapshot ${outcome.snapshotId} could not be found.`);
     if (outcome.kind === 'rejected') throw new InvalidRequest(message(outcome));
-    throw new Error(`unexpected ${outcome.kind} without an expected version`);
+    throw new Error(`unexpected ${outcome.kind} outcome`);
   }
 }
 

@@ -98,7 +98,7 @@ export class PathRunner {
       case 'timer.expired': {
         this.h.clock.advance(WAITS[computeWaitOfPhase(phase)!]);
         // Earlier paths share the database and clock; only this snapshot's timeout matters here.
-        const outcomes = (await this.h.sweep()).filter((o) => o.snapshotId === this.snapshotId);
+        const outcomes = (await this.h.sweep()).filter((o) => 'snapshotId' in o && o.snapshotId === this.snapshotId);
         expect(outcomes.map((o) => o.kind)).toEqual(['accepted']);
         return;
       }

@@ -108,21 +108,15 @@ export function snapshotRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const { snapshot: fields } = await parseBody(c, snapshotUpdateSchema);
-    const updated = await prisma().snapshot.update({
-      where: { id },
-      data: {
-        ...(fields.name !== undefined ? { name: fields.name } : {}),
-        ...(fields.description !== undefined ? { description: fields.description } : {}),
-      },
-    });
+    const updated = await manager.updateSnapshotFields(id, fields);
     return c.json({ snapshot: await render(c, updated) });
   });
 
   app.delete('/:id', async (c) => {
     authorize(c, 'snapshot:delete');
     const id = idParam(c);
-    await visible(c, id);
-    await manager.deleteSnapshot(id);
+    // Read once: the row authorised against is the row the event is offered to.
+    await manager.deleteSnapshot(await visible(c, id));
     return c.body(null, 202);
   });
 
@@ -133,9 +127,9 @@ export function snapshotRoutes(manager: VolumeManager) {
       case 'os-update_snapshot_status': {
         authorize(c, 'snapshot:update_snapshot_status');
         // The compute service calls under its own project; its role admits it across projects.
-        await reachable(c, id, 'snapshot:update_snapshot_status');
+        const row = await reachable(c, id, 'snapshot:update_snapshot_status');
         const u = request.body['os-update_snapshot_status'];
-        await manager.updateSnapshotStatus(id, {
+        await manager.updateSnapshotStatus(row, {
           status: u.status,
           ...(u.progress !== undefined ? { progress: u.progress } : {}),
           ...(u.compute_snapshot_status !== undefined ? { computeSnapshotStatus: u.compute_snapshot_status } : {}),
@@ -145,13 +139,11 @@ export function snapshotRoutes(manager: VolumeManager) {
       }
       case 'os-reset_status':
         authorize(c, 'snapshot:reset_status');
-        await reachable(c, id, 'snapshot:reset_status');
-        await manager.resetSnapshotStatus(id, request.body['os-reset_status'].status);
+        await manager.resetSnapshotStatus(await reachable(c, id, 'snapshot:reset_status'), request.body['os-reset_status'].status);
         return c.body(null, 202);
       case 'os-force_delete':
         authorize(c, 'snapshot:force_delete');
-        await reachable(c, id, 'snapshot:force_delete');
-        await manager.forceDeleteSnapshot(id);
+        await manager.forceDeleteSnapshot(await reachable(c, id, 'snapshot:force_delete'));
         return c.body(null, 202);
     }
   });
@@ -210,7 +202,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:transitions');
     const id = idParam(c);
     // The history outlives the snapshot: a deleted snapshot's path to `deleted` stays readable.
-    const owner = await prisma().snapshot.findUnique({ where: { id }, select: { projectId: true } });
+    const owner = await manager.snapshotOwner(id);
     const rows = owner ? await manager.transitions(id) : [];
     if (!owner || rows.length === 0) throw notFound(`Snapshot ${id} could not be found.`);
     if (!grantedByRole(c, 'snapshot:transitions')) assertVisible(c.var.auth, owner.projectId, `Snapshot ${id} could not be found.`);

@@ -1,0 +1,63 @@
+// Claims up to `limit` runnable outbox jobs for one worker in one statement.
+//
+// Runnable: pending, due, and not under an unexpired lease. On PostgreSQL the candidate rows are
+// locked with SKIP LOCKED, so concurrent claimants (other processes) take disjoint sets without
+// waiting on each other; on SQLite the statement runs under the database's single write lock and
+// re-checks the same condition, which is the same compare-and-set. A claimant that dies leaves
+// its lease to run out, and the job becomes runnable again (effects are idempotent).
+import type { PrismaClient } from '../../db/client.js';
+import type { Dialect } from './dialect.js';
+import type { JobRow } from './rows.js';
+
+interface RawJob {
+  id: number;
+  snapshot_id: string;
+  kind: string;
+  phase: string;
+  version: number;
+  status: string;
+  attempts: number;
+  run_after: Date;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
+
+export async function claimJobs(prisma: PrismaClient, d: Dialect, workerId: string, limit: number, now: Date, leaseMs: number): Promise<JobRow[]> {
+  const until = new Date(now.getTime() + leaseMs);
+  // Every write runs in a transaction: on SQLite that is what serialises it with the group
+  // commit, which shares the one connection.
+  const rows = await prisma.$transaction(
+    (tx) => tx.$queryRaw<RawJob[]>`
+      UPDATE outbox SET locked_by = ${d.text(workerId)}, locked_until = ${d.timestamp(until)},
+        attempts = attempts + 1, updated_at = ${d.timestamp(now)}
+      WHERE id IN (
+        SELECT id FROM outbox
+        WHERE status = 'pending' AND run_after <= ${d.timestamp(now)}
+          AND (locked_until IS NULL OR locked_until < ${d.timestamp(now)})
+        ORDER BY id LIMIT ${d.integer(limit)} ${d.skipLocked})
+      RETURNING id, snapshot_id, kind, phase, version, status, attempts, run_after, locked_by, locked_until,
+        last_error, created_at, updated_at, completed_at`,
+  );
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      snapshotId: r.snapshot_id,
+      kind: r.kind,
+      phase: r.phase,
+      version: Number(r.version),
+      status: r.status,
+      attempts: Number(r.attempts),
+      runAfter: r.run_after,
+      lockedBy: r.locked_by,
+      lockedUntil: r.locked_until,
+      lastError: r.last_error,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      completedAt: r.completed_at,
+    }))
+    .sort((a, b) => a.id - b.id);
+}

@@ -1,0 +1,19 @@
+// Closes outbox jobs: the ones a batch's events answer, and the ones a worker finishes without an
+// event (a compute request sent, an effect that no longer applies). One statement per outcome.
+import type { Tx } from '../types.js';
+import type { JobClose } from './rows.js';
+
+export async function closeJobs(tx: Tx, closes: JobClose[], now: Date) {
+  const groups = new Map<string, JobClose[]>();
+  for (const c of closes) {
+    const key = `${c.status}\u0000${c.error ?? ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  for (const group of groups.values()) {
+    const { status, error } = group[0];
+    await tx.outboxJob.updateMany({
+      where: { id: { in: group.map((c) => c.jobId) } },
+      data: { status, completedAt: now, lockedUntil: null, ...(error ? { lastError: error.slice(0, 2000) } : {}) },
+    });
+  }
+}

@@ -1,0 +1,46 @@
+// One group commit: every write of a batch of events in a single transaction. Rows are moved
+// first, under their version guards; whatever belonged to a snapshot whose guard failed (or to a
+// create whose volume moved on) is left out, so the transaction only ever holds whole events.
+import type { Db } from '../../db/client.js';
+import { closeJobs } from './close-jobs.js';
+import type { Dialect } from './dialect.js';
+import { insertSnapshots } from './insert-snapshots.js';
+import type { BatchWrites } from './rows.js';
+import { updateSnapshots } from './update-snapshots.js';
+import { writeAdminMetadata } from './write-admin-metadata.js';
+import { writeVolumeResults } from './write-volume-results.js';
+
+export interface BatchResult {
+  /** Snapshots another writer moved since they were read: nothing of theirs was written. */
+  conflicts: Set<string>;
+  /** Creates whose volume no longer allowed them: not written. */
+  refusedCreates: Set<string>;
+}
+
+export async function commitBatch(
+  db: Db,
+  d: Dialect,
+  w: BatchWrites,
+  now: Date,
+  /** Runs inside the transaction after every write, with the snapshots left out. */
+  beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>,
+): Promise<BatchResult> {
+  return db.prisma.$transaction(async (tx) => {
+    const refusedCreates = await insertSnapshots(tx, d, w.inserts);
+    const conflicts = await updateSnapshots(tx, d, w.updates);
+    const lost = new Set([...refusedCreates, ...conflicts]);
+    const kept = <T extends { snapshotId: string | null }>(xs: T[]) =>
+      lost.size === 0 ? xs : xs.filter((x) => x.snapshotId === null || !lost.has(x.snapshotId));
+    const history = kept(w.history);
+    if (history.length > 0) await tx.snapshotTransition.createMany({ data: history });
+    const outbox = kept(w.outbox);
+    if (outbox.length > 0) await tx.outboxJob.createMany({ data: outbox });
+    const adminMetadata = kept(w.adminMetadata);
+    if (adminMetadata.length > 0) await writeAdminMetadata(tx, d, adminMetadata, now);
+    await writeVolumeResults(tx, kept(w.volumeWrites), now);
+    const closes = kept(w.jobCloses);
+    if (closes.length > 0) await closeJobs(tx, closes, now);
+    await beforeCommit?.(lost);
+    return { conflicts, refusedCreates };
+  });
+}

@@ -1,0 +1,52 @@
+// Gives claimed jobs back without closing them: a restarted worker freeing its dead
+// predecessor's leases, a begin phase waiting for its volume, an effect that failed in a way worth
+// retrying (with the delay computed by the caller), or a result that could not be recorded.
+import type { PrismaClient } from '../../db/client.js';
+
+export async function releaseLeasesOf(prisma: PrismaClient, workerId: string): Promise<number> {
+  const freed = await prisma.$transaction((tx) =>
+    tx.outboxJob.updateMany({ where: { lockedBy: workerId, status: 'pending' }, data: { lockedUntil: null, lockedBy: null } }),
+  );
+  return freed.count;
+}
+
+export interface HandBack {
+  jobId: number;
+  workerId: string;
+  runAfter: Date;
+  /** true: the claim does not count as an attempt (nothing ran). */
+  uncount?: boolean;
+  error?: string;
+}
+
+/** Hands jobs back if this worker still holds them; returns how many it did. */
+export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<boolean> {
+  const released = await prisma.$transaction((tx) =>
+    tx.outboxJob.updateMany({
+      where: { id: h.jobId, lockedBy: h.workerId, status: 'pending' },
+      data: {
+        lockedBy: null,
+        lockedUntil: null,
+        runAfter: h.runAfter,
+        ...(h.uncount ? { attempts: { decrement: 1 } } : {}),
+        ...(h.error ? { lastError: h.error.slice(0, 2000) } : {}),
+      },
+    }),
+  );
+  return released.count === 1;
+}
+
+/**
+ * Frees pending jobs this worker holds but is not running: claims whose answer was lost to a
+ * database fault (the claim committed, the worker never heard so). Without this they would wait
+ * out their lease although the worker that holds them is alive.
+ */
+export async function releaseStrayLeases(prisma: PrismaClient, workerId: string, running: readonly number[]): Promise<number> {
+  const freed = await prisma.$transaction((tx) =>
+    tx.outboxJob.updateMany({
+      where: { lockedBy: workerId, status: 'pending', ...(running.length > 0 ? { id: { notIn: [...running] } } : {}) },
+      data: { lockedUntil: null, lockedBy: null },
+    }),
+  );
+  return freed.count;
+}

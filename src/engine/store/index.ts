@@ -1,0 +1,49 @@
+// The SnapshotStore: the only code that reads or writes snapshot, history, outbox and admin
+// metadata rows. One operation per file (as graphile-worker keeps its SQL); this class only binds
+// them to one database and its dialect. The engine is its caller; the API reaches it through the
+// engine.
+import type { Db } from '../../db/client.js';
+import { claimJobs } from './claim-jobs.js';
+import { commitBatch } from './commit-batch.js';
+import { dialectOf, type Dialect } from './dialect.js';
+import { dueDeadlines, nextDeadline } from './due-deadlines.js';
+import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
+import { loadJobContext } from './load-job-context.js';
+import { findSnapshot, loadSnapshots } from './load-snapshots.js';
+import { readAdminMetadata } from './read-admin-metadata.js';
+import { readHistory, snapshotOwner } from './read-history.js';
+import type { BatchWrites } from './rows.js';
+import { updateSnapshotFields } from './update-snapshot-fields.js';
+import { volumeBusy } from './volume-busy.js';
+
+export class SnapshotStore {
+  readonly dialect: Dialect;
+
+  constructor(readonly db: Db) {
+    this.dialect = dialectOf(db.provider);
+  }
+
+  private get prisma() {
+    return this.db.prisma;
+  }
+
+  loadSnapshots = (ids: readonly string[]) => loadSnapshots(this.prisma, ids);
+  findSnapshot = (id: string) => findSnapshot(this.prisma, id);
+  commitBatch = (w: BatchWrites, now: Date, beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>) =>
+    commitBatch(this.db, this.dialect, w, now, beforeCommit);
+  claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.prisma, this.dialect, workerId, limit, now, leaseMs);
+  handBackJob = (h: HandBack) => handBackJob(this.prisma, h);
+  releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, workerId);
+  releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, workerId, running);
+  loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.prisma, snapshotIds);
+  volumeBusy = (jobId: number, snapshotId: string, volumeId: string) => volumeBusy(this.prisma, jobId, snapshotId, volumeId);
+  dueDeadlines = (now: Date, limit: number) => dueDeadlines(this.prisma, now, limit);
+  nextDeadline = () => nextDeadline(this.prisma);
+  readHistory = (snapshotId: string) => readHistory(this.prisma, snapshotId);
+  snapshotOwner = (snapshotId: string) => snapshotOwner(this.prisma, snapshotId);
+  readAdminMetadata = (snapshotId: string) => readAdminMetadata(this.prisma, snapshotId);
+  updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
+}
+
+export type { BatchWrites, SnapshotRow, SnapshotWithVolume, JobRow } from './rows.js';
+export type { JobContext } from './load-job-context.js';

@@ -1,0 +1,118 @@
+// The shapes the store reads and writes. Rows are Prisma's model types; writes are plain data
+// built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
+// can drop everything of one snapshot whose version guard failed without touching the others.
+import type { OutboxJob, Snapshot, Volume } from '../../db/client.js';
+
+export type SnapshotRow = Snapshot;
+export type SnapshotWithVolume = Snapshot & { volume: Volume };
+export type JobRow = OutboxJob;
+
+/** The columns that follow from the machine state (see state-columns.ts). */
+export interface StateColumns {
+  machineState: string;
+  phase: string;
+  status: string;
+  progress: string;
+  errorReason: string | null;
+  deadlineAt: Date | null;
+  phaseEnteredAt: Date;
+  deleted: boolean;
+  deletedAt: Date | null;
+}
+
+export interface SnapshotInsert {
+  row: {
+    id: string;
+    volumeId: string;
+    projectId: string;
+    userId: string;
+    name: string | null;
+    description: string | null;
+    volumeSize: number;
+    version: number;
+    createdAt: Date;
+    updatedAt: Date;
+  } & StateColumns;
+  metadata: Record<string, string>;
+  /** The volume must still be undeleted and in this status when the row is written. */
+  volumeGuard?: { volumeId: string; status: string };
+}
+
+/** One snapshot row moved from `fromVersion` to its state after every event of the batch. */
+export interface SnapshotUpdate {
+  id: string;
+  fromVersion: number;
+  version: number;
+  updatedAt: Date;
+  columns: StateColumns;
+  /** Set by driver results; undefined leaves the column as it is. */
+  providerLocation?: string | null;
+  providerId?: string | null;
+}
+
+export interface HistoryRow {
+  snapshotId: string;
+  version: number;
+  fromState: string | null;
+  toState: string;
+  fromStatus: string | null;
+  toStatus: string;
+  eventType: string;
+  source: string;
+  payload: string | null;
+  rejected: boolean;
+  reason: string | null;
+  createdAt: Date;
+}
+
+export interface OutboxInsert {
+  snapshotId: string;
+  kind: string;
+  phase: string;
+  version: number;
+  runAfter: Date;
+  createdAt: Date;
+}
+
+export interface AdminMetadataWrite {
+  snapshotId: string;
+  key: string;
+  /** null soft-deletes the key. */
+  value: string | null;
+}
+
+export interface VolumeWrite {
+  snapshotId: string;
+  volumeId: string;
+  adminMetadata: Record<string, string | null>;
+  connectionInfo?: Record<string, unknown>;
+}
+
+export interface JobClose {
+  /** null: not tied to a snapshot's version guard (the job closes whatever the snapshot does). */
+  snapshotId: string | null;
+  jobId: number;
+  status: 'done' | 'failed' | 'cancelled';
+  error?: string | null;
+}
+
+/** Everything one group commit writes. */
+export interface BatchWrites {
+  inserts: SnapshotInsert[];
+  updates: SnapshotUpdate[];
+  history: HistoryRow[];
+  outbox: OutboxInsert[];
+  adminMetadata: AdminMetadataWrite[];
+  volumeWrites: VolumeWrite[];
+  jobCloses: JobClose[];
+}
+
+export const emptyWrites = (): BatchWrites => ({
+  inserts: [],
+  updates: [],
+  history: [],
+  outbox: [],
+  adminMetadata: [],
+  volumeWrites: [],
+  jobCloses: [],
+});

@@ -1,0 +1,44 @@
+// Which failures are worth retrying: the ones that say nothing about the snapshot. A database that
+// dropped a connection or timed out on a lock, a file system that answered EIO or EAGAIN, a peer
+// that reset the connection: the same call may well succeed a moment later. Anything else (a
+// driver that refused, a constraint that does not hold) is a definite answer.
+const transientCodes = new Set([
+  // Node.js / libuv system errors
+  'EIO', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ENETDOWN', 'ESTALE', 'ENOLCK',
+  // SQLite
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_PROTOCOL',
+  // Prisma: cannot reach / connection closed / timed out / transaction conflict / pool timeout
+  'P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034',
+]);
+// PostgreSQL SQLSTATE classes and codes: connection exceptions, serialization failures,
+// deadlocks, lock timeouts, admin shutdown / crash, too many connections.
+const transientSqlState = /^(08...|40001|40P01|55P03|57P0[1-3]|53300|53400)$/;
+const transientMessage =
+  /terminating connection|Connection terminated|connection is closed|ECONNRESET|ECONNREFUSED|socket hang up|database is locked|server closed the connection|Client has encountered a connection error|Timed out fetching a new connection|Transaction already closed|Transaction API error/i;
+
+/** Thrown by a driver or compute client to say "try again", whatever the cause. */
+export class TransientError extends Error {
+  readonly transient = true;
+}
+
+export function isTransient(err: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof err !== 'object' || err === null) return false;
+  const e = err as { transient?: unknown; code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  if (e.transient === true) return true;
+  if (typeof e.code === 'string' && (transientCodes.has(e.code) || transientSqlState.test(e.code) || e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_IOERR'))) return true;
+  if (typeof e.message === 'string' && transientMessage.test(e.message)) return true;
+  const adapter = e.meta?.driverAdapterError as { cause?: { originalCode?: unknown; code?: unknown; kind?: string } } | undefined;
+  const cause = adapter?.cause;
+  if (cause) {
+    if (cause.kind === 'SocketTimeout' || cause.kind === 'TransactionAlreadyClosed' || cause.kind === 'DatabaseNotReachable' || cause.kind === 'ConnectionClosed') return true;
+    if (typeof cause.code === 'string' && transientSqlState.test(cause.code)) return true;
+    if (typeof cause.originalCode === 'string' && (transientCodes.has(cause.originalCode) || cause.originalCode.startsWith('SQLITE_BUSY'))) return true;
+  }
+  return isTransient(e.cause, depth + 1);
+}
+
+/** The delay before retry number `attempt` (1-based): doubling from `baseMs`, capped. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
