@@ -7,6 +7,7 @@ import type { VolumeManager } from '../manager/volume-manager.js';
 import { authMiddleware, type AuthConfig } from './auth/index.js';
 import { jsonBody } from './body.js';
 import { badRequest, notFound, onApiError, onNotFound } from './faults.js';
+import { isTransient } from '../engine/transient.js';
 import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from './policy/index.js';
 import { snapshotRoutes } from './routes/snapshots.js';
@@ -29,7 +30,7 @@ export interface AppOptions {
 
 export function createApp(options: AppOptions) {
   const app = new Hono();
-  const faults = onApiError({ logger: options.logger });
+  const faults = onApiError({ logger: options.logger, isUnavailable: isTransient });
   app.onError((err, c) => {
     // The manager speaks in domain errors; they map to faults here and nowhere else.
     if (err instanceof InvalidRequest) return faults(badRequest(err.message), c);

@@ -5,7 +5,8 @@
  *
  * The wrapper key comes from the status code with Cinder's table; any status not in it (406 and
  * every 5xx but 501/503) is a "computeFault", as in Cinder. Unexpected exceptions never leak their
- * text: they become a 500 with webob's fixed explanation, like Cinder's FaultWrapper does.
+ * text: they become a 500 with webob's fixed explanation, like Cinder's FaultWrapper does; a
+ * dependency that failed in a passing way (the database) becomes a 503 with Retry-After.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -97,19 +98,29 @@ export function faultResponse(c: Context, fault: ApiFault): Response {
 /** Minimal logger shape (pino's `error(obj, msg)` fits) so this module needs no logger import. */
 export interface FaultLogger {
   error(obj: object, msg?: string): void;
+  warn?(obj: object, msg?: string): void;
 }
+
+/** What a 503 asks the caller to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 1;
 
 /**
  * `app.onError(onApiError({ logger }))`. ApiFault and Hono's HTTPException keep their status;
  * anything else is logged and answered as a generic 500 computeFault.
  */
-export function onApiError(options: { logger?: FaultLogger } = {}): ErrorHandler {
+export function onApiError(options: { logger?: FaultLogger; isUnavailable?: (err: unknown) => boolean } = {}): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiFault) return faultResponse(c, err);
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       // Hono's own middleware messages (e.g. "Payload Too Large") are safe, but not always set.
       return faultResponse(c, new ApiFault(status, err.message || undefined));
+    }
+    // A database (or other dependency) that failed in a passing way: nothing of the request was
+    // committed, and the same request may well succeed a moment later.
+    if (options.isUnavailable?.(err)) {
+      options.logger?.warn?.({ err, method: c.req.method, path: c.req.path }, 'dependency unavailable; answered 503');
+      return faultResponse(c, new ApiFault(503, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) }));
     }
     options.logger?.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error');
     return faultResponse(c, internalError());

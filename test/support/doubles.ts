@@ -62,6 +62,8 @@ export class TestDriver implements VolumeDriver {
   readonly journal: Journal;
   /** Phases that fail on their next call (each entry is consumed once). */
   readonly failNext: DriverPhase[] = [];
+  /** Phases that fail on their next call with a passing fault (EIO), worth retrying. */
+  readonly transientNext: DriverPhase[] = [];
   /** Begin phases that report "nothing for compute to do" on their next call (consumed once). */
   readonly skipComputeNext: DriverPhase[] = [];
 
@@ -83,6 +85,11 @@ export class TestDriver implements VolumeDriver {
     if (i >= 0) {
       this.failNext.splice(i, 1);
       throw new Error(`injected failure in ${op}`);
+    }
+    const t = this.transientNext.indexOf(op);
+    if (t >= 0) {
+      this.transientNext.splice(t, 1);
+      throw Object.assign(new Error(`EIO: i/o error, injected in ${op}`), { code: 'EIO' });
     }
     this.journal.apply(op, s.id);
     const skip = this.skipComputeNext.indexOf(op);
