@@ -42,6 +42,9 @@ export const DEFAULT_DATABASE_URL = 'file:./data/snapshots.db';
 /** How long a SQLite write waits for another connection's (or process's) write lock. */
 export const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
+/** How long opening a PostgreSQL connection may take before the request fails (and is retried). */
+export const PG_CONNECT_TIMEOUT_MS = 5_000;
+
 /** Interactive transaction defaults (Prisma's own are maxWait 2 s, timeout 5 s). */
 export const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
@@ -111,11 +114,19 @@ async function openSqlite(url: string): Promise<Db> {
 }
 
 async function openPostgres(url: string): Promise<Db> {
-  const [{ PrismaClient: Client }, { PrismaPg }] = await Promise.all([
+  const [{ PrismaClient: Client }, { PrismaPg }, { default: pg }] = await Promise.all([
     import('../generated/postgresql/client.js'),
     import('@prisma/adapter-pg'),
+    import('pg'),
   ]);
-  const adapter = new PrismaPg({ connectionString: url });
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // A connection the server drops (restart, failover, pg_terminate_backend) emits 'error' on its
+  // client; Prisma's adapter listens only while a transaction holds it, and an unheard 'error'
+  // would end the process. Each query on it fails and is retried or answered 503 instead; the
+  // pool discards the broken client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('error', () => {});
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const client = new Client({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   // Same models, same API; only the generated types are nominally distinct.
   const prisma = client as unknown as PrismaClient;
