@@ -7,10 +7,10 @@ import type { ComputeSnapshotStatus, ResettableStatus } from '../../machines/sna
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { Outcome } from '../engine/types.js';
-import type { SnapshotWithVolume } from '../engine/store/index.js';
+import type { SnapshotRow } from '../engine/store/index.js';
 
 /** A snapshot by id, or the row the caller already read. */
-export type SnapshotRef = string | SnapshotWithVolume;
+export type SnapshotRef = string | SnapshotRow;
 import { InvalidRequest, NotFound } from './errors.js';
 
 export interface CreateVolumeInput {
@@ -222,19 +222,20 @@ export class VolumeManager {
       throw new InvalidRequest(`Invalid volume: Volume ${volume.id} changed status while the snapshot was requested; try again.`);
     }
     if (outcome.kind !== 'accepted') throw new Error(`unexpected ${outcome.kind} for a create`);
-    return { ...outcome.row!, volume };
+    return outcome.row!;
   }
 
   /** The row a command acts on: the one the caller already read (read once), or read now. */
-  private async rowOf(snapshot: SnapshotRef): Promise<SnapshotWithVolume> {
+  private async rowOf(snapshot: SnapshotRef): Promise<SnapshotRow> {
     return typeof snapshot === 'string' ? this.getSnapshot(snapshot) : snapshot;
   }
 
   async deleteSnapshot(snapshot: SnapshotRef) {
     const row = await this.rowOf(snapshot);
+    const volume = await this.requireVolume(row.volumeId);
     const outcome = await this.engine.deliver({
       snapshotId: row.id,
-      event: { type: 'snapshot.delete', assisted: this.assistedFor(row.volume) },
+      event: { type: 'snapshot.delete', assisted: this.assistedFor(volume) },
       source: 'api',
       row,
     });
@@ -278,16 +279,17 @@ export class VolumeManager {
 
   async forceDeleteSnapshot(snapshot: SnapshotRef) {
     const row = await this.rowOf(snapshot);
+    const volume = await this.requireVolume(row.volumeId);
     const outcome = await this.engine.deliver({
       snapshotId: row.id,
-      event: { type: 'admin.force_delete', assisted: this.assistedFor(row.volume) },
+      event: { type: 'admin.force_delete', assisted: this.assistedFor(volume) },
       source: 'admin',
       row,
     });
     return this.expectAccepted(outcome, (o) => `Invalid snapshot: cannot force-delete a snapshot that is ${o.status}.`);
   }
 
-  async getSnapshot(snapshotId: string): Promise<SnapshotWithVolume> {
+  async getSnapshot(snapshotId: string): Promise<SnapshotRow> {
     const snapshot = await this.engine.store.findSnapshot(snapshotId);
     if (!snapshot || snapshot.deleted) throw new NotFound(`Snapshot ${snapshotId} could not be found.`);
     return snapshot;
@@ -305,6 +307,11 @@ export class VolumeManager {
   /** Who owns a snapshot, deleted or not (null: it never existed). */
   snapshotOwner(snapshotId: string) {
     return this.engine.store.snapshotOwner(snapshotId);
+  }
+
+  /** A snapshot's user metadata, for rendering it. */
+  metadata(snapshotId: string): Promise<Record<string, string>> {
+    return this.engine.store.readMetadata(snapshotId);
   }
 
   adminMetadata(snapshotId: string): Promise<Record<string, string>> {

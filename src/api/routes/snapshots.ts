@@ -45,7 +45,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     grantedByRole(c, rule) ? manager.getSnapshot(id) : visible(c, id);
   /** Renders a row the handler already holds; only its metadata is read. */
   const render = async (c: Context, s: Snapshot) =>
-    snapshotView(s, await snapshotMetadata(prisma(), s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
+    snapshotView(s, await manager.metadata(s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Snapshot');
   /** A key outside the metadata key alphabet (NUL included) cannot exist: not found, not a query. */
   const keyParam = (c: Context) => {

@@ -2,8 +2,10 @@
 // first, under their version guards; whatever belonged to a snapshot whose guard failed (or to a
 // create whose volume moved on) is left out, so the transaction only ever holds whole events.
 import type { Db } from '../../db/client.js';
+import { appendHistory } from './append-history.js';
 import { closeJobs } from './close-jobs.js';
 import type { Dialect } from './dialect.js';
+import { enqueueJobs } from './enqueue-jobs.js';
 import { insertSnapshots } from './insert-snapshots.js';
 import type { BatchWrites } from './rows.js';
 import { updateSnapshots } from './update-snapshots.js';
@@ -31,15 +33,13 @@ export async function commitBatch(
     const lost = new Set([...refusedCreates, ...conflicts]);
     const kept = <T extends { snapshotId: string | null }>(xs: T[]) =>
       lost.size === 0 ? xs : xs.filter((x) => x.snapshotId === null || !lost.has(x.snapshotId));
-    const history = kept(w.history);
-    if (history.length > 0) await tx.snapshotTransition.createMany({ data: history });
-    const outbox = kept(w.outbox);
-    if (outbox.length > 0) await tx.outboxJob.createMany({ data: outbox });
+    await appendHistory(tx, d, kept(w.history));
+    await enqueueJobs(tx, d, kept(w.outbox));
     const adminMetadata = kept(w.adminMetadata);
     if (adminMetadata.length > 0) await writeAdminMetadata(tx, d, adminMetadata, now);
     await writeVolumeResults(tx, kept(w.volumeWrites), now);
     const closes = kept(w.jobCloses);
-    if (closes.length > 0) await closeJobs(tx, closes, now);
+    if (closes.length > 0) await closeJobs(tx, d, closes, now);
     await beforeCommit?.(lost);
     return { conflicts, refusedCreates };
   });

@@ -9,18 +9,24 @@ import { dialectOf, type Dialect } from './dialect.js';
 import { dueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
 import { loadJobContext } from './load-job-context.js';
-import { findSnapshot, loadSnapshots } from './load-snapshots.js';
+import { loadMetadata } from './load-metadata.js';
+import { loadSnapshots } from './load-snapshots.js';
+import { ReadBatcher } from './read-batcher.js';
 import { readAdminMetadata } from './read-admin-metadata.js';
 import { readHistory, snapshotOwner } from './read-history.js';
-import type { BatchWrites } from './rows.js';
+import type { BatchWrites, SnapshotRow } from './rows.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { volumeBusy } from './volume-busy.js';
 
 export class SnapshotStore {
   readonly dialect: Dialect;
+  private readonly snapshots: ReadBatcher<string, SnapshotRow>;
+  private readonly metadata: ReadBatcher<string, Record<string, string>>;
 
   constructor(readonly db: Db) {
     this.dialect = dialectOf(db.provider);
+    this.snapshots = new ReadBatcher((ids) => loadSnapshots(this.prisma, ids));
+    this.metadata = new ReadBatcher((ids) => loadMetadata(this.prisma, this.dialect, ids));
   }
 
   private get prisma() {
@@ -28,7 +34,10 @@ export class SnapshotStore {
   }
 
   loadSnapshots = (ids: readonly string[]) => loadSnapshots(this.prisma, ids);
-  findSnapshot = (id: string) => findSnapshot(this.prisma, id);
+  /** One snapshot (null: no such row, deleted or not); concurrent calls share one query. */
+  findSnapshot = async (id: string): Promise<SnapshotRow | null> => (await this.snapshots.load(id)) ?? null;
+  /** One snapshot's user metadata; concurrent calls share one query. */
+  readMetadata = async (id: string): Promise<Record<string, string>> => (await this.metadata.load(id)) ?? {};
   commitBatch = (w: BatchWrites, now: Date, beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>) =>
     commitBatch(this.db, this.dialect, w, now, beforeCommit);
   claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.prisma, this.dialect, workerId, limit, now, leaseMs);

@@ -1,16 +1,13 @@
-// The rows a batch's events are offered to, in one read. Soft-deleted rows are included: an event
-// for a deleted snapshot is still judged (and refused) by its machine, and recorded.
+// Snapshot rows by id in one read. Soft-deleted rows are included: an event for a deleted
+// snapshot is still judged (and refused) by its machine, and recorded.
 import type { PrismaClient } from '../../db/client.js';
-import type { SnapshotRow, SnapshotWithVolume } from './rows.js';
+import { join } from './dialect.js';
+import { snapshotColumns, toSnapshotRow, type RawSnapshot } from './snapshot-columns.js';
+import type { SnapshotRow } from './rows.js';
 
 export async function loadSnapshots(prisma: PrismaClient, ids: readonly string[]): Promise<Map<string, SnapshotRow>> {
-  if (ids.length === 0) return new Map();
-  const rows = await prisma.snapshot.findMany({ where: { id: { in: [...new Set(ids)] } } });
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
-/** One snapshot with its volume, as the API authorises against it (null: no such row). */
-export async function findSnapshot(prisma: PrismaClient, id: string): Promise<SnapshotWithVolume | null> {
-  // findUnique: Prisma folds concurrent calls of the same shape into one query.
-  return prisma.snapshot.findUnique({ where: { id }, include: { volume: true } });
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const rows = await prisma.$queryRaw<RawSnapshot[]>`SELECT ${snapshotColumns} FROM snapshots WHERE id IN (${join(unique)})`;
+  return new Map(rows.map((r) => [r.id, toSnapshotRow(r)]));
 }
