@@ -151,12 +151,15 @@ export class GroupCommitter {
     for (const { sub } of batch) {
       if (sub.kind !== 'event') continue;
       const id = sub.delivery.snapshotId;
-      const handed = sub.delivery.row;
+      const cached = this.recent.get(id);
+      // Without a row handed in, the row this process last committed stands in for a read; the
+      // version guard catches one another process moved on since. Not for an event bound to a
+      // version: a stale cache would refuse it instead of re-reading.
+      const handed = sub.delivery.row ?? (sub.delivery.expectedVersion === undefined ? cached : undefined);
       if (!handed) {
         if (!rows.has(id)) missing.push(id);
         continue;
       }
-      const cached = this.recent.get(id);
       const best = cached && cached.version > handed.version ? cached : handed;
       const known = rows.get(id);
       if (!known || best.version > known.version) rows.set(id, best);

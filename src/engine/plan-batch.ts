@@ -102,7 +102,11 @@ export function planBatch(
 
     const d = sub.delivery;
     const w = workingFor(d.snapshotId);
-    if (!w) return { snapshotId: null, outcome: { kind: 'not_found', snapshotId: d.snapshotId } };
+    // A deleted snapshot is gone for requests (Cinder answers 404); only the work it left behind
+    // (a job's result, a deadline) is still judged, and recorded, by its machine.
+    if (!w || (w.origin.deleted && d.completesJob === undefined && d.expectedVersion === undefined)) {
+      return { snapshotId: null, outcome: { kind: 'not_found', snapshotId: d.snapshotId } };
+    }
     const fromStatus = w.columns.status;
     const refuse = (reason: string): PlannedItem => {
       w.touched = true;

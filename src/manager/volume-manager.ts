@@ -251,12 +251,14 @@ export class VolumeManager {
    * compute fields become admin metadata in the same commit as the transition.
    */
   async updateSnapshotStatus(snapshot: SnapshotRef, update: SnapshotStatusUpdate) {
-    const row = await this.rowOf(snapshot);
+    // By id, the engine reads the row with the others of its batch: a callback needs no read here.
+    const row = typeof snapshot === 'string' ? undefined : snapshot;
+    const snapshotId = typeof snapshot === 'string' ? snapshot : snapshot.id;
     const adminMetadata: Record<string, string> = {};
     if (update.computeSnapshotStatus) adminMetadata[COMPUTE_STATUS_KEY] = update.computeSnapshotStatus;
     if (update.computeProgress) adminMetadata[COMPUTE_PROGRESS_KEY] = update.computeProgress;
     const outcome = await this.engine.deliver({
-      snapshotId: row.id,
+      snapshotId,
       event: {
         type: 'compute.status',
         status: update.status,
@@ -266,7 +268,7 @@ export class VolumeManager {
       },
       source: 'compute',
       writes: { adminMetadata },
-      row,
+      ...(row ? { row } : {}),
     });
     return this.expectAccepted(outcome, (o) => callbackRefusal(o.status, update.status) ?? `Invalid snapshot: ${o.reason}.`);
   }

@@ -127,9 +127,11 @@ export function snapshotRoutes(manager: VolumeManager) {
       case 'os-update_snapshot_status': {
         authorize(c, 'snapshot:update_snapshot_status');
         // The compute service calls under its own project; its role admits it across projects.
-        const row = await reachable(c, id, 'snapshot:update_snapshot_status');
+        // Granted through a role (compute, admins): no row to check, the engine reads it with the
+        // rest of its batch. Otherwise the caller's project must own it: that read is handed on.
+        const target = grantedByRole(c, 'snapshot:update_snapshot_status') ? id : await visible(c, id);
         const u = request.body['os-update_snapshot_status'];
-        await manager.updateSnapshotStatus(row, {
+        await manager.updateSnapshotStatus(target, {
           status: u.status,
           ...(u.progress !== undefined ? { progress: u.progress } : {}),
           ...(u.compute_snapshot_status !== undefined ? { computeSnapshotStatus: u.compute_snapshot_status } : {}),
