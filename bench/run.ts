@@ -1,12 +1,18 @@
-// `npm run bench`: how fast the engine turns events into committed transitions, on a fresh
-// SQLite file and a fresh PostgreSQL database. Each snapshot goes through the full assisted
-// create (3 phases, a compute request, a callback) with effect-free driver and compute, so the
-// figures are the orchestration's own cost: machine step + versioned transaction + outbox.
-//   npm run bench -- [snapshots=300] [postgresUrl=postgresql://postgres@127.0.0.1:5432/postgres]
+// `npm run bench`: the engine's own cost, then the HTTP load on the real service (bench/http.ts).
+//
+// Engine part: full assisted creates (storage begin, compute request, callback, storage
+// complete: four transitions and three effects each) with an effect-free driver and a compute
+// that calls back at once, on a fresh SQLite file and a fresh PostgreSQL database. Creates come
+// from 64 concurrent callers over 32 volumes; the worker runs as the service runs it (Runner,
+// WORKER_CONCURRENCY's default), so the figures are orchestration cost: machine steps, group
+// commits, outbox claims.
+//   npm run bench -- [--creates 2000] [--engine-only] [any bench/http.ts option]
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import type { ComputeClient } from '../src/compute/compute-client.js';
 import { openDatabase } from '../src/db/client.js';
@@ -14,10 +20,23 @@ import { migrateDeploy } from '../src/db/migrate.js';
 import { CREATE_INFO_KEY, type VolumeDriver } from '../src/drivers/driver.js';
 import { Engine } from '../src/engine/engine.js';
 import { OutboxWorker } from '../src/engine/outbox-worker.js';
+import { Runner } from '../src/engine/runner.js';
+import type { CommittedTransition } from '../src/engine/types.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
 
-const count = Number(process.argv[2] ?? 300);
-const adminUrl = process.argv[3] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const { values: args, tokens } = parseArgs({
+  options: {
+    creates: { type: 'string', default: '2000' },
+    'engine-only': { type: 'boolean', default: false },
+    'admin-url': { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432/postgres' },
+  },
+  strict: false,
+  tokens: true,
+});
+const count = Number(args.creates);
+const adminUrl = String(args['admin-url']);
+const VOLUMES = 32;
+const CALLERS = 64;
 
 const driver: VolumeDriver = {
   name: 'bench',
@@ -31,42 +50,66 @@ const driver: VolumeDriver = {
   deleteSnapshotAssistedBegin: async () => ({}),
   deleteSnapshotAssistedComplete: async () => ({}),
 };
-const compute: ComputeClient = { requestCreate: async () => {}, requestDelete: async () => {} };
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 async function bench(url: string) {
   await migrateDeploy(url);
   const db = await openDatabase(url);
   const engine = new Engine(db);
   const manager = new VolumeManager(engine, driver);
-  const worker = new OutboxWorker(engine, driver, compute);
-  const volume = await manager.createVolume({ projectId: 'bench', userId: 'bench', size: 1 });
-  await manager.attachVolume(volume.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
-
   const callbackMs: number[] = [];
-  const started = performance.now();
-  const rssBefore = process.memoryUsage().rss;
-  for (let i = 0; i < count; i++) {
-    const s = await manager.createSnapshot({ volumeId: volume.id, projectId: 'bench', userId: 'bench', force: true });
-    await worker.drain();
-    const t = performance.now();
-    await manager.updateSnapshotStatus(s.id, { status: 'creating', computeSnapshotStatus: 'complete', computeProgress: '100%' });
-    callbackMs.push(performance.now() - t);
-    await worker.drain();
+  // Compute answers its request with the callback Nova sends when done, as soon as asked.
+  const compute: ComputeClient = {
+    requestCreate: async (_volumeId, info) => {
+      const t = performance.now();
+      setImmediate(() =>
+        void manager
+          .updateSnapshotStatus(String(info.snapshot_id), { status: 'creating', computeSnapshotStatus: 'complete', computeProgress: '100%' })
+          .then(() => callbackMs.push(performance.now() - t)),
+      );
+    },
+    requestDelete: async () => {},
+  };
+  const worker = new OutboxWorker(engine, driver, compute);
+  const runner = new Runner(engine, worker, { concurrency: 16, onError: (err) => console.error(err) });
+  const volumes: string[] = [];
+  for (let i = 0; i < VOLUMES; i++) {
+    const v = await manager.createVolume({ projectId: 'bench', userId: 'bench', size: 1 });
+    await manager.attachVolume(v.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
+    volumes.push(v.id);
   }
+  runner.start();
+  const rssBefore = process.memoryUsage().rss;
+  let available = 0;
+  const done = new Promise<void>((resolve) => {
+    engine.events.on('transition', (t: CommittedTransition) => {
+      if (t.toStatus === 'available' && ++available === count) resolve();
+    });
+  });
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      while (next < count) {
+        const i = next++;
+        await manager.createSnapshot({ volumeId: volumes[i % VOLUMES], projectId: 'bench', userId: 'bench', force: true });
+      }
+    }),
+  );
+  await done;
   const seconds = (performance.now() - started) / 1000;
+  await runner.stop();
   const transitions = await db.prisma.snapshotTransition.count();
   const result = {
     provider: db.provider,
-    snapshots: count,
-    transitions,
+    creates: count,
     seconds: Number(seconds.toFixed(2)),
-    transitionsPerSecond: Math.round(transitions / seconds),
-    snapshotsPerSecond: Number((count / seconds).toFixed(1)),
-    callbackP50ms: Number(quantile(callbackMs, 0.5).toFixed(2)),
-    callbackP95ms: Number(quantile(callbackMs, 0.95).toFixed(2)),
-    rssGrowthMiB: Number(((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(1)),
+    'creates/s': Math.round(count / seconds),
+    'transitions/s': Math.round(transitions / seconds),
+    'callback→complete p50 ms': Number(quantile(callbackMs, 0.5).toFixed(1)),
+    'callback→complete p99 ms': Number(quantile(callbackMs, 0.99).toFixed(1)),
+    'RSS growth MiB': Number(((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(1)),
   };
   await db.close();
   return result;
@@ -88,5 +131,12 @@ try {
   await admin.end().catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 }
+console.log('\nEngine: full assisted creates (4 transitions, 3 effects each), effect-free driver and compute');
 console.table(results);
-console.log(JSON.stringify(results));
+
+if (!args['engine-only']) {
+  // The HTTP load runs the service as its own process; the remaining options are its own.
+  const rest = tokens.filter((t) => t.kind === 'option' && !['creates', 'engine-only'].includes(t.name)).flatMap((t) => (t.kind === 'option' ? [t.rawName, ...(t.value !== undefined ? [t.value] : [])] : []));
+  const http = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http.ts'), ...rest], { stdio: 'inherit' });
+  process.exit(http.status ?? 1);
+}

@@ -242,6 +242,6 @@ function snapshotRef(s: JobContext): SnapshotRef {
       attachStatus: s.volume.attachStatus,
       providerLocation: s.volume.providerLocation,
     },
-    adminMetadata: Object.fromEntries(s.adminMetadata.map((m) => [m.key, m.value])),
+    adminMetadata: s.adminMetadata,
   };
 }

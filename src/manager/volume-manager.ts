@@ -321,7 +321,7 @@ export class VolumeManager {
   }
 
   private async requireVolume(volumeId: string) {
-    const volume = await this.prisma.volume.findUnique({ where: { id: volumeId } });
+    const volume = await this.engine.store.findVolume(volumeId);
     if (!volume || volume.deleted) throw new NotFound(`Volume ${volumeId} could not be found.`);
     return volume;
   }

@@ -2,7 +2,7 @@
 // metadata rows. One operation per file (as graphile-worker keeps its SQL); this class only binds
 // them to one database and its dialect. The engine is its caller; the API reaches it through the
 // engine.
-import type { Db } from '../../db/client.js';
+import type { Db, Volume } from '../../db/client.js';
 import { claimJobs } from './claim-jobs.js';
 import { commitBatch } from './commit-batch.js';
 import { dialectOf, type Dialect } from './dialect.js';
@@ -11,6 +11,7 @@ import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from 
 import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
+import { loadVolumes } from './load-volumes.js';
 import { ReadBatcher } from './read-batcher.js';
 import { readAdminMetadata } from './read-admin-metadata.js';
 import { readHistory, snapshotOwner } from './read-history.js';
@@ -22,11 +23,13 @@ export class SnapshotStore {
   readonly dialect: Dialect;
   private readonly snapshots: ReadBatcher<string, SnapshotRow>;
   private readonly metadata: ReadBatcher<string, Record<string, string>>;
+  private readonly volumes: ReadBatcher<string, Volume>;
 
   constructor(readonly db: Db) {
     this.dialect = dialectOf(db.provider);
     this.snapshots = new ReadBatcher((ids) => loadSnapshots(this.prisma, ids));
     this.metadata = new ReadBatcher((ids) => loadMetadata(this.prisma, this.dialect, ids));
+    this.volumes = new ReadBatcher((ids) => loadVolumes(this.prisma, ids));
   }
 
   private get prisma() {
@@ -44,7 +47,9 @@ export class SnapshotStore {
   handBackJob = (h: HandBack) => handBackJob(this.prisma, h);
   releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, workerId);
   releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, workerId, running);
-  loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.prisma, snapshotIds);
+  loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.prisma, this.dialect, snapshotIds);
+  /** One volume (null: no such row, deleted or not); concurrent calls share one query. */
+  findVolume = async (id: string) => (await this.volumes.load(id)) ?? null;
   volumeBusy = (jobId: number, snapshotId: string, volumeId: string) => volumeBusy(this.prisma, jobId, snapshotId, volumeId);
   dueDeadlines = (now: Date, limit: number) => dueDeadlines(this.prisma, now, limit);
   nextDeadline = () => nextDeadline(this.prisma);

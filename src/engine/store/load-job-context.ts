@@ -1,13 +1,28 @@
 // What a batch of claimed jobs needs to run: each snapshot with its volume and its current admin
-// metadata (where begin phases left compute's instructions), in one read.
-import type { PrismaClient } from '../../db/client.js';
+// metadata (where begin phases left compute's instructions), in three set-based reads.
+import type { PrismaClient, Volume } from '../../db/client.js';
+import { type Dialect, join } from './dialect.js';
+import { loadSnapshots } from './load-snapshots.js';
+import { loadVolumes } from './load-volumes.js';
+import type { SnapshotRow } from './rows.js';
 
-export async function loadJobContext(prisma: PrismaClient, snapshotIds: readonly string[]) {
-  const rows = await prisma.snapshot.findMany({
-    where: { id: { in: [...new Set(snapshotIds)] } },
-    include: { volume: true, adminMetadata: { where: { deleted: false } } },
-  });
-  return new Map(rows.map((r) => [r.id, r]));
+export type JobContext = SnapshotRow & { volume: Volume; adminMetadata: Record<string, string> };
+
+export async function loadJobContext(prisma: PrismaClient, d: Dialect, snapshotIds: readonly string[]): Promise<Map<string, JobContext>> {
+  const snapshots = await loadSnapshots(prisma, snapshotIds);
+  if (snapshots.size === 0) return new Map();
+  const volumes = await loadVolumes(prisma, [...snapshots.values()].map((s) => s.volumeId));
+  const metadata = await prisma.$queryRaw<{ snapshot_id: string; key: string; value: string }[]>`
+    SELECT snapshot_id, key, value FROM snapshot_admin_metadata
+    WHERE snapshot_id IN (${join([...snapshots.keys()])}) AND deleted = ${d.boolean(false)}`;
+  const out = new Map<string, JobContext>();
+  for (const s of snapshots.values()) {
+    const volume = volumes.get(s.volumeId);
+    if (volume) out.set(s.id, { ...s, volume, adminMetadata: {} });
+  }
+  for (const m of metadata) {
+    const ctx = out.get(m.snapshot_id);
+    if (ctx) ctx.adminMetadata[m.key] = m.value;
+  }
+  return out;
 }
-
-export type JobContext = Awaited<ReturnType<typeof loadJobContext>> extends Map<string, infer R> ? R : never;

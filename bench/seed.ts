@@ -1,0 +1,148 @@
+// Seeding for the HTTP benchmark (bench/http.ts): N snapshots that wait for compute's callback
+// (phase creating.computeAssisted), written before the service process starts.
+//
+// One snapshot gets there the real way, in-process, as bench/run.ts does it (engine + volume
+// manager + outbox worker, with an assisted driver and a compute client that do nothing); its
+// row is then cloned in bulk with fresh ids (same volume, machine state, phase, status, version,
+// deadline). Clones get no history, outbox or admin-metadata rows: a callback reads and writes
+// only the snapshot row and appends history, so they behave like the original under load.
+//
+// Everything this file needs from src/ is imported here and nowhere else in bench/, so an engine
+// API change means adapting this one file.
+import { randomUUID } from 'node:crypto';
+import type { ComputeClient } from '../src/compute/compute-client.js';
+import { openDatabase, type Snapshot } from '../src/db/client.js';
+import { migrateDeploy } from '../src/db/migrate.js';
+import { CREATE_INFO_KEY, type VolumeDriver } from '../src/drivers/driver.js';
+import { Engine } from '../src/engine/engine.js';
+import { OutboxWorker } from '../src/engine/outbox-worker.js';
+import { VolumeManager } from '../src/manager/volume-manager.js';
+
+export { migrateDeploy };
+
+export const WAITING_PHASE = 'creating.computeAssisted';
+
+/**
+ * How long the seeded snapshots may wait for compute. Far beyond any benchmark run, so the
+ * service's deadline sweeper never times them out mid-measurement (the default is 600 s, which
+ * a --large run can exceed). The service is started with the same COMPUTE_WAIT_CREATE_SECONDS.
+ */
+export const SEED_COMPUTE_WAIT_SECONDS = 7 * 24 * 3600;
+
+/** Rows per createMany call. */
+const CHUNK = 5_000;
+
+export interface Seeded {
+  projectId: string;
+  volumeId: string;
+  /** The row every clone copies (as it was right after the real create). */
+  template: Snapshot;
+  /** The original first, then the clones. */
+  ids: string[];
+}
+
+const assistedDriver: VolumeDriver = {
+  name: 'bench-seed',
+  supportsAssistedSnapshots: true,
+  createVolume: async () => ({}),
+  deleteVolume: async () => {},
+  createSnapshot: async () => ({}),
+  deleteSnapshot: async () => ({}),
+  createSnapshotAssistedBegin: async (s) => ({
+    adminMetadata: { [CREATE_INFO_KEY]: JSON.stringify({ snapshot_id: s.id, type: 'qcow2', new_file: `volume-${s.volumeId}.${s.id}` }) },
+  }),
+  createSnapshotAssistedComplete: async () => ({}),
+  deleteSnapshotAssistedBegin: async () => ({}),
+  deleteSnapshotAssistedComplete: async () => ({}),
+};
+const silentCompute: ComputeClient = { requestCreate: async () => {}, requestDelete: async () => {} };
+
+/**
+ * Migrates `url`, creates an attached volume and `count` snapshots waiting in
+ * creating.computeAssisted (1 real, count - 1 clones). Closes its database client before returning.
+ */
+export async function seedWaitingSnapshots(url: string, count: number, projectId = 'bench'): Promise<Seeded> {
+  await migrateDeploy(url);
+  const db = await openDatabase(url);
+  try {
+    const engine = new Engine(db, { computeWaitSeconds: { create: SEED_COMPUTE_WAIT_SECONDS } });
+    const manager = new VolumeManager(engine, assistedDriver);
+    const worker = new OutboxWorker(engine, assistedDriver, silentCompute);
+    const volume = await manager.createVolume({ projectId, userId: projectId, size: 1, name: 'bench-http' });
+    await manager.attachVolume(volume.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
+    const created = await manager.createSnapshot({ volumeId: volume.id, projectId, userId: projectId, force: true, name: 'bench-http' });
+    await worker.drain(); // storageBegin -> computeAssisted, then the (silent) compute request
+    const template = await db.prisma.snapshot.findUniqueOrThrow({ where: { id: created.id } });
+    if (template.phase !== WAITING_PHASE) throw new Error(`seed: snapshot ended in ${template.phase}, expected ${WAITING_PHASE}`);
+    const pending = await db.prisma.outboxJob.count({ where: { status: 'pending' } });
+    if (pending !== 0) throw new Error(`seed: ${pending} outbox jobs still pending after drain`);
+    const clones = await insertClones(db, template, count - 1);
+    return { projectId, volumeId: volume.id, template, ids: [template.id, ...clones] };
+  } finally {
+    await db.close();
+  }
+}
+
+/** Adds `count` more clones of `template` to an already seeded database. */
+export async function addClones(url: string, template: Snapshot, count: number): Promise<string[]> {
+  const db = await openDatabase(url);
+  try {
+    return await insertClones(db, template, count);
+  } finally {
+    await db.close();
+  }
+}
+
+async function insertClones(db: Awaited<ReturnType<typeof openDatabase>>, template: Snapshot, count: number): Promise<string[]> {
+  const { id: _id, ...row } = template;
+  const ids: string[] = [];
+  for (let done = 0; done < count; done += CHUNK) {
+    const data = Array.from({ length: Math.min(CHUNK, count - done) }, () => {
+      const id = randomUUID();
+      ids.push(id);
+      return { ...row, id };
+    });
+    await db.prisma.snapshot.createMany({ data });
+  }
+  return ids;
+}
+
+export interface Census {
+  /** Live snapshot rows per phase. */
+  phases: Record<string, number>;
+  transitionsAccepted: number;
+  transitionsRejected: number;
+  outboxPending: number;
+}
+
+/** What the database holds after a run: to check the load left every snapshot waiting. */
+export async function census(url: string): Promise<Census> {
+  const db = await openDatabase(url);
+  try {
+    const phases = await db.prisma.snapshot.groupBy({ by: ['phase'], _count: { _all: true } });
+    const transitionsAccepted = await db.prisma.snapshotTransition.count({ where: { rejected: false } });
+    const transitionsRejected = await db.prisma.snapshotTransition.count({ where: { rejected: true } });
+    const outboxPending = await db.prisma.outboxJob.count({ where: { status: 'pending' } });
+    return {
+      phases: Object.fromEntries(phases.map((p) => [p.phase, p._count._all])),
+      transitionsAccepted,
+      transitionsRejected,
+      outboxPending,
+    };
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * A read-only look at the database while the service runs: how many history rows exist. Every
+ * callback the service finishes appends one (accepted or rejected), so a count that stops moving
+ * means the service has finished the requests a load run left in flight.
+ */
+export async function openActivityProbe(url: string) {
+  const db = await openDatabase(url);
+  return {
+    historyRows: () => db.prisma.snapshotTransition.count(),
+    close: () => db.close(),
+  };
+}
