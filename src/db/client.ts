@@ -6,6 +6,7 @@
 // client's type) and runs unchanged on either provider.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { sqlDb, type DriverAdapter, type SqlDb } from './sql.js';
 import type {
   Prisma as SqlitePrisma,
   PrismaClient as SqlitePrismaClient,
@@ -31,6 +32,8 @@ export type {
 
 export interface Db {
   prisma: PrismaClient;
+  /** Hot-path statements through Prisma's driver adapter (see sql.ts). */
+  sql: SqlDb;
   provider: Provider;
   /** The URL opened; for SQLite, normalised to an absolute `file:` URL. */
   url: string;
@@ -93,7 +96,8 @@ async function openSqlite(url: string): Promise<Db> {
   ]);
   // `timeout` is better-sqlite3's busy timeout: a write blocked by another connection's lock
   // waits up to this long instead of failing at once with SQLITE_BUSY.
-  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const factory = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const { adapter, connected } = capturing(factory);
   const prisma = new Client({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   try {
     // The adapter opens one better-sqlite3 connection per client; these apply to it. WAL lets
@@ -110,7 +114,7 @@ async function openSqlite(url: string): Promise<Db> {
     throw err;
   }
   const normalized = `file:${file}`;
-  return { prisma, provider: 'sqlite', url: normalized, close: () => prisma.$disconnect() };
+  return { prisma, sql: sqlDb('sqlite', connected(prisma)), provider: 'sqlite', url: normalized, close: () => prisma.$disconnect() };
 }
 
 async function openPostgres(url: string): Promise<Db> {
@@ -126,11 +130,11 @@ async function openPostgres(url: string): Promise<Db> {
   // pool discards the broken client when it comes back.
   pool.on('connect', (client) => client.on('error', () => {}));
   pool.on('error', () => {});
-  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const { adapter, connected } = capturing(new PrismaPg(pool, { disposeExternalPool: true }));
   const client = new Client({ adapter, transactionOptions: TRANSACTION_OPTIONS });
   // Same models, same API; only the generated types are nominally distinct.
   const prisma = client as unknown as PrismaClient;
-  return { prisma, provider: 'postgresql', url, close: () => prisma.$disconnect() };
+  return { prisma, sql: sqlDb('postgresql', connected(prisma)), provider: 'postgresql', url, close: () => prisma.$disconnect() };
 }
 
 /** True for Prisma's unique-constraint violation (P2002), on either provider. */
@@ -140,4 +144,36 @@ export function isUniqueViolation(err: unknown): boolean {
     err !== null &&
     (err as { code?: unknown }).code === 'P2002'
   );
+}
+
+interface AdapterFactory {
+  readonly provider: string;
+  readonly adapterName: string;
+  connect(): Promise<unknown>;
+  connectToShadowDb(): Promise<unknown>;
+}
+
+/**
+ * Hands Prisma a factory that remembers the adapter it connects, so hot-path statements run on
+ * the very same connection (sql.ts). The client connects lazily; asking for the adapter first
+ * connects it.
+ */
+function capturing<F extends AdapterFactory>(factory: F) {
+  let instance: DriverAdapter | undefined;
+  const adapter = {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const connected = await factory.connect();
+      instance = connected as DriverAdapter;
+      return connected;
+    },
+    connectToShadowDb: () => factory.connectToShadowDb(),
+  } as unknown as F;
+  const connected = (prisma: { $connect(): Promise<void> }) => async (): Promise<DriverAdapter> => {
+    if (!instance) await prisma.$connect();
+    if (!instance) throw new Error('the database adapter did not connect');
+    return instance;
+  };
+  return { adapter, connected };
 }

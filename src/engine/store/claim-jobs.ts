@@ -5,33 +5,34 @@
 // waiting on each other; on SQLite the statement runs under the database's single write lock and
 // re-checks the same condition, which is the same compare-and-set. A claimant that dies leaves
 // its lease to run out, and the job becomes runnable again (effects are idempotent).
-import type { PrismaClient } from '../../db/client.js';
-import type { Dialect } from './dialect.js';
+import type { Db } from '../../db/client.js';
+import { asDate, asDateOrNull, asNumber } from '../../db/sql.js';
+import { type Dialect, sql } from './dialect.js';
 import type { JobRow } from './rows.js';
 
 interface RawJob {
-  id: number;
+  id: unknown;
   snapshot_id: string;
   kind: string;
   phase: string;
-  version: number;
+  version: unknown;
   status: string;
-  attempts: number;
-  run_after: Date;
+  attempts: unknown;
+  run_after: unknown;
   locked_by: string | null;
-  locked_until: Date | null;
+  locked_until: unknown;
   last_error: string | null;
-  created_at: Date;
-  updated_at: Date;
-  completed_at: Date | null;
+  created_at: unknown;
+  updated_at: unknown;
+  completed_at: unknown;
 }
 
-export async function claimJobs(prisma: PrismaClient, d: Dialect, workerId: string, limit: number, now: Date, leaseMs: number): Promise<JobRow[]> {
+export async function claimJobs(db: Db, d: Dialect, workerId: string, limit: number, now: Date, leaseMs: number): Promise<JobRow[]> {
   const until = new Date(now.getTime() + leaseMs);
   // Every write runs in a transaction: on SQLite that is what serialises it with the group
   // commit, which shares the one connection.
-  const rows = await prisma.$transaction(
-    (tx) => tx.$queryRaw<RawJob[]>`
+  const rows = await db.sql.transaction(
+    (tx) => tx.query<RawJob>(sql`
       UPDATE outbox SET locked_by = ${d.text(workerId)}, locked_until = ${d.timestamp(until)},
         attempts = attempts + 1, updated_at = ${d.timestamp(now)}
       WHERE id IN (
@@ -40,24 +41,24 @@ export async function claimJobs(prisma: PrismaClient, d: Dialect, workerId: stri
           AND (locked_until IS NULL OR locked_until < ${d.timestamp(now)})
         ORDER BY id LIMIT ${d.integer(limit)} ${d.skipLocked})
       RETURNING id, snapshot_id, kind, phase, version, status, attempts, run_after, locked_by, locked_until,
-        last_error, created_at, updated_at, completed_at`,
+        last_error, created_at, updated_at, completed_at`),
   );
   return rows
     .map((r) => ({
-      id: Number(r.id),
+      id: asNumber(r.id),
       snapshotId: r.snapshot_id,
       kind: r.kind,
       phase: r.phase,
-      version: Number(r.version),
+      version: asNumber(r.version),
       status: r.status,
-      attempts: Number(r.attempts),
-      runAfter: r.run_after,
+      attempts: asNumber(r.attempts),
+      runAfter: asDate(r.run_after),
       lockedBy: r.locked_by,
-      lockedUntil: r.locked_until,
+      lockedUntil: asDateOrNull(r.locked_until),
       lastError: r.last_error,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      completedAt: r.completed_at,
+      createdAt: asDate(r.created_at),
+      updatedAt: asDate(r.updated_at),
+      completedAt: asDateOrNull(r.completed_at),
     }))
     .sort((a, b) => a.id - b.id);
 }

@@ -1,10 +1,10 @@
 // Closes outbox jobs: the ones a batch's events answer, and the ones a worker finishes without an
 // event (a compute request sent, an effect that no longer applies). One statement per outcome.
-import type { Tx } from '../types.js';
-import { type Dialect, join } from './dialect.js';
+import type { SqlRunner } from '../../db/sql.js';
+import { type Dialect, join, sql } from './dialect.js';
 import type { JobClose } from './rows.js';
 
-export async function closeJobs(tx: Tx, d: Dialect, closes: JobClose[], now: Date) {
+export async function closeJobs(tx: SqlRunner, d: Dialect, closes: JobClose[], now: Date) {
   const groups = new Map<string, JobClose[]>();
   for (const c of closes) {
     const key = `${c.status}\u0000${c.error ?? ''}`;
@@ -12,9 +12,9 @@ export async function closeJobs(tx: Tx, d: Dialect, closes: JobClose[], now: Dat
   }
   for (const group of groups.values()) {
     const { status, error } = group[0];
-    await tx.$executeRaw`
+    await tx.execute(sql`
       UPDATE outbox SET status = ${d.text(status)}, completed_at = ${d.timestamp(now)}, updated_at = ${d.timestamp(now)},
         locked_until = NULL, last_error = COALESCE(${d.text(error ? error.slice(0, 2000) : null)}, last_error)
-      WHERE id IN (${join(group.map((c) => d.integer(c.jobId)))})`;
+      WHERE id IN (${join(group.map((c) => d.integer(c.jobId)))})`);
   }
 }

@@ -27,7 +27,7 @@ export async function commitBatch(
   /** Runs inside the transaction after every write, with the snapshots left out. */
   beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>,
 ): Promise<BatchResult> {
-  return db.prisma.$transaction(async (tx) => {
+  return db.sql.transaction(async (tx) => {
     const refusedCreates = await insertSnapshots(tx, d, w.inserts);
     const conflicts = await updateSnapshots(tx, d, w.updates);
     const lost = new Set([...refusedCreates, ...conflicts]);
@@ -37,7 +37,7 @@ export async function commitBatch(
     await enqueueJobs(tx, d, kept(w.outbox));
     const adminMetadata = kept(w.adminMetadata);
     if (adminMetadata.length > 0) await writeAdminMetadata(tx, d, adminMetadata, now);
-    await writeVolumeResults(tx, kept(w.volumeWrites), now);
+    await writeVolumeResults(tx, d, kept(w.volumeWrites), now);
     const closes = kept(w.jobCloses);
     if (closes.length > 0) await closeJobs(tx, d, closes, now);
     await beforeCommit?.(lost);

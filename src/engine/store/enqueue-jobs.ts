@@ -1,9 +1,9 @@
 // Outbox rows of a batch (the effects its transitions asked for) in one multi-row INSERT.
-import type { Tx } from '../types.js';
+import type { SqlRunner } from '../../db/sql.js';
 import { type Dialect, join, sql } from './dialect.js';
 import type { OutboxInsert } from './rows.js';
 
-export async function enqueueJobs(tx: Tx, d: Dialect, jobs: OutboxInsert[]) {
+export async function enqueueJobs(tx: SqlRunner, d: Dialect, jobs: OutboxInsert[]) {
   if (jobs.length === 0) return;
   const values = jobs.map(
     (j) =>
@@ -12,7 +12,7 @@ export async function enqueueJobs(tx: Tx, d: Dialect, jobs: OutboxInsert[]) {
         d.timestamp(j.runAfter), d.timestamp(j.createdAt), d.timestamp(j.createdAt),
       ])})`,
   );
-  await tx.$executeRaw`
+  await tx.execute(sql`
     INSERT INTO outbox (snapshot_id, kind, phase, version, status, attempts, run_after, created_at, updated_at)
-    VALUES ${join(values)}`;
+    VALUES ${join(values)}`);
 }

@@ -27,27 +27,27 @@ export class SnapshotStore {
 
   constructor(readonly db: Db) {
     this.dialect = dialectOf(db.provider);
-    this.snapshots = new ReadBatcher((ids) => loadSnapshots(this.prisma, ids));
-    this.metadata = new ReadBatcher((ids) => loadMetadata(this.prisma, this.dialect, ids));
-    this.volumes = new ReadBatcher((ids) => loadVolumes(this.prisma, ids));
+    this.snapshots = new ReadBatcher((ids) => loadSnapshots(this.db.sql, ids));
+    this.metadata = new ReadBatcher((ids) => loadMetadata(this.db.sql, this.dialect, ids));
+    this.volumes = new ReadBatcher((ids) => loadVolumes(this.db.sql, ids));
   }
 
   private get prisma() {
     return this.db.prisma;
   }
 
-  loadSnapshots = (ids: readonly string[]) => loadSnapshots(this.prisma, ids);
+  loadSnapshots = (ids: readonly string[]) => loadSnapshots(this.db.sql, ids);
   /** One snapshot (null: no such row, deleted or not); concurrent calls share one query. */
   findSnapshot = async (id: string): Promise<SnapshotRow | null> => (await this.snapshots.load(id)) ?? null;
   /** One snapshot's user metadata; concurrent calls share one query. */
   readMetadata = async (id: string): Promise<Record<string, string>> => (await this.metadata.load(id)) ?? {};
   commitBatch = (w: BatchWrites, now: Date, beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>) =>
     commitBatch(this.db, this.dialect, w, now, beforeCommit);
-  claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.prisma, this.dialect, workerId, limit, now, leaseMs);
+  claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.db, this.dialect, workerId, limit, now, leaseMs);
   handBackJob = (h: HandBack) => handBackJob(this.prisma, h);
   releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, workerId);
   releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, workerId, running);
-  loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.prisma, this.dialect, snapshotIds);
+  loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.db.sql, this.dialect, snapshotIds);
   /** One volume (null: no such row, deleted or not); concurrent calls share one query. */
   findVolume = async (id: string) => (await this.volumes.load(id)) ?? null;
   volumeBusy = (jobId: number, snapshotId: string, volumeId: string) => volumeBusy(this.prisma, jobId, snapshotId, volumeId);

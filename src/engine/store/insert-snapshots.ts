@@ -3,12 +3,12 @@
 // Rewriting a volume's own status takes its row lock (PostgreSQL; SQLite already holds the write
 // lock) and proves the status is still the one the request was judged against. A volume delete
 // does the same, so the two cannot interleave into a snapshot of a deleted volume.
-import type { Tx } from '../types.js';
-import type { Dialect } from './dialect.js';
+import type { SqlRunner } from '../../db/sql.js';
+import { type Dialect, join, sql } from './dialect.js';
 import type { SnapshotInsert } from './rows.js';
 
 /** Inserts the rows whose volume guard holds; returns the ids of those refused. */
-export async function insertSnapshots(tx: Tx, d: Dialect, inserts: SnapshotInsert[]): Promise<Set<string>> {
+export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: SnapshotInsert[]): Promise<Set<string>> {
   const refused = new Set<string>();
   if (inserts.length === 0) return refused;
   const guards = new Map<string, string>();
@@ -18,21 +18,32 @@ export async function insertSnapshots(tx: Tx, d: Dialect, inserts: SnapshotInser
       const [volumeId, status] = k.split('\u0000');
       return [d.text(volumeId), d.text(status)];
     });
-    const held = await tx.$queryRaw<{ id: string }[]>`
+    const held = await tx.query<{ id: string }>(sql`
       UPDATE volumes AS vo SET status = vo.status
       FROM ${d.values(rows)} AS g
       WHERE vo.id = g.column1 AND vo.status = g.column2 AND vo.deleted = ${d.boolean(false)}
-      RETURNING id`;
+      RETURNING id`);
     const heldIds = new Set(held.map((r) => r.id));
     for (const i of inserts) if (i.volumeGuard && !heldIds.has(i.volumeGuard.volumeId)) refused.add(i.row.id);
   }
   const kept = inserts.filter((i) => !refused.has(i.row.id));
   if (kept.length > 0) {
-    await tx.snapshot.createMany({ data: kept.map((i) => i.row) });
+    const rows = kept.map(({ row: r }) => sql`(${join([
+      d.text(r.id), d.text(r.volumeId), d.text(r.projectId), d.text(r.userId), d.text(r.name), d.text(r.description), d.text(r.status),
+      d.text(r.progress), d.integer(r.volumeSize), d.timestamp(r.createdAt), d.timestamp(r.updatedAt), d.timestamp(r.deletedAt),
+      d.boolean(r.deleted), d.text(r.machineState), d.text(r.phase), d.integer(r.version), d.timestamp(r.deadlineAt),
+      d.timestamp(r.phaseEnteredAt), d.text(r.errorReason),
+    ])})`);
+    await tx.execute(sql`
+      INSERT INTO snapshots (id, volume_id, project_id, user_id, name, description, status, progress, volume_size, created_at,
+        updated_at, deleted_at, deleted, machine_state, phase, version, deadline_at, phase_entered_at, error_reason)
+      VALUES ${join(rows)}`);
     const metadata = kept.flatMap((i) =>
-      Object.entries(i.metadata).map(([key, value]) => ({ snapshotId: i.row.id, key, value, createdAt: i.row.createdAt })),
+      Object.entries(i.metadata).map(([key, value]) => sql`(${join([d.text(i.row.id), d.text(key), d.text(value), d.timestamp(i.row.createdAt), d.timestamp(i.row.createdAt), d.boolean(false)])})`),
     );
-    if (metadata.length > 0) await tx.snapshotMetadata.createMany({ data: metadata });
+    if (metadata.length > 0) {
+      await tx.execute(sql`INSERT INTO snapshot_metadata (snapshot_id, key, value, created_at, updated_at, deleted) VALUES ${join(metadata)}`);
+    }
   }
   return refused;
 }

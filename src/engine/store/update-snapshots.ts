@@ -1,12 +1,12 @@
 // Moves many snapshot rows in one statement, each only if it is still at the version its new
 // state was computed from. The rows that did not move are the batch's conflicts: another writer
 // got there first, and everything the batch planned for them must be dropped and planned again.
-import type { Tx } from '../types.js';
-import type { Dialect } from './dialect.js';
+import type { SqlRunner } from '../../db/sql.js';
+import { type Dialect, sql } from './dialect.js';
 import type { SnapshotUpdate } from './rows.js';
 
 /** Returns the ids whose version guard failed. */
-export async function updateSnapshots(tx: Tx, d: Dialect, updates: SnapshotUpdate[]): Promise<Set<string>> {
+export async function updateSnapshots(tx: SqlRunner, d: Dialect, updates: SnapshotUpdate[]): Promise<Set<string>> {
   if (updates.length === 0) return new Set();
   const rows = updates.map((u) => [
     d.text(u.id),
@@ -27,7 +27,7 @@ export async function updateSnapshots(tx: Tx, d: Dialect, updates: SnapshotUpdat
     d.boolean(u.providerId !== undefined),
     d.text(u.providerId ?? null),
   ]);
-  const moved = await tx.$queryRaw<{ id: string }[]>`
+  const moved = await tx.query<{ id: string }>(sql`
     UPDATE snapshots AS s SET
       machine_state = v.column3, phase = v.column4, status = v.column5, progress = v.column6,
       error_reason = v.column7, deadline_at = v.column8, phase_entered_at = v.column9,
@@ -36,7 +36,7 @@ export async function updateSnapshots(tx: Tx, d: Dialect, updates: SnapshotUpdat
       provider_id = CASE WHEN v.column16 THEN v.column17 ELSE s.provider_id END
     FROM ${d.values(rows)} AS v
     WHERE s.id = v.column1 AND s.version = v.column2
-    RETURNING id`;
+    RETURNING id`);
   const movedIds = new Set(moved.map((r) => r.id));
   return new Set(updates.filter((u) => !movedIds.has(u.id)).map((u) => u.id));
 }

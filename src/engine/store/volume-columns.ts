@@ -1,6 +1,7 @@
 // The volume row as raw SQL reads it, and back into the model's shape (see snapshot-columns.ts
 // for why hot reads are raw).
 import type { Volume } from '../../db/client.js';
+import { asBoolean, asDate, asDateOrNull, asNumber } from '../../db/sql.js';
 import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
@@ -13,14 +14,14 @@ export interface RawVolume {
   user_id: string;
   name: string | null;
   description: string | null;
-  size: number | bigint;
+  size: unknown;
   status: string;
   attach_status: string;
   provider_location: string | null;
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-  deleted: boolean | number;
+  created_at: unknown;
+  updated_at: unknown;
+  deleted_at: unknown;
+  deleted: unknown;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -30,13 +31,13 @@ export function toVolumeRow(r: RawVolume): Volume {
     userId: r.user_id,
     name: r.name,
     description: r.description,
-    size: Number(r.size),
+    size: asNumber(r.size),
     status: r.status,
     attachStatus: r.attach_status,
     providerLocation: r.provider_location,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    deletedAt: r.deleted_at,
-    deleted: r.deleted === true || r.deleted === 1,
+    createdAt: asDate(r.created_at),
+    updatedAt: asDate(r.updated_at),
+    deletedAt: asDateOrNull(r.deleted_at),
+    deleted: asBoolean(r.deleted),
   };
 }
