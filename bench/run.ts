@@ -24,14 +24,13 @@ import { Runner } from '../src/engine/runner.js';
 import type { CommittedTransition } from '../src/engine/types.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
 
-const { values: args, tokens } = parseArgs({
+const { values: args } = parseArgs({
   options: {
     creates: { type: 'string', default: '2000' },
     'engine-only': { type: 'boolean', default: false },
     'admin-url': { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432/postgres' },
   },
   strict: false,
-  tokens: true,
 });
 const count = Number(args.creates);
 const adminUrl = String(args['admin-url']);
@@ -136,7 +135,16 @@ console.table(results);
 
 if (!args['engine-only']) {
   // The HTTP load runs the service as its own process; the remaining options are its own.
-  const rest = tokens.filter((t) => t.kind === 'option' && !['creates', 'engine-only'].includes(t.name)).flatMap((t) => (t.kind === 'option' ? [t.rawName, ...(t.value !== undefined ? [t.value] : [])] : []));
+  const rest: string[] = [];
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--engine-only' || argv[i].startsWith('--creates=')) continue;
+    if (argv[i] === '--creates') {
+      i++;
+      continue;
+    }
+    rest.push(argv[i]);
+  }
   const http = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http.ts'), ...rest], { stdio: 'inherit' });
   process.exit(http.status ?? 1);
 }
