@@ -17,12 +17,12 @@ import pg from 'pg';
 import type { ComputeClient } from '../src/compute/compute-client.js';
 import { openDatabase } from '../src/db/client.js';
 import { migrateDeploy } from '../src/db/migrate.js';
-import { CREATE_INFO_KEY, type VolumeDriver } from '../src/drivers/driver.js';
 import { Engine } from '../src/engine/engine.js';
 import { OutboxWorker } from '../src/engine/outbox-worker.js';
 import { Runner } from '../src/engine/runner.js';
 import type { CommittedTransition } from '../src/engine/types.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
+import { assistedDriver } from './seed.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,18 +37,7 @@ const adminUrl = String(args['admin-url']);
 const VOLUMES = 32;
 const CALLERS = 64;
 
-const driver: VolumeDriver = {
-  name: 'bench',
-  supportsAssistedSnapshots: true,
-  createVolume: async () => ({}),
-  deleteVolume: async () => {},
-  createSnapshot: async () => ({}),
-  deleteSnapshot: async () => ({}),
-  createSnapshotAssistedBegin: async (s) => ({ adminMetadata: { [CREATE_INFO_KEY]: JSON.stringify({ snapshot_id: s.id, type: 'qcow2', new_file: 'f' }) } }),
-  createSnapshotAssistedComplete: async () => ({}),
-  deleteSnapshotAssistedBegin: async () => ({}),
-  deleteSnapshotAssistedComplete: async () => ({}),
-};
+const driver = assistedDriver;
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 

@@ -41,7 +41,8 @@ export interface Seeded {
   ids: string[];
 }
 
-const assistedDriver: VolumeDriver = {
+/** Assisted and effect-free: begin hands compute its create_info, nothing else happens. */
+export const assistedDriver: VolumeDriver = {
   name: 'bench-seed',
   supportsAssistedSnapshots: true,
   createVolume: async () => ({}),

@@ -56,6 +56,10 @@ async function readIncoming(incoming: IncomingMessage, declared: string | undefi
     }
     chunks.push(chunk);
   }
+  return concat(chunks, size);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
@@ -83,13 +87,7 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array<A
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concat(chunks, size);
 }
 
 /** U+0000, or a surrogate code unit not part of a pair (the `u` flag matches only lone ones). */

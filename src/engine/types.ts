@@ -1,7 +1,7 @@
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { PhaseResult } from '../drivers/driver.js';
 import type { PrismaClient } from '../db/client.js';
-import type { SnapshotRow } from './store/rows.js';
+import type { SnapshotIdentity, SnapshotRow } from './store/rows.js';
 
 export const eventSources = ['api', 'compute', 'driver', 'timer', 'admin'] as const;
 export type EventSource = (typeof eventSources)[number];
@@ -32,14 +32,7 @@ export interface Delivery {
   row?: SnapshotRow;
 }
 
-export interface NewSnapshot {
-  id: string;
-  volumeId: string;
-  projectId: string;
-  userId: string;
-  name: string | null;
-  description: string | null;
-  volumeSize: number;
+export interface NewSnapshot extends SnapshotIdentity {
   metadata: Record<string, string>;
 }
 

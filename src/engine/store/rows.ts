@@ -1,10 +1,9 @@
 // The shapes the store reads and writes. Rows are Prisma's model types; writes are plain data
 // built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
 // can drop everything of one snapshot whose version guard failed without touching the others.
-import type { OutboxJob, Snapshot, Volume } from '../../db/client.js';
+import type { OutboxJob, Snapshot, SnapshotTransition } from '../../db/client.js';
 
 export type SnapshotRow = Snapshot;
-export type SnapshotWithVolume = Snapshot & { volume: Volume };
 export type JobRow = OutboxJob;
 
 /** The columns that follow from the machine state (see state-columns.ts). */
@@ -20,15 +19,19 @@ export interface StateColumns {
   deletedAt: Date | null;
 }
 
+/** What a create request fixes about a snapshot (its machine state aside). */
+export interface SnapshotIdentity {
+  id: string;
+  volumeId: string;
+  projectId: string;
+  userId: string;
+  name: string | null;
+  description: string | null;
+  volumeSize: number;
+}
+
 export interface SnapshotInsert {
-  row: {
-    id: string;
-    volumeId: string;
-    projectId: string;
-    userId: string;
-    name: string | null;
-    description: string | null;
-    volumeSize: number;
+  row: SnapshotIdentity & {
     version: number;
     createdAt: Date;
     updatedAt: Date;
@@ -50,20 +53,8 @@ export interface SnapshotUpdate {
   providerId?: string | null;
 }
 
-export interface HistoryRow {
-  snapshotId: string;
-  version: number;
-  fromState: string | null;
-  toState: string;
-  fromStatus: string | null;
-  toStatus: string;
-  eventType: string;
-  source: string;
-  payload: string | null;
-  rejected: boolean;
-  reason: string | null;
-  createdAt: Date;
-}
+/** A history row as written (the database assigns the id). */
+export type HistoryRow = Omit<SnapshotTransition, 'id'>;
 
 export interface OutboxInsert {
   snapshotId: string;
