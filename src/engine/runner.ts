@@ -49,6 +49,9 @@ export class Runner {
   /** Finishes the jobs in hand (their results are recorded), then stops. */
   async stop() {
     this.running = false;
+    // A result the database refuses now is left to the lease (the job runs again later), so a
+    // stop during an outage does not wait out the retries.
+    this.worker.stop();
     this.engine.events.off('transition', this.onTransition);
     this.poke();
     await this.loop;
