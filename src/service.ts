@@ -12,8 +12,8 @@ import { KeystoneTokenValidator } from './api/auth/keystone.js';
 import type { AuthConfig } from './api/auth/index.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import type { Config } from './config.js';
-import { openDatabase, type Db } from './db/client.js';
-import { migrateIfNeeded } from './db/migrate.js';
+import type { Db } from './db/client.js';
+import { openMigrated } from './db/migrate.js';
 import { BookkeepingDriver } from './drivers/bookkeeping.js';
 import type { VolumeDriver } from './drivers/driver.js';
 import { Engine, type CommittedTransition } from './engine/engine.js';
@@ -53,8 +53,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   // Refuse bad auth/policy settings before touching the database.
   const auth = authConfigFromEnv(env, config.HOST);
   const policy = loadPolicy(env);
-  const applied = await migrateIfNeeded(config.DATABASE_URL);
-  const db = await openDatabase(config.DATABASE_URL);
+  const { db, applied } = await openMigrated(config.DATABASE_URL);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const engine = new Engine(db, {
     maxBatch: config.COMMIT_BATCH_MAX,

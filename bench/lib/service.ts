@@ -2,7 +2,6 @@
 // (tsx src/main.ts, which migrates the database itself), with its output in a log file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,20 +15,6 @@ const SERVICE_SETTINGS = [
   'COMPUTE_WAIT_CREATE_SECONDS', 'COMPUTE_WAIT_DELETE_SECONDS', 'WORKER_ID', 'WORKER_POLL_MS', 'WORKER_LEASE_SECONDS',
   'INSPECT', 'INSPECT_URL', 'KEYSTONE_URL',
 ];
-
-/** A free TCP port on 127.0.0.1 (free when asked; the service binds it moments later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServiceOptions {
   /** Settings for the service (DATABASE_URL, PORT, ...); merged over the caller's env minus SERVICE_SETTINGS. */
@@ -218,3 +203,6 @@ export function tail(file: string, lines: number): string {
     return '(no log)';
   }
 }
+
+// One free-port helper for tests and benchmarks alike.
+export { freePort } from '../../test/support/ports.js';

@@ -118,11 +118,16 @@ export async function readJsonBody(c: Context, options: JsonBodyOptions = {}): P
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   // Under @hono/node-server the Node request is at hand: reading it directly spares building a
   // fetch Request (and its AbortSignal) for every call, a good part of a callback's cost.
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const bytes = incoming instanceof IncomingMessage ? await readIncoming(incoming, c.req.header('content-length'), maxBytes) : await readLimited(c.req.raw, maxBytes);
-  // The stream is spent: later readers take the parsed body from the context (below); a fetch
-  // Request built by the caller (app.request in tests) gets the same bytes back.
-  if (!(incoming instanceof IncomingMessage) && c.req.raw.body) c.req.raw = new Request(c.req.raw, { body: bytes });
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (incoming instanceof IncomingMessage) {
+    // Spent: later readers take the parsed body from the context (below).
+    bytes = await readIncoming(incoming, c.req.header('content-length'), maxBytes);
+  } else {
+    bytes = await readLimited(c.req.raw, maxBytes);
+    // A fetch Request built by the caller (app.request in tests) gets the same bytes back.
+    if (c.req.raw.body) c.req.raw = new Request(c.req.raw, { body: bytes });
+  }
   let parsed: ParsedBody = { present: false };
   const contentType = c.req.header('content-type');
   if (bytes.byteLength > 0 && contentType !== undefined) {

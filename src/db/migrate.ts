@@ -2,10 +2,10 @@
 // running the real `prisma migrate deploy` CLI with that provider's config (WebAssembly schema
 // engine + driver adapter, see prisma/<provider>.config.ts).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { normalizeDatabaseUrl, openDatabase, providerOf, sqliteFilePath } from './client.js';
+import { normalizeDatabaseUrl, openDatabase, providerOf, sqliteFilePath, type Db } from './client.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -65,12 +65,9 @@ function redact(url: string): string {
 }
 
 /** The committed migrations of the database's provider that it has not applied (all, for a new one). */
-export async function pendingMigrations(url: string): Promise<string[]> {
-  const provider = providerOf(url);
-  const dir = path.join(projectRoot, 'prisma', provider, 'migrations');
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const dir = path.join(projectRoot, 'prisma', db.provider, 'migrations');
   const committed = readdirSync(dir).filter((d) => statSync(path.join(dir, d)).isDirectory()).sort();
-  if (provider === 'sqlite' && !existsSync(sqliteFilePath(url))) return committed;
-  const db = await openDatabase(url);
   try {
     const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
@@ -80,18 +77,19 @@ export async function pendingMigrations(url: string): Promise<string[]> {
   } catch {
     // No migrations table yet: nothing was ever applied.
     return committed;
-  } finally {
-    await db.close();
   }
 }
 
 /**
- * What a starting service does: runs `prisma migrate deploy` only when a committed migration is
- * missing. The CLI costs about 2 s of every start, and on SQLite it cannot run while another
- * process has the file open, so an up-to-date database skips it.
+ * Opens the database a starting service uses, running `prisma migrate deploy` only when a
+ * committed migration is missing: the CLI costs about 2 s of every start, and on SQLite it cannot
+ * run while any connection has the file open (so this one is closed around it).
  */
-export async function migrateIfNeeded(url: string): Promise<string[]> {
-  const pending = await pendingMigrations(url);
-  if (pending.length > 0) await migrateDeploy(url);
-  return pending;
+export async function openMigrated(url: string): Promise<{ db: Db; applied: string[] }> {
+  const db = await openDatabase(url);
+  const pending = await pendingMigrations(db);
+  if (pending.length === 0) return { db, applied: [] };
+  await db.close();
+  await migrateDeploy(url);
+  return { db: await openDatabase(url), applied: pending };
 }

@@ -7,7 +7,8 @@
 //  - an event that cannot be planned, or a create whose volume moved on, fails alone;
 //  - a batch the database refuses is split, so one bad event cannot fail the others, and a
 //    database fault reaches each caller as that fault (the API answers 503).
-import { LruMap } from './lru-map.js';
+import { ExpiringLru } from '../lib/expiring-lru.js';
+import { isTransient } from './transient.js';
 import { planBatch, rowAfter, type PlannedItem } from './plan-batch.js';
 import type { SnapshotStore } from './store/index.js';
 import type { SnapshotRow } from './store/rows.js';
@@ -37,7 +38,7 @@ export class GroupCommitter {
   private queue: Pending[] = [];
   private draining: Promise<void> | null = null;
   /** Rows as this process last committed them: a row handed in that is older is replaced. */
-  private readonly recent = new LruMap<string, SnapshotRow>(4096);
+  private readonly recent = new ExpiringLru<string, SnapshotRow>(4096);
 
   constructor(
     private readonly store: SnapshotStore,
@@ -90,12 +91,14 @@ export class GroupCommitter {
         }
       });
     } catch (err) {
-      if (batch.length > 1) {
-        // Split: each event meets the database alone, so only the one it refuses fails.
+      // A database that refuses the batch for one event's sake: split it, so each event meets
+      // the database alone and only that one fails. A database that is unavailable refuses them
+      // all alike, and one try per event would only multiply the failing round trips.
+      if (batch.length > 1 && !isTransient(err)) {
         for (const p of batch) await this.commit([p]);
         return;
       }
-      batch[0].reject(err);
+      for (const p of batch) p.reject(err);
       return;
     }
 
@@ -135,7 +138,7 @@ export class GroupCommitter {
     for (const ins of writes.inserts) {
       if (!lost.refusedCreates.has(ins.row.id)) after.set(ins.row.id, { ...ins.row, providerLocation: null, providerId: null });
     }
-    for (const [id, row] of after) this.recent.set(id, row);
+    for (const [id, row] of after) this.recent.set(id, row, Number.POSITIVE_INFINITY);
     for (const [p, outcome] of outcomes) {
       p.resolve(outcome.kind === 'accepted' ? { ...outcome, attempts: p.attempts, row: after.get(outcome.snapshotId) } : outcome);
     }

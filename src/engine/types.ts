@@ -1,13 +1,9 @@
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { PhaseResult } from '../drivers/driver.js';
-import type { PrismaClient } from '../db/client.js';
 import type { SnapshotIdentity, SnapshotRow } from './store/rows.js';
 
 export const eventSources = ['api', 'compute', 'driver', 'timer', 'admin'] as const;
 export type EventSource = (typeof eventSources)[number];
-
-/** The client handed to code running inside an interactive transaction. */
-export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
 export type Clock = () => Date;
 

@@ -8,10 +8,10 @@ import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { Outcome } from '../engine/types.js';
 import type { SnapshotRow } from '../engine/store/index.js';
+import { InvalidRequest, NotFound } from './errors.js';
 
 /** A snapshot by id, or the row the caller already read. */
 export type SnapshotRef = string | SnapshotRow;
-import { InvalidRequest, NotFound } from './errors.js';
 
 export interface CreateVolumeInput {
   projectId: string;

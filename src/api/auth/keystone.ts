@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import { ApiFault, serviceUnavailable, unauthorized } from '../faults.js';
-import { ExpiringLru } from './lru.js';
+import { ExpiringLru } from '../../lib/expiring-lru.js';
 import { type AuthContext, makeAuthContext } from './types.js';
 
 export interface KeystoneServiceCredentials {

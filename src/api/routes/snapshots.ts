@@ -17,10 +17,10 @@ import { parseQuery, parseUuidParam } from '../validation.js';
 import { atLeast } from '../version.js';
 import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';
-import type { VolumeManager } from '../../manager/volume-manager.js';
+import type { SnapshotRef, VolumeManager } from '../../manager/volume-manager.js';
 import type { Snapshot } from '../../db/client.js';
 import { listSnapshots } from '../../manager/listing.js';
-import { deleteSnapshotMetadataKey, setSnapshotMetadata, snapshotMetadata } from '../../manager/snapshot-metadata.js';
+import { deleteSnapshotMetadataKey, setSnapshotMetadata } from '../../manager/snapshot-metadata.js';
 
 const metadataBody = z.strictObject({ metadata: metadataSchema });
 const metaItemBody = z.strictObject({ meta: metadataSchema });
@@ -39,10 +39,12 @@ export function snapshotRoutes(manager: VolumeManager) {
   /**
    * The snapshot an action under `rule` may touch: a rule granted through a role reaches across
    * projects (the compute service's callback, admins); one granted through "project" (a
-   * POLICY_FILE may do that) only the caller's own project, like every other route.
+   * POLICY_FILE may do that) only the caller's own project, like every other route. Granted
+   * through a role, there is nothing to check here: the id goes on and whoever needs the row reads
+   * it (a callback's, with the rest of its batch); otherwise the row read to check is handed on.
    */
-  const reachable = async (c: Context, id: string, rule: PolicyRule) =>
-    grantedByRole(c, rule) ? manager.getSnapshot(id) : visible(c, id);
+  const reachable = async (c: Context, id: string, rule: PolicyRule): Promise<SnapshotRef> =>
+    grantedByRole(c, rule) ? id : visible(c, id);
   /** Renders a row the handler already holds; only its metadata is read. */
   const render = async (c: Context, s: Snapshot) =>
     snapshotView(s, await manager.metadata(s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
@@ -127,9 +129,7 @@ export function snapshotRoutes(manager: VolumeManager) {
       case 'os-update_snapshot_status': {
         authorize(c, 'snapshot:update_snapshot_status');
         // The compute service calls under its own project; its role admits it across projects.
-        // Granted through a role (compute, admins): no row to check, the engine reads it with the
-        // rest of its batch. Otherwise the caller's project must own it: that read is handed on.
-        const target = grantedByRole(c, 'snapshot:update_snapshot_status') ? id : await visible(c, id);
+        const target = await reachable(c, id, 'snapshot:update_snapshot_status');
         const u = request.body['os-update_snapshot_status'];
         await manager.updateSnapshotStatus(target, {
           status: u.status,
@@ -154,7 +154,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:get');
     const id = idParam(c);
     await visible(c, id);
-    return c.json({ metadata: await snapshotMetadata(prisma(), id) });
+    return c.json({ metadata: await manager.metadata(id) });
   });
   const writeMetadata = (replace: boolean) => async (c: Context) => {
     authorize(c, 'snapshot:update');
@@ -170,7 +170,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const key = keyParam(c);
-    const metadata = await snapshotMetadata(prisma(), id);
+    const metadata = await manager.metadata(id);
     if (!Object.hasOwn(metadata, key)) throw notFound('Metadata item was not found');
     return c.json({ meta: { [key]: metadata[key] } });
   });
@@ -197,7 +197,9 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.get('/:id/admin_metadata', async (c) => {
     authorize(c, 'snapshot:admin_metadata');
     const id = idParam(c);
-    await reachable(c, id, 'snapshot:admin_metadata');
+    // An unknown (or deleted) snapshot is 404 whoever asks.
+    const target = await reachable(c, id, 'snapshot:admin_metadata');
+    if (typeof target === 'string') await manager.getSnapshot(target);
     return c.json({ admin_metadata: await manager.adminMetadata(id) });
   });
   app.get('/:id/transitions', async (c) => {

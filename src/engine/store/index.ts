@@ -13,7 +13,6 @@ import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
 import { ReadBatcher } from './read-batcher.js';
-import { readAdminMetadata } from './read-admin-metadata.js';
 import { readHistory, snapshotOwner } from './read-history.js';
 import type { BatchWrites, SnapshotRow } from './rows.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
@@ -28,7 +27,7 @@ export class SnapshotStore {
   constructor(readonly db: Db) {
     this.dialect = dialectOf(db.provider);
     this.snapshots = new ReadBatcher((ids) => loadSnapshots(this.db.sql, ids));
-    this.metadata = new ReadBatcher((ids) => loadMetadata(this.db.sql, this.dialect, ids));
+    this.metadata = new ReadBatcher((ids) => loadMetadata(this.db.sql, this.dialect, 'snapshot_metadata', ids));
     this.volumes = new ReadBatcher((ids) => loadVolumes(this.db.sql, ids));
   }
 
@@ -55,7 +54,8 @@ export class SnapshotStore {
   nextDeadline = () => nextDeadline(this.prisma);
   readHistory = (snapshotId: string) => readHistory(this.prisma, snapshotId);
   snapshotOwner = (snapshotId: string) => snapshotOwner(this.prisma, snapshotId);
-  readAdminMetadata = (snapshotId: string) => readAdminMetadata(this.prisma, snapshotId);
+  readAdminMetadata = async (snapshotId: string) =>
+    (await loadMetadata(this.db.sql, this.dialect, 'snapshot_admin_metadata', [snapshotId])).get(snapshotId) ?? {};
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiringLru } from '../../src/api/auth/lru.js';
+import { ExpiringLru } from '../../src/lib/expiring-lru.js';
 
 describe('ExpiringLru', () => {
   it('evicts the least recently used entry past its bound', () => {
