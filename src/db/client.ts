@@ -12,7 +12,8 @@ import type {
   PrismaClient as SqlitePrismaClient,
 } from '../generated/sqlite/client.js';
 
-export type Provider = 'sqlite' | 'postgresql';
+export { type Provider, providerOf } from './provider.js';
+import { type Provider, providerOf } from './provider.js';
 
 /** The client type engine code is written against; both providers' clients satisfy it. */
 export type PrismaClient = SqlitePrismaClient;
@@ -51,15 +52,6 @@ export const PG_CONNECT_TIMEOUT_MS = 5_000;
 /** Interactive transaction defaults (Prisma's own are maxWait 2 s, timeout 5 s). */
 export const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 } as const;
 
-export function providerOf(url: string): Provider {
-  if (url.startsWith('file:')) return 'sqlite';
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return 'postgresql';
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-  throw new Error(
-    `Unsupported database URL ${scheme ? `scheme "${scheme}:"` : JSON.stringify(url)}: ` +
-      'expected file:<path> (SQLite) or postgres://… / postgresql://… (PostgreSQL)',
-  );
-}
 
 /**
  * The absolute path of a SQLite `file:` URL (relative paths resolve against process.cwd();

@@ -6,7 +6,7 @@
 // row costs more in that step than in SQLite; measured here, a single-row raw SELECT cost about
 // 280 µs through the client against 10-20 µs through the adapter. Models, migrations and every
 // other query stay with the Prisma client; the statements that run per event come here.
-import type { Provider } from './client.js';
+import type { Provider } from './provider.js';
 
 export interface SqlStatement {
   /** Text with `?` placeholders (SQLite) and `$n` ones (PostgreSQL), as sql-template-tag builds it. */
