@@ -13,7 +13,7 @@ const layers = {
   'src/contracts': [],
   'src/generated': [],
   'src/db': ['src/generated', 'src/lib'],
-  'src/config.ts': ['src/db'],
+  'src/config.ts': ['src/db', 'machines'],
   'src/qemu': ['src/lib'],
   'src/share-fs': ['src/lib'],
   // What every HTTP surface uses (faults, body, validation, request context, auth, policy).

@@ -23,6 +23,7 @@ import { Runner } from '../src/engine/runner.js';
 import type { CommittedTransition } from '../src/engine/types.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
 import { assistedDriver } from './seed.js';
+import { defaultLeaseMs } from '../src/config.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,7 +60,7 @@ async function bench(url: string) {
     },
     requestDelete: async () => {},
   };
-  const worker = new OutboxWorker(engine, driver, compute);
+  const worker = new OutboxWorker(engine, driver, compute, { leaseMs: defaultLeaseMs });
   const runner = new Runner(engine, worker, { concurrency: 16, onError: (err) => console.error(err) });
   const volumes: string[] = [];
   for (let i = 0; i < VOLUMES; i++) {

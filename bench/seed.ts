@@ -17,6 +17,7 @@ import { CREATE_INFO_KEY, type VolumeDriver } from '../src/drivers/driver.js';
 import { Engine } from '../src/engine/engine.js';
 import { OutboxWorker } from '../src/engine/outbox-worker.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
+import { defaultLeaseMs } from '../src/config.js';
 
 export { migrateDeploy };
 
@@ -68,7 +69,7 @@ export async function seedWaitingSnapshots(url: string, count: number, projectId
   try {
     const engine = new Engine(db, { computeWaitSeconds: { create: SEED_COMPUTE_WAIT_SECONDS } });
     const manager = new VolumeManager(engine, assistedDriver);
-    const worker = new OutboxWorker(engine, assistedDriver, silentCompute);
+    const worker = new OutboxWorker(engine, assistedDriver, silentCompute, { leaseMs: defaultLeaseMs });
     const volume = await manager.createVolume({ projectId, userId: projectId, size: 1, name: 'bench-http' });
     await manager.attachVolume(volume.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
     const created = await manager.createSnapshot({ volumeId: volume.id, projectId, userId: projectId, force: true, name: 'bench-http' });

@@ -1,6 +1,7 @@
 // Every setting in one typed place, read from the environment once at start. A bad value stops
 // the service with a message naming the variable, instead of surfacing later as odd behaviour.
 import { z } from 'zod';
+import { defaultComputeWaitSeconds } from '../machines/snapshot.js';
 import { DEFAULT_DATABASE_URL } from './db/client.js';
 
 const seconds = z.coerce.number().int().positive();
@@ -11,8 +12,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8776),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long compute may take for its part of a create / delete (Cinder: 600 s / 7200 s). */
-  COMPUTE_WAIT_CREATE_SECONDS: seconds.default(600),
-  COMPUTE_WAIT_DELETE_SECONDS: seconds.default(7200),
+  COMPUTE_WAIT_CREATE_SECONDS: seconds.default(defaultComputeWaitSeconds.create),
+  COMPUTE_WAIT_DELETE_SECONDS: seconds.default(defaultComputeWaitSeconds.delete),
   /** `remotefs`: qcow2 files on REMOTEFS_SHARE (needs qemu-utils); `bookkeeping`: no data at all. */
   VOLUME_DRIVER: z.enum(['remotefs', 'bookkeeping']).default('remotefs'),
   REMOTEFS_SHARE: z.string().min(1).default('./data/share'),
@@ -40,11 +41,36 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+/**
+ * The standalone compute agent (`npm run compute-agent`), a process of its own: the same log
+ * level and callback project as the embedded agent, plus the token it sends to the storage side.
+ */
+const agentSchema = schema.pick({ LOG_LEVEL: true, COMPUTE_AGENT_PROJECT: true }).extend({
+  /** Token the standalone agent sends with its callbacks; unset: the noauth form `nova:<project>`. */
+  COMPUTE_AGENT_TOKEN: z.string().min(1).optional(),
+});
+
+export type AgentConfig = z.infer<typeof agentSchema>;
+
+function parse<S extends z.ZodType>(s: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = s.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
   }
   return parsed.data;
 }
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parse(schema, env);
+}
+
+export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  return parse(agentSchema, env);
+}
+
+/** Every variable either process reads, for the README's settings table check. */
+export const settingNames = [...new Set([...Object.keys(schema.shape), ...Object.keys(agentSchema.shape)])];
+
+/** The lease of a claimed job when WORKER_LEASE_SECONDS is unset (for tools that build a worker). */
+export const defaultLeaseMs = schema.shape.WORKER_LEASE_SECONDS.parse(undefined) * 1000;

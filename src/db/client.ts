@@ -71,9 +71,7 @@ export function normalizeDatabaseUrl(url: string): string {
   return providerOf(url) === 'sqlite' ? `file:${sqliteFilePath(url)}` : url;
 }
 
-export async function openDatabase(
-  url: string = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
-): Promise<Db> {
+export async function openDatabase(url: string): Promise<Db> {
   const provider = providerOf(url);
   if (provider === 'sqlite') return openSqlite(url);
   return openPostgres(url);

@@ -23,7 +23,7 @@ import type { Outcome } from './types.js';
 export interface OutboxWorkerOptions {
   workerId?: string;
   /** How long a claim protects a running job; must exceed the slowest effect. */
-  leaseMs?: number;
+  leaseMs: number;
   /** A job claimed this many times (crashes and retried failures alike) is given up as failed. */
   maxAttempts?: number;
   /** How long a begin phase waits before looking again while its volume is busy. */
@@ -59,10 +59,10 @@ export class OutboxWorker {
     private readonly engine: Engine,
     private readonly driver: VolumeDriver,
     private readonly compute: ComputeClient,
-    private readonly options: OutboxWorkerOptions = {},
+    private readonly options: OutboxWorkerOptions,
   ) {
     this.workerId = options.workerId ?? `worker-${randomUUID()}`;
-    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs;
     this.maxAttempts = options.maxAttempts ?? 10;
     this.deferMs = options.deferMs ?? 200;
     this.retryBaseMs = options.retryBaseMs ?? 250;

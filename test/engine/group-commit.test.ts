@@ -132,7 +132,7 @@ describe.each(providers)('group commit on %s', (provider) => {
   it('fails the snapshot once a passing fault outlasts the attempts', async () => {
     await setup();
     const volume = await volumeFor(h, false);
-    const worker = new (h.worker.constructor as typeof import('../../src/engine/outbox-worker.js').OutboxWorker)(h.engine, h.driver, h.compute, { maxAttempts: 2 });
+    const worker = new (h.worker.constructor as typeof import('../../src/engine/outbox-worker.js').OutboxWorker)(h.engine, h.driver, h.compute, { maxAttempts: 2, leaseMs: 60_000 });
     h.driver.transientNext.push('createSnapshot', 'createSnapshot', 'createSnapshot');
     const snap = await h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a' });
     expect((await worker.drain()).map((r) => r.result)).toEqual(['retrying']);

@@ -4,6 +4,7 @@
  *
  * The token sent to the storage service is COMPUTE_AGENT_TOKEN; without it, the noauth form
  * `nova:<project>` (fine against a service running with noauth on loopback, refused elsewhere).
+ * The project defaults to COMPUTE_AGENT_PROJECT; settings are read by src/config.ts.
  *
  * Fault injection, for end-to-end tests that run the agent as its own process (each maps to an
  * AgentFaults option and holds for the life of the process):
@@ -16,6 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { loadAgentConfig } from '../../config.js';
 import { startComputeAgent } from './server.js';
 import type { AgentFaults } from './types.js';
 
@@ -24,12 +26,13 @@ const USAGE =
   '  faults: [--refuse-requests] [--fail-live-part] [--never-call-back] [--hang-live-part] [--drop-callbacks N]';
 
 async function main(): Promise<void> {
+  const config = loadAgentConfig();
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8774' },
       host: { type: 'string', default: '127.0.0.1' },
       'storage-url': { type: 'string', default: 'http://127.0.0.1:8776/v3/{project_id}' },
-      'project-id': { type: 'string', default: process.env.COMPUTE_AGENT_PROJECT_ID ?? 'admin' },
+      'project-id': { type: 'string', default: config.COMPUTE_AGENT_PROJECT },
       share: { type: 'string' },
       'state-dir': { type: 'string' },
       legacy: { type: 'boolean', default: false },
@@ -64,9 +67,9 @@ async function main(): Promise<void> {
     .map(([k]) => k)
     .concat(dropCallbacks > 0 ? [`drop-callbacks=${dropCallbacks}`] : []);
 
-  const logger = pino({ name: 'compute-agent', level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = pino({ name: 'compute-agent', level: config.LOG_LEVEL });
   const projectId = values['project-id'];
-  const token = process.env.COMPUTE_AGENT_TOKEN ?? `nova:${projectId}`;
+  const token = config.COMPUTE_AGENT_TOKEN ?? `nova:${projectId}`;
   const agent = await startComputeAgent({
     host: values.host,
     port,
