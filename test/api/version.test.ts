@@ -1,5 +1,7 @@
+// Version discovery and microversion negotiation (src/api/version.ts): on a bare Hono app, then
+// through the real createApp over SQLite and PostgreSQL.
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onApiError, onNotFound, badRequest } from '../../src/api/faults.js';
 import {
   API_VERSION_HEADER,
@@ -10,6 +12,11 @@ import {
   versionsRoot,
   versionsV3,
 } from '../../src/api/version.js';
+import { providers } from '../support/databases.js';
+import { apiFixture, expectFault, type ApiFixture } from './helpers.js';
+
+const P = '/v3/proj';
+const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
 
 function app() {
   const a = new Hono();
@@ -129,5 +136,64 @@ describe('microversion negotiation', () => {
     const res = await get('/v3/p/echo', 'compute 2.90');
     expect(res.status).toBe(400);
     expect((await res.json()).badRequest.code).toBe(400);
+  });
+});
+
+describe.each(providers)('REST API on %s: version discovery and microversions', (provider) => {
+  let f: ApiFixture;
+  beforeEach(async () => {
+    f = await apiFixture(provider);
+  });
+  afterEach(async () => {
+    await f?.close();
+  });
+
+  it('GET / answers 300 with the v3 document; /v3 and /v3/ answer 200 with the same', async () => {
+    const root = await f.call('GET', '/', { token: null });
+    expect(root.status).toBe(300);
+    expect(root.json.versions).toHaveLength(1);
+    expect(root.json.versions[0]).toMatchObject({
+      id: 'v3.0',
+      status: 'CURRENT',
+      version: '3.70',
+      min_version: '3.0',
+      links: expect.arrayContaining([{ rel: 'self', href: 'http://localhost/v3/' }]),
+    });
+    for (const path of ['/v3/', '/v3']) {
+      const v3 = await f.call('GET', path, { token: null });
+      expect(v3.status).toBe(200);
+      expect(v3.json).toEqual(root.json);
+    }
+  });
+
+  it('echoes the negotiated version with Vary, on successes and on faults', async () => {
+    const cases: Array<[string | undefined, string]> = [
+      [undefined, 'volume 3.0'],
+      ['volume 3.27', 'volume 3.27'],
+      ['volume 3.70', 'volume 3.70'],
+      ['volume latest', 'volume 3.70'],
+      ['compute 2.1, volume 3.66', 'volume 3.66'],
+    ];
+    for (const [sent, echoed] of cases) {
+      const headers: Record<string, string> = sent === undefined ? {} : { 'OpenStack-API-Version': sent };
+      for (const [path, status] of [['/', 300], [`${P}/snapshots`, 200], [`${P}/snapshots/${MISSING}`, 404]] as const) {
+        const r = await f.call('GET', path, { headers });
+        expect([path, sent, r.status]).toEqual([path, sent, status]);
+        expect(r.headers.get('OpenStack-API-Version')).toBe(echoed);
+        expect(r.headers.get('Vary')).toBe('OpenStack-API-Version');
+      }
+    }
+  });
+
+  it('refuses unsupported versions with 406 and malformed ones with 400', async () => {
+    for (const v of ['3.71', '3.99', '2.0', '4.0']) {
+      const r = await f.call('GET', `${P}/snapshots`, { headers: { 'OpenStack-API-Version': `volume ${v}` } });
+      expectFault(r, 406, 'computeFault', `Version ${v} is not supported by the API. Minimum is 3.0 and maximum is 3.70.`);
+      expect(r.headers.get('OpenStack-API-Version')).toBeNull();
+    }
+    for (const v of ['volume 3.x', 'volume 3.1.1', 'volume 03.1', 'volume', 'compute 2.1']) {
+      const r = await f.call('GET', '/', { headers: { 'OpenStack-API-Version': v } });
+      expectFault(r, 400, 'badRequest');
+    }
   });
 });

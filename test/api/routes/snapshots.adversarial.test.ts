@@ -20,9 +20,9 @@
 // move on simply become further targets.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/db/client.js';
-import { providers } from '../support/databases.js';
-import { apiFixture, INSTANCE, send, type ApiFixture, type Reply } from './helpers.js';
+import type { Db } from '../../../src/db/client.js';
+import { providers } from '../../support/databases.js';
+import { apiFixture, INSTANCE, send, type ApiFixture, type Reply } from '../helpers.js';
 
 const RUNS = 200;
 const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';

@@ -1,9 +1,13 @@
-// HTTP-level tests of the REST API (issue 3), part 2: snapshots create (force and microversion
+// The snapshot resource (src/api/routes/snapshots.ts) over HTTP: create (force and microversion
 // 3.66), list/detail with paging and all_tenants, show, update, delete (202, then the worker),
-// and snapshot metadata. Real createApp over SQLite and PostgreSQL, noauth, default policy.
+// metadata, the admin actions os-reset_status and os-force_delete, and the extensions
+// admin_metadata and transitions. Real createApp over SQLite and PostgreSQL, noauth, default
+// policy. The compute callback (os-update_snapshot_status) has its own contract:
+// ../snapshot-callback.test.ts; generated hostile requests: snapshots.adversarial.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { providers } from '../support/databases.js';
-import { apiFixture, expectFault, INSTANCE, type ApiFixture } from './helpers.js';
+import { providers } from '../../support/databases.js';
+import { apiFixture, expectFault, INSTANCE, type ApiFixture } from '../helpers.js';
+import { snapshotSteps } from '../snapshot-steps.js';
 
 const P = '/v3/proj';
 const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
@@ -290,6 +294,93 @@ describe.each(providers)('REST API on %s: snapshots', (provider) => {
       expect((await f.call('DELETE', `${base}/b%3Ac%20d`)).status).toBe(200);
       expectFault(await f.call('GET', `${P}/snapshots/${MISSING}/metadata`), 404, 'itemNotFound');
       expectFault(await f.call('POST', `${P}/snapshots/${MISSING}/metadata`, { body: { metadata: { a: 'b' } } }), 404, 'itemNotFound');
+    });
+  });
+
+  describe('bad requests, always in the fault format and never 5xx', () => {
+    it('ids that are not UUIDs are "not found", as in Cinder', async () => {
+      for (const [path, what] of [
+        [`${P}/volumes/not-a-uuid`, 'Volume not-a-uuid'],
+        [`${P}/snapshots/not-a-uuid`, 'Snapshot not-a-uuid'],
+        [`${P}/snapshots/12345678-1234-1234-1234-12345678901`, 'Snapshot 12345678-1234-1234-1234-12345678901'],
+        [`${P}/snapshots/not-a-uuid/metadata`, 'Snapshot not-a-uuid'],
+        [`${P}/snapshots/not-a-uuid/transitions`, 'Snapshot not-a-uuid'],
+      ] as const) {
+        expectFault(await f.call('GET', path), 404, 'itemNotFound', `${what} could not be found.`);
+      }
+      expectFault(await f.call('POST', `${P}/snapshots/xyz/action`, { body: { 'os-force_delete': null } }), 404, 'itemNotFound');
+      expectFault(await f.call('DELETE', `${P}/volumes/xyz`), 404, 'itemNotFound');
+    });
+  });
+});
+
+describe.each(providers)('REST API on %s: snapshot admin actions and extensions', (provider) => {
+  let f: ApiFixture;
+  beforeEach(async () => {
+    f = await apiFixture(provider);
+  });
+  afterEach(async () => {
+    await f?.close();
+  });
+  const { snapshotOn, transitions, last, adminMetadata, show, action, callback, volume, waitingForCompute } = snapshotSteps(() => f);
+
+  describe('admin actions', () => {
+    it('os-reset_status moves a snapshot to available, error or error_deleting and refuses other statuses', async () => {
+      const id = await waitingForCompute();
+      expect((await action(id, { 'os-reset_status': { status: 'error' } })).status).toBe(202);
+      expect(await last(id)).toMatchObject({ event: 'admin.reset_status', source: 'admin', to_status: 'error' });
+      expect((await action(id, { 'os-reset_status': { status: 'ERROR_deleting' } })).status).toBe(202);
+      expect((await show(id)).status).toBe('error_deleting');
+      for (const status of ['creating', 'deleting', 'deleted', 'in-use', '']) {
+        expectFault(await action(id, { 'os-reset_status': { status } }), 400, 'badRequest', /Snapshot status is invalid, valid statuses are: available, error, error_deleting/);
+      }
+      expectFault(await action(id, { 'os-reset_status': {} }), 400, 'badRequest', /'status' is a required property/);
+      expectFault(await action(id, { 'os-reset_status': null }), 400, 'badRequest');
+      expect((await action(id, { 'os-reset_status': { status: 'available' } })).status).toBe(202);
+      expect((await show(id)).status).toBe('available');
+      expectFault(await action(MISSING, { 'os-reset_status': { status: 'available' } }), 404, 'itemNotFound');
+    });
+
+    it('os-force_delete deletes a snapshot in any state, through the worker', async () => {
+      const vol = await volume(false);
+      const id = await snapshotOn(vol);
+      expectFault(await action(id, { 'os-force_delete': { now: true } }), 400, 'badRequest');
+      const r = await action(id, { 'os-force_delete': {} });
+      expect([r.status, r.text]).toEqual([202, '']);
+      expect((await show(id)).status).toBe('deleting');
+      const reports = await f.h.worker.drain();
+      // The create job of the abandoned phase is cancelled, not run.
+      expect(reports.map((x) => [x.kind, x.result])).toEqual([
+        ['createSnapshot', 'cancelled'],
+        ['deleteSnapshot', 'ran'],
+      ]);
+      expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
+      expectFault(await action(id, { 'os-force_delete': null }), 404, 'itemNotFound');
+      expect((await last(id))).toMatchObject({ to_state: 'deleted', to_status: 'deleted' });
+    });
+  });
+
+  describe('extensions', () => {
+    it('transitions are the whole history, oldest first; admin_metadata shows the current keys', async () => {
+      const id = await waitingForCompute();
+      await callback(id, { status: 'creating', compute_snapshot_status: 'complete', compute_progress: '100%' });
+      await f.h.worker.drain();
+      const history = await transitions(id);
+      expect(history.map((t) => [t.version, t.event, t.source, t.from_state, t.to_state])).toEqual([
+        [1, 'snapshot.create', 'api', null, 'creating.storageBegin'],
+        [2, 'storage.done', 'driver', 'creating.storageBegin', 'creating.computeAssisted'],
+        [3, 'compute.status', 'compute', 'creating.computeAssisted', 'creating.storageComplete'],
+        [4, 'storage.done', 'driver', 'creating.storageComplete', 'available'],
+      ]);
+      const ids = history.map((t) => t.id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      expect(history[0]).toMatchObject({ from_status: null, to_status: 'creating', rejected: false, reason: null, payload: { assisted: true } });
+      expect(history[0]!.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
+      const meta = await adminMetadata(id);
+      expect(Object.keys(meta).sort()).toEqual(['compute_progress', 'compute_snapshot_status', 'create_info']);
+      expect(JSON.parse(meta.create_info!)).toEqual({ snapshot_id: id, type: 'qcow2', new_file: expect.stringContaining(id) });
+      expectFault(await f.call('GET', `${P}/snapshots/${MISSING}/transitions`), 404, 'itemNotFound');
+      expectFault(await f.call('GET', `${P}/snapshots/${MISSING}/admin_metadata`), 404, 'itemNotFound');
     });
   });
 });
