@@ -21,8 +21,12 @@ export const effectKinds = [
 ] as const;
 export type EffectKind = (typeof effectKinds)[number];
 
+const computeRequests = ['requestComputeCreate', 'requestComputeDelete'] as const satisfies readonly EffectKind[];
 /** Effects that ask compute for its part (the rest are driver phases). */
-export const computeEffectKinds: readonly EffectKind[] = ['requestComputeCreate', 'requestComputeDelete'];
+export const computeEffectKinds: readonly EffectKind[] = computeRequests;
+export type ComputeEffectKind = (typeof computeRequests)[number];
+/** Effects a storage driver carries out, one method of the driver each. */
+export type DriverPhase = Exclude<EffectKind, ComputeEffectKind>;
 /** The phases that open an assisted operation, and those that carry it on until it is complete. */
 export const assistedBeginEffects: readonly EffectKind[] = ['createSnapshotAssistedBegin', 'deleteSnapshotAssistedBegin'];
 export const assistedContinuationEffects: readonly EffectKind[] = [

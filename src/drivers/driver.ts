@@ -2,6 +2,7 @@
 // driver that declares `supportsAssistedSnapshots` gets one call per phase instead of a single
 // createSnapshot / deleteSnapshot, and returns what to record. The manager, never the driver,
 // writes the database, so a phase's result lands in the same commit as the state change it causes.
+import type { DriverPhase } from '../../machines/snapshot.js';
 
 /** Snapshot columns a driver may ask the manager to set. Status and progress belong to the machine. */
 export interface SnapshotFieldUpdate {
@@ -81,13 +82,9 @@ export interface VolumeDriver {
   deleteSnapshotAssistedComplete?(snapshot: SnapshotRef): Promise<PhaseResult>;
 }
 
-export type DriverPhase =
-  | 'createSnapshot'
-  | 'deleteSnapshot'
-  | 'createSnapshotAssistedBegin'
-  | 'createSnapshotAssistedComplete'
-  | 'deleteSnapshotAssistedBegin'
-  | 'deleteSnapshotAssistedComplete';
+// The machine names the phases (its driver effects); runDriverPhase below fails to compile if one
+// of them is not a method here.
+export type { DriverPhase };
 
 export function runDriverPhase(driver: VolumeDriver, phase: DriverPhase, snapshot: SnapshotRef): Promise<PhaseResult> {
   const fn = driver[phase];

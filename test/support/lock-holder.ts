@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { lockFile } from '../../src/drivers/remotefs/layout.js';
-import { FileVolumeLocks } from '../../src/drivers/remotefs/volume-lock.js';
+import { FileVolumeLocks } from '../../src/share-fs/index.js';
 
 const [shareDir, volumeId] = process.argv.slice(2);
 const locks = new FileVolumeLocks((id) => path.join(shareDir, lockFile(id)));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { ApiFault, badRequest, notFound } from '../../api/faults.js';
 import type { CallbackSender } from './callbacks.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../../share-fs/index.js';
 import { createLive, deleteLive, LivePartError, planDelete, type DeleteInfo } from './live.js';
 import type { AgentState } from './state.js';
 import { statusUpdate } from './status-report.js';

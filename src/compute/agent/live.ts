@@ -26,7 +26,8 @@ export class LivePartError extends Error {
   }
 }
 
-export type DeletePlan =
+/** The libvirt block job a delete_info asks for: pull a new base into the active file, or commit top into base. */
+export type BlockJob =
   | { kind: 'pull'; newBase: string | null }
   | { kind: 'commit'; top: string; base: string };
 
@@ -38,7 +39,7 @@ export interface DeleteInfo {
 }
 
 /** The driver's branch on merge_target_file; nothing else chooses between rebase and commit. */
-export function planDelete(info: DeleteInfo): DeletePlan {
+export function planDelete(info: DeleteInfo): BlockJob {
   if (info.type !== 'qcow2') throw new LivePartError(`Unknown delete_info type ${info.type}`);
   const target = info.merge_target_file ?? null;
   const toMerge = info.file_to_merge ?? null;
@@ -104,7 +105,7 @@ export async function createLive({ shareDir, activeFile, newFile }: CreateLiveIn
 export interface DeleteLiveInput {
   shareDir: string;
   activeFile: string;
-  plan: DeletePlan;
+  plan: BlockJob;
 }
 
 /** Index of `name` in the chain (0 = active), like _get_snap_dev's walk down <backingStore>. */

@@ -1,11 +1,12 @@
 /**
  * The agent's memory of which instance has which volume file open, kept in a small JSON file so
  * a restarted agent still knows (Nova keeps the same facts in its block_device_mapping table and
- * the libvirt domain XML). Every change is written to a temporary file, flushed and renamed over
- * the old one, so a crash leaves either the previous or the next state, never half of one.
+ * the libvirt domain XML). Every change is written durably (share-fs), so a crash leaves either the
+ * previous or the next state, never half of one.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { writeDurably } from '../../share-fs/index.js';
 import type { OperationKind, OperationOutcome, VolumeAttachmentRecord } from './types.js';
 
 interface StateDocument {
@@ -18,26 +19,6 @@ interface StateDocument {
 
 /** Enough to answer any retry a storage service could still send, without growing forever. */
 const MAX_OUTCOMES = 1000;
-
-let tmpCounter = 0;
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
 
 export class AgentState {
   private writes: Promise<void> = Promise.resolve();
@@ -124,7 +105,10 @@ export class AgentState {
   /** Serialised so two quick changes cannot rename an older snapshot of the state over a newer one. */
   private persist(): Promise<void> {
     const text = `${JSON.stringify(this.doc, null, 2)}\n`;
-    const next = this.writes.then(() => writeAtomically(this.file, text));
+    const next = this.writes.then(async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      await writeDurably(this.file, text, { mode: 0o600 });
+    });
     this.writes = next.catch(() => undefined);
     return next;
   }

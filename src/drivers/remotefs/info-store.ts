@@ -1,22 +1,13 @@
 // volume-<id>.info: which file is active and which file each snapshot id maps to. It is the
-// storage side's only record of the chain, so a torn or lost write would orphan data: writes go
-// to a temporary file, are flushed, renamed over the old file, and the rename is flushed too.
-import { randomUUID } from 'node:crypto';
+// storage side's only record of the chain, so a torn or lost write would orphan data: every write
+// is a durable one (share-fs).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { infoFile, TEMP_MARKER } from './layout.js';
+import { writeDurably } from '../../share-fs/index.js';
+import { infoFile } from './layout.js';
 
 /** `{"active": <file>, "<snapshot id>": <file>, ...}`, Cinder's format. */
 export type SnapInfo = Record<string, string> & { active: string };
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export class InfoStore {
   constructor(private readonly dir: string) {}
@@ -52,23 +43,9 @@ export class InfoStore {
   async write(volumeId: string, info: SnapInfo): Promise<void> {
     if (!info.active) throw new Error(`refusing to write ${infoFile(volumeId)} without "active"`);
     const target = this.pathOf(volumeId);
-    const temp = `${target}${TEMP_MARKER}${randomUUID()}`;
     // Cinder writes json.dump(indent=1, sort_keys=True); the same bytes keep diffs and tools happy.
     const sorted = Object.fromEntries(Object.keys(info).sort().map((k) => [k, info[k]]));
-    const handle = await fs.open(temp, 'wx', 0o660);
-    try {
-      await handle.writeFile(`${JSON.stringify(sorted, null, 1)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await fs.rename(temp, target);
-    } catch (err) {
-      await fs.rm(temp, { force: true });
-      throw err;
-    }
-    await fsyncDir(this.dir);
+    await writeDurably(target, `${JSON.stringify(sorted, null, 1)}\n`, { mode: 0o660 });
   }
 }
 

@@ -17,8 +17,6 @@ export const lockFile = (volumeId: string) => `${volumeFile(volumeId)}.lock`;
 
 /** Suffix of a chain file that an offline delete took out of the chain but not yet out of .info. */
 export const RETIRED_SUFFIX = '.deleting';
-/** Marker inside names of files still being written; never a backing file, never in .info. */
-export const TEMP_MARKER = '.tmp-';
 
 /** Whether `name` is one of this volume's files: the volume, its overlays, .info and temporaries. */
 export function belongsToVolume(volumeId: string, name: string): boolean {

@@ -19,7 +19,8 @@ export interface DeleteInfo {
   merge_target_file: string | null;
 }
 
-export interface DeletePlan {
+/** Which file compute merges into which, and what the complete phase then records and removes. */
+export interface MergePlan {
   snapshotId: string;
   /** pull: compute blockRebases the base into the active file; commit: compute blockCommits. */
   mode: 'pull' | 'commit';
@@ -42,7 +43,7 @@ export class NothingToMergeError extends Error {
   }
 }
 
-export function planOnlineDelete(volumeId: string, snapshotId: string, info: SnapInfo | null, chain: readonly ChainLink[]): DeletePlan {
+export function planOnlineDelete(volumeId: string, snapshotId: string, info: SnapInfo | null, chain: readonly ChainLink[]): MergePlan {
   if (!info || !(snapshotId in info) || snapshotId === 'active') {
     throw new NothingToMergeError(`snapshot ${snapshotId} has no entry in the .info of volume ${volumeId}`);
   }
@@ -90,7 +91,7 @@ export function planOnlineDelete(volumeId: string, snapshotId: string, info: Sna
  * null when it is done. Judged by the plan's files wherever they sit, so a snapshot created on
  * top in the meantime does not hide a finished merge.
  */
-export function mergeOutstanding(plan: DeletePlan, chain: readonly ChainLink[]): string | null {
+export function mergeOutstanding(plan: MergePlan, chain: readonly ChainLink[]): string | null {
   const survivor = chain.find((l) => l.name === plan.snapshotFile);
   if (plan.mode === 'pull') {
     if (!survivor) return `${plan.snapshotFile} is not in the backing chain of ${chain[0]?.name}`;

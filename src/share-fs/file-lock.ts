@@ -1,4 +1,4 @@
-// One volume's chain and .info are read-modify-written by every phase, so two phases on the same
+// A volume's chain and .info are read-modify-written by every phase, so two phases on the same
 // volume, in this process or another, must never overlap (Cinder's locked_volume_id_operation).
 //
 // Two layers: an in-process queue, so callers in this process wait in order without polling, and
@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { KeyedLock } from './keyed-lock.js';
 
 export interface VolumeLocks {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
@@ -46,21 +47,8 @@ function registry(): ProcessRegistry {
   return (g[REGISTRY] ??= { queues: new Map(), held: new Set() });
 }
 
-async function inProcessQueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const { queues } = registry();
-  const previous = queues.get(key) ?? Promise.resolve();
-  let done!: () => void;
-  const mine = new Promise<void>((resolve) => (done = resolve));
-  const tail = previous.then(() => mine);
-  queues.set(key, tail);
-  await previous;
-  try {
-    return await fn();
-  } finally {
-    done();
-    if (queues.get(key) === tail) queues.delete(key);
-  }
-}
+// One queue per lock file for the whole process, whichever copy of this module a caller holds.
+const inProcess = new KeyedLock(registry().queues);
 
 function isAlive(pid: number): boolean {
   try {
@@ -108,7 +96,7 @@ export class FileVolumeLocks implements VolumeLocks {
 
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const file = this.fileFor(key);
-    return inProcessQueue(file, async () => {
+    return inProcess.run(file, async () => {
       const token = await this.acquire(key, file);
       try {
         return await fn();

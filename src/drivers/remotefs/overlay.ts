@@ -1,0 +1,32 @@
+// The new file a snapshot creates, offline or assisted alike: a qcow2 overlay on the active file.
+import { promises as fs } from 'node:fs';
+import { createOverlay, imageInfo } from '../../qemu/qemu-img.js';
+import { isReferenced, type SnapInfo } from './info-store.js';
+import { snapshotFile } from './layout.js';
+import { exists, type RemoteFsShare } from './share.js';
+
+/**
+ * The overlay for snapshot `id` on `active`, as §2 of the reference: qemu-img create with the
+ * absolute backing path, then rebase -u to the relative name. Built under a temporary name, so
+ * a file with the final name is always complete; one left by an earlier run is kept if it
+ * already sits on `active`.
+ */
+export async function ensureOverlay(
+  share: RemoteFsShare,
+  volumeId: string,
+  id: string,
+  active: string,
+  sizeGiB: number,
+  info: SnapInfo | null,
+): Promise<string> {
+  const file = snapshotFile(volumeId, id);
+  if (await exists(share.at(file))) {
+    if (share.backingName(volumeId, (await imageInfo(share.at(file))).backingFile) === active) return file;
+    if (isReferenced(info, file)) throw new Error(`${file} exists, is in use, and is not backed by the active file ${active}`);
+    await fs.rm(share.at(file));
+  }
+  const format = (await imageInfo(share.at(active))).format;
+  await share.publish(file, (temp) => createOverlay(temp, share.at(active), active, format, sizeGiB));
+  await share.afterStep('overlay-created');
+  return file;
+}
