@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
-import { ApiFault } from '../../src/api/faults.js';
+import { ApiFault } from '../../src/http/faults/index.js';
 import {
   attachSchema,
   detachSchema,
@@ -21,7 +21,7 @@ import {
   beginDetachingSchema,
   unreserveSchema,
 } from '../../src/api/schemas/index.js';
-import { parseOrFault } from '../../src/api/validation.js';
+import { parseOrFault } from '../../src/http/validation/index.js';
 
 const VID = '2b9d9d5e-6f43-4c1a-9b8e-0a4a7a3c1f00';
 const IID = 'AB5CA8F1-0E35-4F2A-8B3C-7D1E2F3A4B5C';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { onApiError, onNotFound, badRequest } from '../../src/api/faults.js';
+import { onApiError, onNotFound, badRequest } from '../../src/http/faults/index.js';
 import {
   API_VERSION_HEADER,
   apiVersionMiddleware,
