@@ -16,7 +16,7 @@ import { Engine, type CommittedTransition } from './engine/engine.js';
 import { OutboxWorker } from './engine/outbox-worker.js';
 import { Runner } from './engine/runner.js';
 import { TransitionFeed } from './engine/transition-feed.js';
-import { authConfigFromEnv, createAuthentication, type AuthConfig, type Authentication } from './http/auth/index.js';
+import { authConfigFromEnv, createAuthentication, type Authentication } from './http/auth/index.js';
 import { loadPolicy } from './http/policy/index.js';
 import { currentRequest, requestContextMiddleware } from './http/request-context/index.js';
 import { VolumeManager } from './manager/volume-manager.js';
@@ -71,7 +71,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     ),
   );
   const driver = parts.driver ?? (await volumeDriver(config));
-  const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, authConfig, auth, driver, logger);
+  const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
   const compute = computeSide.client;
   const worker = new OutboxWorker(engine, driver, compute, {
     workerId: config.WORKER_ID,
@@ -141,8 +141,8 @@ async function volumeDriver(config: Config): Promise<VolumeDriver> {
  * (it calls this service back over HTTP, exactly as Nova would). Only the RemoteFS driver asks
  * compute for anything; the bookkeeping driver never does.
  */
-async function computeFor(config: Config, authConfig: AuthConfig, auth: Authentication, driver: VolumeDriver, logger: Logger) {
-  const token = computeToken(config, authConfig, auth);
+async function computeFor(config: Config, auth: Authentication, driver: VolumeDriver, logger: Logger) {
+  const token = computeToken(config, auth);
   if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
   if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
@@ -152,7 +152,7 @@ async function computeFor(config: Config, authConfig: AuthConfig, auth: Authenti
     storageUrl: `http://${host}:${config.PORT}/v3/{project_id}`,
     projectId: config.COMPUTE_AGENT_PROJECT,
     // Under noauth the agent names itself (nova:<project>); otherwise it shares the service's token.
-    tokenProvider: authConfig.strategy === 'noauth' && !config.COMPUTE_TOKEN ? computeToken(config, authConfig, auth, 'nova') : token,
+    tokenProvider: !auth.identity && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
     shareDir: config.REMOTEFS_SHARE,
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
     logger: logger.child({ component: 'compute-agent' }),
@@ -167,7 +167,7 @@ async function computeFor(config: Config, authConfig: AuthConfig, auth: Authenti
  * service's own Keystone token (the login the auth middleware uses too), else (noauth)
  * `<user>:<project>` naming who is calling.
  */
-function computeToken(config: Config, authConfig: AuthConfig, auth: Authentication, noauthUser = 'cinder'): () => Promise<string> {
+function computeToken(config: Config, auth: Authentication, noauthUser = 'cinder'): () => Promise<string> {
   if (config.COMPUTE_TOKEN) return async () => config.COMPUTE_TOKEN!;
   const identity = auth.identity;
   if (identity) return () => identity.token();
