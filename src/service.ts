@@ -2,14 +2,10 @@
 // HTTP app. Kept apart from main.ts so tests can start the very same service in-process.
 import pino, { type Logger } from 'pino';
 import { createApp } from './api/app.js';
-import { authConfigFromEnv } from './api/auth/index.js';
-import { loadPolicy } from './api/policy/index.js';
 import type { ComputeClient } from './compute/compute-client.js';
 import { UnconfiguredCompute } from './compute/unconfigured.js';
 import { NovaComputeClient } from './compute/nova-client.js';
 import { startComputeAgent } from './compute/agent/server.js';
-import { KeystoneTokenValidator } from './api/auth/keystone.js';
-import type { AuthConfig } from './api/auth/index.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
@@ -19,9 +15,13 @@ import type { VolumeDriver } from './drivers/driver.js';
 import { Engine, type CommittedTransition } from './engine/engine.js';
 import { OutboxWorker } from './engine/outbox-worker.js';
 import { Runner } from './engine/runner.js';
+import { TransitionFeed } from './engine/transition-feed.js';
+import { authConfigFromEnv, createAuthentication, type Authentication } from './http/auth/index.js';
+import { loadPolicy } from './http/policy/index.js';
+import { currentRequest, requestContextMiddleware } from './http/request-context/index.js';
 import { VolumeManager } from './manager/volume-manager.js';
 import { startObservability, type Observability } from './observability/index.js';
-import { currentRequest } from './observability/request-context.js';
+import { uiRoutes } from './ui/routes.js';
 
 export interface Service {
   config: Config;
@@ -31,7 +31,9 @@ export interface Service {
   runner: Runner;
   app: ReturnType<typeof createApp>;
   logger: Logger;
-  /** Metrics, the web UI's transition feed, the inspector (src/observability). */
+  /** Every committed history row, read once for all its listeners (the web UI, the inspector). */
+  feed: TransitionFeed;
+  /** Metrics and the inspector (src/observability). */
   observability: Observability;
   /** Stops the embedded compute agent (it waits for its live operations and their callbacks). */
   stopCompute(): Promise<void>;
@@ -51,8 +53,10 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const env = parts.env ?? process.env;
   const logger = parts.logger ?? pino({ level: config.LOG_LEVEL });
   // Refuse bad auth/policy settings before touching the database.
-  const auth = authConfigFromEnv(env, config.HOST);
+  const authConfig = authConfigFromEnv(env, config.HOST);
   const policy = loadPolicy(env);
+  // One per process: /v3 and /ui share its token cache, and the compute token is its login.
+  const auth = createAuthentication(authConfig);
   const { db, applied } = await openMigrated(config.DATABASE_URL);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const engine = new Engine(db, {
@@ -81,9 +85,26 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
   const manager = new VolumeManager(engine, driver);
-  // Observability: metrics, the feed behind /ui, and the inspector when INSPECT=1 / --inspect.
-  const observability = await startObservability({ db, engine, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
-  const app = createApp({ manager, auth, policy, logger, observability: observability.app });
+  // The committed history, for the web UI's streams and the inspector. A commit in this process
+  // (or an answered write, which may have committed a rejection without a transition) pokes it
+  // at once; its poll covers everything else.
+  const feed = new TransitionFeed(db, { pollMs: 1000, onError: (err) => logger.warn({ err }, 'transition feed read failed; retrying') });
+  const pokeFeed = () => feed.poke();
+  engine.events.on('transition', pokeFeed);
+  // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
+  const observability = await startObservability({ db, events: engine.events, feed, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
+  const app = createApp({
+    manager,
+    authenticate: auth.middleware,
+    policy,
+    logger,
+    requestContext: requestContextMiddleware({ onWriteAnswered: pokeFeed }),
+    callbackMetrics: observability.callbackMetrics,
+  });
+  // Prometheus text (unauthenticated, as scrapers expect; counts only) and the web UI, behind the
+  // API's own authentication middleware instance.
+  app.get('/metrics', observability.metricsHandler);
+  app.route('/ui', uiRoutes({ db, feed, authenticate: auth.middleware, policy }));
   runner.start();
   return {
     config,
@@ -93,13 +114,16 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     runner,
     app,
     logger,
+    feed,
     observability,
     stopCompute: () => computeSide.stop(),
     async stop() {
       await runner.stop();
       await engine.idle();
       await computeSide.stop();
-      await observability.stop();
+      observability.stop();
+      engine.events.off('transition', pokeFeed);
+      await feed.stop();
       await db.close();
     },
   };
@@ -117,7 +141,7 @@ async function volumeDriver(config: Config): Promise<VolumeDriver> {
  * (it calls this service back over HTTP, exactly as Nova would). Only the RemoteFS driver asks
  * compute for anything; the bookkeeping driver never does.
  */
-async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver, logger: Logger) {
+async function computeFor(config: Config, auth: Authentication, driver: VolumeDriver, logger: Logger) {
   const token = computeToken(config, auth);
   if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
   if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
@@ -128,7 +152,7 @@ async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver
     storageUrl: `http://${host}:${config.PORT}/v3/{project_id}`,
     projectId: config.COMPUTE_AGENT_PROJECT,
     // Under noauth the agent names itself (nova:<project>); otherwise it shares the service's token.
-    tokenProvider: auth.strategy === 'noauth' && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
+    tokenProvider: !auth.identity && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
     shareDir: config.REMOTEFS_SHARE,
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
     logger: logger.child({ component: 'compute-agent' }),
@@ -140,13 +164,12 @@ async function computeFor(config: Config, auth: AuthConfig, driver: VolumeDriver
 
 /**
  * The token for calls between this service and compute: COMPUTE_TOKEN if set, else the
- * service's own Keystone token, else (noauth) `<user>:<project>` naming who is calling.
+ * service's own Keystone token (the login the auth middleware uses too), else (noauth)
+ * `<user>:<project>` naming who is calling.
  */
-function computeToken(config: Config, auth: AuthConfig, noauthUser = 'cinder'): () => Promise<string> {
+function computeToken(config: Config, auth: Authentication, noauthUser = 'cinder'): () => Promise<string> {
   if (config.COMPUTE_TOKEN) return async () => config.COMPUTE_TOKEN!;
-  if (auth.strategy === 'keystone') {
-    const keystone = new KeystoneTokenValidator(auth.keystone);
-    return () => keystone.serviceToken();
-  }
+  const identity = auth.identity;
+  if (identity) return () => identity.token();
   return async () => `${noauthUser}:${config.COMPUTE_AGENT_PROJECT}`;
 }

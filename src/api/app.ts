@@ -1,31 +1,31 @@
 // The Hono application: version discovery, then everything under /v3/{project_id} behind auth,
 // policy and body checks. Errors of every layer become OpenStack faults in one place.
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { InvalidRequest, NotFound } from '../manager/errors.js';
 import type { VolumeManager } from '../manager/volume-manager.js';
-import { authMiddleware, type AuthConfig } from './auth/index.js';
-import { jsonBody } from './body.js';
-import { badRequest, notFound, onApiError, onNotFound } from './faults.js';
+import { jsonBody } from '../http/body/index.js';
+import { badRequest, notFound, onApiError, onNotFound } from '../http/faults/index.js';
 import { isTransient } from '../engine/transient.js';
 import { openApiDocument } from './openapi.js';
-import { assertProjectInPath, policyMiddleware, type Policy } from './policy/index.js';
+import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
+import { requestContextMiddleware } from '../http/request-context/index.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
-// Observability (request ids, /metrics, /ui): see src/observability/index.ts.
-import type { AppObservability } from '../observability/index.js';
-import { requestContextMiddleware } from '../observability/request-context.js';
 
 export interface AppOptions {
   manager: VolumeManager;
-  auth: AuthConfig;
+  /** Sets `c.var.auth` (src/http/auth); one instance per process, shared with /ui for one token cache. */
+  authenticate: MiddlewareHandler;
   policy: Policy;
   logger?: Logger;
   maxBodyBytes?: number;
   publicEndpoint?: string;
-  /** Metrics and the web UI; absent where only the API is under test. */
-  observability?: AppObservability;
+  /** First middleware of every request; default one that only hands out request ids. */
+  requestContext?: MiddlewareHandler;
+  /** Wraps the snapshot action route after auth and body parsing (the service's callback metrics). */
+  callbackMetrics?: MiddlewareHandler;
 }
 
 export function createApp(options: AppOptions) {
@@ -38,31 +38,22 @@ export function createApp(options: AppOptions) {
     return faults(err, c);
   });
   app.notFound(onNotFound);
-  // Observability: first, so every reply (faults included) carries X-OpenStack-Request-Id.
-  const obs = options.observability;
-  app.use('*', obs?.requestContext ?? requestContextMiddleware());
+  // First, so every reply (faults included) carries X-OpenStack-Request-Id.
+  app.use('*', options.requestContext ?? requestContextMiddleware());
   app.use('*', apiVersionMiddleware());
   app.get('/', versionsRoot(options.publicEndpoint));
   app.get('/v3', versionsV3(options.publicEndpoint));
   app.get('/v3/', versionsV3(options.publicEndpoint));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  // One instance, shared with /ui (observability), so both use the same Keystone token cache.
-  const authenticate = authMiddleware(options.auth);
-  app.use('/v3/:project_id/*', authenticate, policyMiddleware(options.policy), jsonBody({ maxBytes: options.maxBodyBytes }));
+  app.use('/v3/:project_id/*', options.authenticate, policyMiddleware(options.policy), jsonBody({ maxBytes: options.maxBodyBytes }));
   app.use('/v3/:project_id/*', async (c, next) => {
     assertProjectInPath(c.var.auth, c.req.param('project_id')!);
     await next();
   });
-  // Observability: counts callbacks by what the API answered; must be registered before the
-  // snapshot routes to wrap them.
-  if (obs) app.use('/v3/:project_id/snapshots/:id/action', obs.callbackMetrics);
+  // Registered before the snapshot routes, to wrap them.
+  if (options.callbackMetrics) app.use('/v3/:project_id/snapshots/:id/action', options.callbackMetrics);
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
-  // Observability: Prometheus text (unauthenticated, as scrapers expect; counts only) and the UI.
-  if (obs) {
-    app.get('/metrics', obs.metrics);
-    app.route('/ui', obs.ui(authenticate, options.policy));
-  }
   return app;
 }

@@ -18,7 +18,7 @@
  *                                           message there is webob's generic one, ours says why)
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { badRequest, notAcceptable } from './faults.js';
+import { badRequest, notAcceptable } from '../http/faults/index.js';
 
 export const API_VERSION_HEADER = 'OpenStack-API-Version';
 export const VOLUME_SERVICE = 'volume';

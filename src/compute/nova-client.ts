@@ -3,6 +3,13 @@
  * through novaclient). Only transport failures are retried: a 4xx/5xx is Nova's decision and is
  * reported at once, so the snapshot goes to error with Nova's own explanation.
  */
+import {
+  ASSISTED_SNAPSHOTS_PATH,
+  formatMicroversion,
+  NOVA_API_VERSION_HEADER,
+  NOVA_MIN_MICROVERSION,
+  type AssistedSnapshotCreateRequest,
+} from '../contracts/nova.js';
 import type { ComputeClient } from './compute-client.js';
 
 /**
@@ -10,7 +17,7 @@ import type { ComputeClient } from './compute-client.js';
  * query parameters on the delete; we only send delete_info, but staying on 2.1 keeps this client
  * usable against every Nova that has the API and against proxies that add parameters.
  */
-export const NOVA_MICROVERSION = '2.1';
+export const NOVA_MICROVERSION = formatMicroversion(NOVA_MIN_MICROVERSION);
 
 export interface NovaClientOptions {
   /** Nova's endpoint including the version prefix, e.g. `http://nova:8774/v2.1`. */
@@ -91,14 +98,13 @@ export class NovaComputeClient implements ComputeClient {
   }
 
   async requestCreate(volumeId: string, createInfo: Record<string, unknown>): Promise<void> {
-    await this.send('create', 'POST', `${this.base}/os-assisted-volume-snapshots`, {
-      snapshot: { volume_id: volumeId, create_info: createInfo },
-    });
+    const body: AssistedSnapshotCreateRequest<Record<string, unknown>> = { snapshot: { volume_id: volumeId, create_info: createInfo } };
+    await this.send('create', 'POST', `${this.base}${ASSISTED_SNAPSHOTS_PATH}`, body);
   }
 
   async requestDelete(snapshotId: string, deleteInfo: Record<string, unknown>): Promise<void> {
     const query = `delete_info=${encodeURIComponent(JSON.stringify(deleteInfo))}`;
-    const url = `${this.base}/os-assisted-volume-snapshots/${encodeURIComponent(snapshotId)}?${query}`;
+    const url = `${this.base}${ASSISTED_SNAPSHOTS_PATH}/${encodeURIComponent(snapshotId)}?${query}`;
     await this.send('delete', 'DELETE', url);
   }
 
@@ -108,7 +114,7 @@ export class NovaComputeClient implements ComputeClient {
       if (attempt > 1) await this.sleep(Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 2)));
       // Outside the retry net: a token provider failure is its own error, not Nova's.
       const headers: Record<string, string> = {
-        'X-OpenStack-Nova-API-Version': NOVA_MICROVERSION,
+        [NOVA_API_VERSION_HEADER]: NOVA_MICROVERSION,
         'X-Auth-Token': await this.options.tokenProvider(),
         Accept: 'application/json',
       };

@@ -2,15 +2,16 @@
 // pure machine step -> one transaction per batch, each row guarded by the version its step was
 // computed from -> commit -> answer each caller -> tell listeners (workers wake up). Nothing
 // between two events lives only in memory, so any process can take the next one.
-import { EventEmitter } from 'node:events';
 import type { ComputeWaitSeconds } from '../../machines/derive.js';
 import { defaultComputeWaitSeconds } from '../../machines/snapshot.js';
 import type { Db } from '../db/client.js';
+import { EngineEventBus } from './events.js';
 import { GroupCommitter } from './group-committer.js';
 import { SnapshotStore } from './store/index.js';
 import type { Clock, CommittedTransition, CreateEvent, Delivery, EngineHooks, EventSource, NewSnapshot, Outcome } from './types.js';
 
 export type { CommittedTransition, NewSnapshot } from './types.js';
+export type { EngineEvents } from './events.js';
 
 export interface EngineOptions {
   clock?: Clock;
@@ -27,8 +28,8 @@ export class Engine {
   readonly waits: ComputeWaitSeconds;
   readonly hooks: EngineHooks;
   readonly store: SnapshotStore;
-  /** Emits 'transition' (CommittedTransition) after each commit. */
-  readonly events = new EventEmitter();
+  /** Announces 'transition' (CommittedTransition) after each commit. */
+  readonly events = new EngineEventBus();
   private readonly committer: GroupCommitter;
 
   constructor(
@@ -39,7 +40,6 @@ export class Engine {
     this.waits = { ...defaultComputeWaitSeconds, ...options.computeWaitSeconds };
     this.hooks = options.hooks ?? {};
     this.store = new SnapshotStore(db);
-    this.events.setMaxListeners(100);
     this.committer = new GroupCommitter(this.store, {
       clock: this.clock,
       waits: this.waits,

@@ -6,8 +6,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
+import { allStates, describeImplementation, machineGraph, type GraphState, type GraphTransition } from '../../machines/graph.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
-import { allStates, describeImplementation, machineGraph, type GraphState, type GraphTransition } from './machine-graph.js';
 
 /** Mermaid ids allow no dots; `__` cannot clash with a key that has single underscores. */
 const mermaidId = (statePath: string) => statePath.split('.').join('__');

@@ -15,7 +15,7 @@ import type { AnyEventObject } from 'xstate';
 import { initialSnapshot, phaseOf, restore, step, type MachineSnapshot } from '../../machines/derive.js';
 import { snapshotMachine, type SnapshotEvent } from '../../machines/snapshot.js';
 import type { Db, SnapshotTransition } from '../db/client.js';
-import type { FeedBatch, TransitionFeed } from './transition-feed.js';
+import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
 
 export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
 

@@ -12,8 +12,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { computeWaitOfPhase, persistedPhases, statusOfPhase } from '../../machines/derive.js';
 import { effectKinds } from '../../machines/snapshot.js';
 import type { Db } from '../db/client.js';
-import type { CommittedTransition, Engine } from '../engine/engine.js';
-import { currentRequest } from './request-context.js';
+import type { CommittedTransition, EngineEvents } from '../engine/engine.js';
+import { currentRequest } from '../http/request-context/index.js';
 
 const PREFIX = 'assisted_snapshots_';
 const CALLBACK_ACTION = 'os-update_snapshot_status';
@@ -40,7 +40,7 @@ export class ServiceMetrics {
 
   constructor(
     private readonly db: Db,
-    private readonly engine: Engine,
+    private readonly events: EngineEvents,
     private readonly options: ServiceMetricsOptions = {},
   ) {
     const registers = [this.registry];
@@ -115,11 +115,11 @@ export class ServiceMetrics {
       registers,
     });
 
-    engine.events.on('transition', this.listener);
+    events.on('transition', this.listener);
   }
 
   stop() {
-    this.engine.events.off('transition', this.listener);
+    this.events.off('transition', this.listener);
   }
 
 

@@ -20,11 +20,11 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { persistedPhases, snapshotStatuses } from '../../machines/derive.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
-import { notFound } from '../api/faults.js';
-import { authorize, grantedByRole, policyMiddleware, type Policy } from '../api/policy/index.js';
+import { machineGraph } from '../../machines/graph.js';
 import type { Db, Snapshot, SnapshotTransition, Volume } from '../db/client.js';
-import { machineGraph } from '../observability/machine-graph.js';
-import type { FeedBatch, TransitionFeed } from '../observability/transition-feed.js';
+import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
+import { notFound } from '../http/faults/index.js';
+import { authorize, grantedByRole, policyMiddleware, type Policy } from '../http/policy/index.js';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 

@@ -2,8 +2,8 @@
 // with the harness' engine/manager/worker and test doubles behind it, and small request helpers.
 import { expect } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import type { AuthConfig } from '../../src/api/auth/index.js';
-import { loadDefaultPolicy } from '../../src/api/policy/index.js';
+import { authMiddleware, type AuthConfig } from '../../src/http/auth/index.js';
+import { loadDefaultPolicy } from '../../src/http/policy/index.js';
 import type { Provider } from '../../src/db/client.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { TestDriver } from '../support/doubles.js';
@@ -66,7 +66,7 @@ export async function apiFixture(
   const h = await harness(await freshDatabaseUrl(provider), { driver: opts.driver ?? new TestDriver(true) });
   const app = createApp({
     manager: h.manager,
-    auth: opts.auth ?? { strategy: 'noauth' },
+    authenticate: authMiddleware(opts.auth ?? { strategy: 'noauth' }),
     policy: loadDefaultPolicy(),
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
   });

@@ -6,7 +6,8 @@
 //   reader1 (reader on demo) | othermember (member on other)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import { loadDefaultPolicy, parsePolicy } from '../../src/api/policy/index.js';
+import { authMiddleware } from '../../src/http/auth/index.js';
+import { loadDefaultPolicy, parsePolicy } from '../../src/http/policy/index.js';
 import { providers } from '../support/databases.js';
 import { ensureKeystone, issueToken, KEYSTONE_URL, SERVICE_CREDENTIALS, type IssuedToken, type KeystoneUser } from '../support/keystone.js';
 import { apiFixture, expectFault, INSTANCE, send, type ApiFixture, type CallOptions } from './helpers.js';
@@ -129,7 +130,7 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
 
   it('a policy that grants an admin action to "project" confines it to the caller\'s project', async () => {
     const policy = parsePolicy({ 'snapshot:reset_status': 'project', 'snapshot:transitions': ['project'] }, 'test overrides', loadDefaultPolicy());
-    const app = createApp({ manager: f.h.manager, auth: { strategy: 'keystone', keystone }, policy });
+    const app = createApp({ manager: f.h.manager, authenticate: authMiddleware({ strategy: 'keystone', keystone }), policy });
     const call = (user: KeystoneUser, method: string, rest: string, body?: unknown) =>
       send(app, method, `/v3/${tokens[user].projectId}${rest}`, { body, token: tokens[user].token });
     const before = await historyLength();

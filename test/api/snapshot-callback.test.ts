@@ -11,9 +11,9 @@
 // callbacks to drive a snapshot (end to end, crash, concurrency, model, UI) stay with what they test.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiFault } from '../../src/api/faults.js';
+import { ApiFault } from '../../src/http/faults/index.js';
 import { updateSnapshotStatusSchema } from '../../src/api/schemas/index.js';
-import { parseOrFault } from '../../src/api/validation.js';
+import { parseOrFault } from '../../src/http/validation/index.js';
 import { providers } from '../support/databases.js';
 import { apiFixture, expectFault, type ApiFixture } from './helpers.js';
 import { ok, refused } from './schemas/parse.js';

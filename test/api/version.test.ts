@@ -2,7 +2,7 @@
 // through the real createApp over SQLite and PostgreSQL.
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { onApiError, onNotFound, badRequest } from '../../src/api/faults.js';
+import { onApiError, onNotFound, badRequest } from '../../src/http/faults/index.js';
 import {
   API_VERSION_HEADER,
   apiVersionMiddleware,

@@ -5,7 +5,7 @@ import { setup, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { embeddedMermaid, exportMachine, exportPaths, toMermaid, toStudioJson } from '../../src/observability/export.js';
-import { allStates, machineGraph } from '../../src/observability/machine-graph.js';
+import { allStates, machineGraph } from '../../machines/graph.js';
 
 /**
  * The snapshot machine with one more state, `archived`, reachable from `available`. Built as a

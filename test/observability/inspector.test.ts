@@ -6,7 +6,7 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { inspectRequested, SnapshotInspector } from '../../src/observability/inspector.js';
-import { TransitionFeed } from '../../src/observability/transition-feed.js';
+import { TransitionFeed } from '../../src/engine/transition-feed.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
 import { createSnapshot, createVolume, startTestService, type TestService } from './helpers.js';

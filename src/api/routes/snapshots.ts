@@ -2,9 +2,9 @@
 // ours (admin_metadata, transitions). Lifecycle changes go through the manager and the machine;
 // the handlers only authorize, validate and render.
 import { Hono, type Context } from 'hono';
-import { parseAction, parseBody } from '../body.js';
-import { badRequest, notFound } from '../faults.js';
-import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../policy/index.js';
+import { parseAction, parseBody } from '../../http/body/index.js';
+import { badRequest, notFound } from '../../http/faults/index.js';
+import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../../http/policy/index.js';
 import {
   METADATA_KEY_PATTERN,
   metadataSchema,
@@ -13,7 +13,7 @@ import {
   snapshotListQuerySchema,
   snapshotUpdateSchema,
 } from '../schemas/index.js';
-import { parseQuery, parseUuidParam } from '../validation.js';
+import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { atLeast } from '../version.js';
 import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';

@@ -1,11 +1,11 @@
 // /v3/{project_id}/volumes: create, list, show, update, delete, and the legacy attach actions
 // Nova uses (reserve, initialize_connection, attach, begin_detaching, detach).
 import { Hono, type Context } from 'hono';
-import { parseAction, parseBody } from '../body.js';
-import { badRequest } from '../faults.js';
-import { assertVisible, authorize, grantedByRole } from '../policy/index.js';
+import { parseAction, parseBody } from '../../http/body/index.js';
+import { badRequest } from '../../http/faults/index.js';
+import { assertVisible, authorize, grantedByRole } from '../../http/policy/index.js';
 import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
-import { parseQuery, parseUuidParam } from '../validation.js';
+import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { listVolumes } from '../../manager/listing.js';

@@ -4,15 +4,8 @@
  */
 import * as z from 'zod';
 
-/**
- * Any 8-4-4-4-12 hex string, either case. Cinder's `is_uuid_like` does not check the version or
- * variant nibbles either, so zod's RFC-strict `z.uuid()` would refuse ids Cinder accepts.
- * Output is lower-cased: ids are stored that way.
- */
-export const uuidSchema = z
-  .string({ error: 'must be a UUID string' })
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: 'must be a UUID' })
-  .transform((s) => s.toLowerCase());
+// The UUID type every HTTP surface shares (the compute agent's routes too) lives with validation.
+export { uuidSchema } from '../../http/validation/index.js';
 
 const TRUE_VALUES = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't'] as const;
 const FALSE_VALUES = ['False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f'] as const;

@@ -1,7 +1,7 @@
 /**
  * Query-string and path parameters of the list endpoints, with Cinder's messages where it has
  * them (cinder/api/common.py: get_pagination_params, get_sort_params; utils.get_bool_param).
- * Use with `parseQuery(c, schema)` / `parseUuidParam(c, name, resource)` from validation.ts.
+ * Use with `parseQuery(c, schema)` / `parseUuidParam(c, name, resource)` from src/http/validation.
  */
 import * as z from 'zod';
 import { parseCinderBoolean, uuidSchema } from './common.js';

@@ -101,7 +101,7 @@ export type SnapshotResetStatusBody = z.output<typeof snapshotResetStatusSchema>
 export const snapshotForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });
 export type SnapshotForceDeleteBody = z.output<typeof snapshotForceDeleteSchema>;
 
-/** Schema per action name for POST /snapshots/{id}/action; see `peekAction` in body.ts. */
+/** Schema per action name for POST /snapshots/{id}/action; see `peekAction` in src/http/body. */
 export const snapshotActionSchemas = {
   'os-update_snapshot_status': updateSnapshotStatusSchema,
   'os-reset_status': snapshotResetStatusSchema,

@@ -145,7 +145,7 @@ export const volumeResetStatusSchema = z.strictObject({
 
 export const volumeForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });
 
-/** Schema per action name for POST /volumes/{id}/action; see `peekAction` in body.ts. */
+/** Schema per action name for POST /volumes/{id}/action; see `peekAction` in src/http/body. */
 export const volumeActionSchemas = {
   'os-reserve': reserveSchema,
   'os-unreserve': unreserveSchema,

@@ -9,10 +9,11 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ApiFault, badRequest, notFound } from '../../api/faults.js';
+import type { CreateInfo, DeleteInfo } from '../../contracts/nova.js';
+import { ApiFault, badRequest, notFound } from '../../http/faults/index.js';
 import type { CallbackSender } from './callbacks.js';
 import { KeyedLock } from '../../share-fs/index.js';
-import { createLive, deleteLive, LivePartError, planDelete, type DeleteInfo } from './live.js';
+import { createLive, deleteLive, LivePartError, planDelete } from './live.js';
 import type { AgentState } from './state.js';
 import { statusUpdate } from './status-report.js';
 import { StorageHttpError, type StorageClient } from './storage-client.js';
@@ -28,13 +29,6 @@ export interface ComputeAgentDeps {
   logger: Logger;
   /** os-brick connector sent with os-initialize_connection / os-terminate_connection. */
   connector?: Record<string, unknown>;
-}
-
-export interface CreateInfo {
-  snapshot_id: string;
-  type: 'qcow2';
-  new_file: string;
-  id?: string;
 }
 
 const DEVICE_LETTERS = 'bcdefghijklmnopqrstuvwxyz';

@@ -4,9 +4,18 @@
  * part is the agent's business afterwards.
  */
 import { Hono } from 'hono';
-import { parseBody } from '../../api/body.js';
-import { badRequest, onApiError, onNotFound, type FaultLogger } from '../../api/faults.js';
-import { parseOrFault, parseUuidParam } from '../../api/validation.js';
+import {
+  ASSISTED_SNAPSHOTS_PATH,
+  formatMicroversion,
+  NOVA_API_VERSION_HEADER,
+  NOVA_STRICT_DELETE_QUERY_MICROVERSION,
+  OPENSTACK_API_VERSION_HEADER,
+  type AssistedSnapshotCreateResponse,
+  type VolumeAttachmentView,
+} from '../../contracts/nova.js';
+import { parseBody } from '../../http/body/index.js';
+import { badRequest, onApiError, onNotFound, type FaultLogger } from '../../http/faults/index.js';
+import { parseOrFault, parseUuidParam } from '../../http/validation/index.js';
 import type { ComputeAgent } from './agent.js';
 import { compare, requestedMicroversion, type Microversion } from './microversion.js';
 import { deleteInfoSchema, snapshotCreateSchema, volumeAttachmentCreateSchema } from './schemas.js';
@@ -17,9 +26,7 @@ declare module 'hono' {
   }
 }
 
-const STRICT_QUERY_FROM = { major: 2, minor: 75 };
-
-function attachmentView(serverId: string, a: { volumeId: string; device: string }) {
+function attachmentView(serverId: string, a: { volumeId: string; device: string }): VolumeAttachmentView {
   // Before 2.89 Nova's attachment id is the volume id.
   return { id: a.volumeId, serverId, volumeId: a.volumeId, device: a.device };
 }
@@ -34,23 +41,24 @@ export function createComputeAgentApp(agent: ComputeAgent, options: { logger?: F
     const version = requestedMicroversion((name) => c.req.header(name));
     c.set('microversion', version);
     await next();
-    const text = `${version.major}.${version.minor}`;
-    c.header('X-OpenStack-Nova-API-Version', text);
-    c.header('OpenStack-API-Version', `compute ${text}`);
-    c.header('Vary', 'OpenStack-API-Version, X-OpenStack-Nova-API-Version');
+    const text = formatMicroversion(version);
+    c.header(NOVA_API_VERSION_HEADER, text);
+    c.header(OPENSTACK_API_VERSION_HEADER, `compute ${text}`);
+    c.header('Vary', `${OPENSTACK_API_VERSION_HEADER}, ${NOVA_API_VERSION_HEADER}`);
   });
 
-  api.post('/os-assisted-volume-snapshots', async (c) => {
+  api.post(ASSISTED_SNAPSHOTS_PATH, async (c) => {
     const body = await parseBody(c, snapshotCreateSchema);
     const { volume_id: volumeId, create_info: createInfo } = body.snapshot;
     agent.acceptCreate(volumeId, createInfo);
     // Nova answers with create_info's optional `id` (null when Cinder, as usual, sends none).
-    return c.json({ snapshot: { id: createInfo.id ?? null, volumeId } }, 200);
+    const answer: AssistedSnapshotCreateResponse = { snapshot: { id: createInfo.id ?? null, volumeId } };
+    return c.json(answer, 200);
   });
 
-  api.delete('/os-assisted-volume-snapshots/:id', (c) => {
+  api.delete(`${ASSISTED_SNAPSHOTS_PATH}/:id`, (c) => {
     const url = new URL(c.req.url);
-    if (compare(c.get('microversion'), STRICT_QUERY_FROM) >= 0) {
+    if (compare(c.get('microversion'), NOVA_STRICT_DELETE_QUERY_MICROVERSION) >= 0) {
       const extra = [...new Set(url.searchParams.keys())].filter((k) => k !== 'delete_info');
       if (extra.length > 0) {
         throw badRequest(

@@ -17,6 +17,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { DeleteInfo } from '../../contracts/nova.js';
 import { backingChain, commitInto, imageInfo, rebaseSafe, rebaseUnsafe, type ImageInfo } from '../../qemu/qemu-img.js';
 
 export class LivePartError extends Error {
@@ -30,13 +31,6 @@ export class LivePartError extends Error {
 export type BlockJob =
   | { kind: 'pull'; newBase: string | null }
   | { kind: 'commit'; top: string; base: string };
-
-export interface DeleteInfo {
-  type: string;
-  volume_id: string;
-  file_to_merge?: string | null;
-  merge_target_file?: string | null;
-}
 
 /** The driver's branch on merge_target_file; nothing else chooses between rebase and commit. */
 export function planDelete(info: DeleteInfo): BlockJob {

@@ -3,26 +3,26 @@
  * makes the delete refuse unknown query parameters. Versions outside [2.1, MAX] are refused with
  * 406 as Nova does; no header means 2.1.
  */
-import { ApiFault, badRequest } from '../../api/faults.js';
+import {
+  NOVA_API_VERSION_HEADER,
+  NOVA_MAX_MICROVERSION as MAX_VERSION,
+  NOVA_MIN_MICROVERSION as MIN_VERSION,
+  OPENSTACK_API_VERSION_HEADER,
+  type Microversion,
+} from '../../contracts/nova.js';
+import { ApiFault, badRequest } from '../../http/faults/index.js';
 
-export const MIN_VERSION = { major: 2, minor: 1 } as const;
-/** Nova Zed's maximum. */
-export const MAX_VERSION = { major: 2, minor: 93 } as const;
-
-export interface Microversion {
-  major: number;
-  minor: number;
-}
+export type { Microversion } from '../../contracts/nova.js';
 
 function fromHeaders(get: (name: string) => string | undefined): string | undefined {
-  const generic = get('openstack-api-version');
+  const generic = get(OPENSTACK_API_VERSION_HEADER.toLowerCase());
   if (generic) {
     for (const part of generic.split(',')) {
       const [service, version] = part.trim().split(/\s+/, 2);
       if (service?.toLowerCase() === 'compute' && version) return version;
     }
   }
-  return get('x-openstack-nova-api-version');
+  return get(NOVA_API_VERSION_HEADER.toLowerCase());
 }
 
 export function requestedMicroversion(get: (name: string) => string | undefined): Microversion {

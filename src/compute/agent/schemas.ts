@@ -4,7 +4,8 @@
  * strict objects everywhere, as Nova's additionalProperties: false.
  */
 import * as z from 'zod';
-import { uuidSchema } from '../../api/schemas/common.js';
+import type { AssistedSnapshotCreateRequest, DeleteInfo, VolumeAttachmentCreateRequest } from '../../contracts/nova.js';
+import { uuidSchema } from '../../http/validation/index.js';
 
 const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'is too short' });
 
@@ -18,7 +19,7 @@ export const snapshotCreateSchema = z.strictObject({
       id: nonEmpty.optional(),
     }),
   }),
-});
+}) satisfies z.ZodType<AssistedSnapshotCreateRequest>;
 export type SnapshotCreateBody = z.output<typeof snapshotCreateSchema>;
 
 /**
@@ -31,7 +32,7 @@ export const deleteInfoSchema = z.looseObject({
   volume_id: nonEmpty,
   file_to_merge: z.string({ error: 'must be a string or null' }).nullable().optional(),
   merge_target_file: z.string({ error: 'must be a string or null' }).nullable().optional(),
-});
+}) satisfies z.ZodType<DeleteInfo>;
 
 /** match_device() in nova/block_device.py, the pattern Nova's schema uses for `device`. */
 const DEVICE_PATTERN = /(^\/dev\/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$/;
@@ -45,4 +46,4 @@ export const volumeAttachmentCreateSchema = z.strictObject({
       .nullable()
       .optional(),
   }),
-});
+}) satisfies z.ZodType<VolumeAttachmentCreateRequest>;

@@ -1,7 +1,7 @@
 // List query parameters (src/api/schemas/params.ts): parsed and refused at unit level, then over
 // HTTP on every collection that takes them (real createApp over SQLite and PostgreSQL, noauth).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseOrFault } from '../../../src/api/validation.js';
+import { parseOrFault } from '../../../src/http/validation/index.js';
 import { snapshotListQuerySchema } from '../../../src/api/schemas/index.js';
 import { providers } from '../../support/databases.js';
 import { apiFixture, expectFault, type ApiFixture } from '../helpers.js';

@@ -10,12 +10,19 @@
  */
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
-import { type KeystoneAuthOptions, KeystoneTokenValidator, keystoneMiddleware } from './keystone.js';
-import { noauthMiddleware } from './noauth.js';
+import { createKeystoneAuth, type KeystoneAuthOptions, type KeystoneServiceIdentity } from './keystone/index.js';
+import { noauthMiddleware } from './noauth/index.js';
 
 export { type AuthContext, makeAuthContext } from './types.js';
-export { KeystoneTokenValidator, keystoneMiddleware, type KeystoneAuthOptions } from './keystone.js';
-export { noauthMiddleware } from './noauth.js';
+export {
+  createKeystoneAuth,
+  keystoneMiddleware,
+  KeystoneServiceIdentity,
+  KeystoneTokenValidator,
+  type KeystoneAuth,
+  type KeystoneAuthOptions,
+} from './keystone/index.js';
+export { noauthMiddleware } from './noauth/index.js';
 
 export type AuthStrategy = 'noauth' | 'keystone';
 
@@ -93,8 +100,24 @@ export function authConfigFromEnv(env: NodeJS.ProcessEnv, host: string): AuthCon
   };
 }
 
-/** The middleware for a config; it sets `c.var.auth` or answers (401 / noauth's 204). */
+export interface Authentication {
+  /** Sets `c.var.auth` or answers (401 / noauth's 204). */
+  middleware: MiddlewareHandler;
+  /** The service's own Keystone identity (its token goes to compute); null under noauth. */
+  identity: KeystoneServiceIdentity | null;
+}
+
+/**
+ * Everything authentication needs for a config. A process builds this once and shares it
+ * (/v3, /ui, the compute token), so there is one Keystone login and one token cache.
+ */
+export function createAuthentication(config: AuthConfig): Authentication {
+  if (config.strategy === 'noauth') return { middleware: noauthMiddleware(), identity: null };
+  const keystone = createKeystoneAuth(config.keystone);
+  return { middleware: keystone.middleware, identity: keystone.identity };
+}
+
+/** Just the middleware for a config, for an app that needs nothing else of it. */
 export function authMiddleware(config: AuthConfig): MiddlewareHandler {
-  if (config.strategy === 'noauth') return noauthMiddleware();
-  return keystoneMiddleware(new KeystoneTokenValidator(config.keystone));
+  return createAuthentication(config).middleware;
 }

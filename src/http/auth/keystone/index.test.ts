@@ -3,8 +3,8 @@
 // to count and observe what it sends.
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authMiddleware, KeystoneTokenValidator, keystoneMiddleware, type KeystoneAuthOptions } from '../../src/api/auth/index.js';
-import { onApiError, onNotFound } from '../../src/api/faults.js';
+import { authMiddleware } from '../index.js';
+import { onApiError, onNotFound } from '../../faults/index.js';
 import {
   assertProjectInPath,
   assertVisible,
@@ -13,7 +13,7 @@ import {
   isAllowed,
   loadDefaultPolicy,
   policyMiddleware,
-} from '../../src/api/policy/index.js';
+} from '../../policy/index.js';
 import {
   ensureKeystone,
   issueToken,
@@ -21,7 +21,8 @@ import {
   type KeystoneUser,
   revokeToken,
   SERVICE_CREDENTIALS,
-} from '../support/keystone.js';
+} from '../../../../test/support/keystone.js';
+import { createKeystoneAuth, keystoneMiddleware, KeystoneServiceIdentity, KeystoneTokenValidator, type KeystoneAuthOptions } from './index.js';
 
 interface Call {
   method: string;
@@ -190,7 +191,8 @@ describe('keystone middleware with a real Keystone', () => {
 
   it('logs in again when Keystone answers 401 for the service token', async () => {
     const counter = countingFetch();
-    const validator = new KeystoneTokenValidator(options({ fetch: counter.fetch }));
+    const o = options({ fetch: counter.fetch });
+    const validator = new KeystoneTokenValidator(new KeystoneServiceIdentity(o), o);
     const a = app(keystoneMiddleware(validator));
     const first = await issueToken('member1');
     expect((await a.request(`/v3/${first.projectId}/whoami`, { headers: { 'X-Auth-Token': first.token } })).status).toBe(200);
@@ -206,7 +208,8 @@ describe('keystone middleware with a real Keystone', () => {
   it('renews the service token before it expires and drops cached tokens at their expires_at', async () => {
     const counter = countingFetch();
     let now = Date.now();
-    const validator = new KeystoneTokenValidator(options({ fetch: counter.fetch, now: () => now }));
+    const o = options({ fetch: counter.fetch, now: () => now });
+    const validator = new KeystoneTokenValidator(new KeystoneServiceIdentity(o), o);
     const a = app(keystoneMiddleware(validator));
     const t = await issueToken('member1');
     const get = () => a.request(`/v3/${t.projectId}/whoami`, { headers: { 'X-Auth-Token': t.token } });
@@ -225,5 +228,24 @@ describe('keystone middleware with a real Keystone', () => {
     const validationsBefore = counter.validations();
     expect((await get()).status).toBe(401);
     expect(counter.validations()).toBe(validationsBefore + 1);
+  });
+
+  it('one login serves both the validations and the token the service sends to compute', async () => {
+    const counter = countingFetch();
+    const keystone = createKeystoneAuth(options({ fetch: counter.fetch }));
+    const a = app(keystone.middleware);
+    const t = await issueToken('member1');
+    // Concurrent first uses share the one login.
+    const [res, own] = await Promise.all([
+      a.request(`/v3/${t.projectId}/whoami`, { headers: { 'X-Auth-Token': t.token } }),
+      keystone.identity.token(),
+    ]);
+    expect(res.status).toBe(200);
+    expect(await keystone.identity.token()).toBe(own);
+    expect(counter.serviceLogins()).toBe(1);
+    expect(counter.calls.find((c) => c.method === 'POST')?.subjectToken).toBe(own);
+    // The service's own token is one Keystone accepts for it.
+    expect((await keystone.validator.validate(own)).userName).toBe('svc');
+    expect(counter.serviceLogins()).toBe(1);
   });
 });

@@ -6,10 +6,19 @@
  */
 import type { Context } from 'hono';
 import * as z from 'zod';
-import { badRequest, notFound } from './faults.js';
-import { uuidSchema } from './schemas/common.js';
+import { badRequest, notFound } from '../faults/index.js';
 
 type Issue = z.core.$ZodIssue;
+
+/**
+ * Any 8-4-4-4-12 hex string, either case. Cinder's `is_uuid_like` does not check the version or
+ * variant nibbles either, so zod's RFC-strict `z.uuid()` would refuse ids Cinder accepts.
+ * Output is lower-cased: ids are stored that way.
+ */
+export const uuidSchema = z
+  .string({ error: 'must be a UUID string' })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: 'must be a UUID' })
+  .transform((s) => s.toLowerCase());
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';

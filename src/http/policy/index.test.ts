@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeAuthContext, type AuthContext } from '../../src/api/auth/index.js';
-import { onApiError } from '../../src/api/faults.js';
+import { makeAuthContext, type AuthContext } from '../auth/index.js';
+import { onApiError } from '../faults/index.js';
 import {
   assertProjectInPath,
   assertVisible,
@@ -18,7 +18,7 @@ import {
   policyMiddleware,
   type Policy,
   type PolicyRule,
-} from '../../src/api/policy/index.js';
+} from './index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'policy-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

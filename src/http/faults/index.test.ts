@@ -18,7 +18,7 @@ import {
   serviceUnavailable,
   unauthorized,
   unsupportedMediaType,
-} from '../../src/api/faults.js';
+} from './index.js';
 
 function appThrowing(err: unknown, logged: object[] = []) {
   const app = new Hono();

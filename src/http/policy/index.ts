@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import type { Context, MiddlewareHandler } from 'hono';
 import * as z from 'zod';
 import type { AuthContext } from '../auth/types.js';
-import { badRequest, forbidden, notFound } from '../faults.js';
+import { badRequest, forbidden, notFound } from '../faults/index.js';
 
 export const POLICY_RULES = [
   'snapshot:create',

@@ -2,8 +2,8 @@
 // when PostgreSQL makes a lower id visible after a higher one (the transaction holding the
 // lower id commits later).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FeedBatch } from '../../src/observability/transition-feed.js';
-import { TransitionFeed } from '../../src/observability/transition-feed.js';
+import type { FeedBatch } from '../../src/engine/transition-feed.js';
+import { TransitionFeed } from '../../src/engine/transition-feed.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
 

@@ -13,15 +13,15 @@
  *     surrogate (JSON escapes allow both)            -> 400 badRequest naming the problem: neither can
  *                                                       be stored as UTF-8 text (PostgreSQL refuses
  *                                                       NUL outright), so they must not reach the database
- *   - valid JSON that fails the schema               -> 400 naming the field (validation.ts)
+ *   - valid JSON that fails the schema               -> 400 naming the field (http/validation)
  *
  * Parameters after the media type (`; charset=utf-8`) are ignored, as webob does.
  */
 import { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type * as z from 'zod';
-import { badRequest, requestEntityTooLarge, unsupportedMediaType } from './faults.js';
-import { parseOrFault } from './validation.js';
+import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../faults/index.js';
+import { parseOrFault } from '../validation/index.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const MALFORMED_BODY = 'Malformed request body';

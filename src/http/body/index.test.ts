@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { jsonBody, parseAction, parseBody, peekAction, readJsonBody } from '../../src/api/body.js';
-import { onApiError, onNotFound } from '../../src/api/faults.js';
+import { jsonBody, parseAction, parseBody, peekAction, readJsonBody } from './index.js';
+import { onApiError, onNotFound } from '../faults/index.js';
 
 const schema = z.strictObject({ thing: z.strictObject({ size: z.int().min(1), name: z.string().optional() }) });
 

@@ -4,57 +4,11 @@ import {
   assertAuthAllowed,
   authConfigFromEnv,
   authMiddleware,
+  createAuthentication,
   defaultAuthStrategy,
   isLoopbackHost,
-} from '../../src/api/auth/index.js';
-import { onApiError } from '../../src/api/faults.js';
-
-function app() {
-  const a = new Hono();
-  a.onError(onApiError());
-  a.use('/v3/*', authMiddleware({ strategy: 'noauth' }));
-  a.get('/v3/whoami', (c) => c.json(c.var.auth));
-  return a;
-}
-
-describe('noauth (Cinder NoAuthMiddleware)', () => {
-  it('user:project token gives that user and project, as admin', async () => {
-    const res = await app().request('/v3/whoami', { headers: { 'X-Auth-Token': 'alice:demo' } });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ userId: 'alice', projectId: 'demo', roles: ['admin'], isAdmin: true });
-  });
-
-  it('a token without a colon names both user and project', async () => {
-    const res = await app().request('/v3/whoami', { headers: { 'X-Auth-Token': 'bob' } });
-    expect(await res.json()).toMatchObject({ userId: 'bob', projectId: 'bob' });
-  });
-
-  it('an empty project part falls back to the user, extra colons stay in the project', async () => {
-    expect(await (await app().request('/v3/whoami', { headers: { 'X-Auth-Token': 'carol:' } })).json()).toMatchObject({
-      userId: 'carol',
-      projectId: 'carol',
-    });
-    expect(await (await app().request('/v3/whoami', { headers: { 'X-Auth-Token': 'd:p:q' } })).json()).toMatchObject({
-      userId: 'd',
-      projectId: 'p:q',
-    });
-  });
-
-  it('without a token answers the legacy handshake: 204 with a token to use', async () => {
-    const res = await app().request('http://127.0.0.1:8776/v3/whoami/');
-    expect(res.status).toBe(204);
-    expect(res.headers.get('x-auth-token')).toBe('admin:admin');
-    expect(res.headers.get('x-server-management-url')).toBe('http://127.0.0.1:8776/v3/whoami');
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await res.text()).toBe('');
-  });
-
-  it('the handshake honours X-Auth-User and X-Auth-Project-Id', async () => {
-    const res = await app().request('/v3/whoami', { headers: { 'X-Auth-User': 'eve', 'X-Auth-Project-Id': 'proj' } });
-    expect(res.status).toBe(204);
-    expect(res.headers.get('x-auth-token')).toBe('eve:proj');
-  });
-});
+  KeystoneServiceIdentity,
+} from './index.js';
 
 describe('where noauth may run', () => {
   it.each(['127.0.0.1', '127.1.2.3', '127.255.255.254', 'localhost', 'LOCALHOST', 'api.localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])(
@@ -96,5 +50,27 @@ describe('where noauth may run', () => {
         service: { username: 'svc', password: 'pw', projectName: 'service', userDomainId: 'default', projectDomainId: 'default' },
       },
     });
+  });
+});
+
+describe('one authentication per config', () => {
+  it('noauth: the noauth middleware and no service identity', async () => {
+    const noauth = createAuthentication({ strategy: 'noauth' });
+    expect(noauth.identity).toBeNull();
+    for (const middleware of [noauth.middleware, authMiddleware({ strategy: 'noauth' })]) {
+      const app = new Hono();
+      app.use('*', middleware);
+      app.get('/whoami', (c) => c.json(c.var.auth));
+      const res = await app.request('/whoami', { headers: { 'X-Auth-Token': 'alice:demo' } });
+      expect(await res.json()).toEqual({ userId: 'alice', projectId: 'demo', roles: ['admin'], isAdmin: true });
+    }
+  });
+
+  it('keystone: one service identity, the one the middleware validates with', () => {
+    const keystone = createAuthentication({
+      strategy: 'keystone',
+      keystone: { keystoneUrl: 'http://127.0.0.1:1', service: { username: 'svc', password: 'pw', projectName: 'service' } },
+    });
+    expect(keystone.identity).toBeInstanceOf(KeystoneServiceIdentity);
   });
 });

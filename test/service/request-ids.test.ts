@@ -1,7 +1,7 @@
 // Request ids as OpenStack hands them out, and the structured transition log that carries them.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVolume, PROJECT, startTestService, type TestService } from './helpers.js';
+import { createVolume, PROJECT, startTestService, type TestService } from '../observability/helpers.js';
 
 const REQ_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

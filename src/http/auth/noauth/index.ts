@@ -13,7 +13,7 @@
  * a context with an empty user and project.
  */
 import type { MiddlewareHandler } from 'hono';
-import { ADMIN_ROLE, makeAuthContext } from './types.js';
+import { ADMIN_ROLE, makeAuthContext } from '../types.js';
 
 export function noauthMiddleware(): MiddlewareHandler {
   return async (c, next) => {

@@ -1,0 +1,69 @@
+// Nova's compute API as this project speaks it, in one place for both ends: the client that calls
+// Nova (src/compute/nova-client.ts) and the embedded agent that stands in for it
+// (src/compute/agent/). Types and constants only: no I/O, no validation (the agent's zod schemas
+// check requests against these shapes).
+
+/** A compute API microversion, `major.minor`. */
+export interface Microversion {
+  major: number;
+  minor: number;
+}
+
+/** The base microversion; also what a request without a version header gets. */
+export const NOVA_MIN_MICROVERSION: Microversion = { major: 2, minor: 1 };
+/** Nova Zed's maximum. */
+export const NOVA_MAX_MICROVERSION: Microversion = { major: 2, minor: 93 };
+/** From here on the snapshot delete refuses query parameters other than delete_info. */
+export const NOVA_STRICT_DELETE_QUERY_MICROVERSION: Microversion = { major: 2, minor: 75 };
+
+export const formatMicroversion = (v: Microversion) => `${v.major}.${v.minor}`;
+
+/** Nova's own version header; `OpenStack-API-Version: compute <v>` is the generic one. */
+export const NOVA_API_VERSION_HEADER = 'X-OpenStack-Nova-API-Version';
+export const OPENSTACK_API_VERSION_HEADER = 'OpenStack-API-Version';
+
+/** Base path of the assisted snapshot API, under the versioned endpoint (`.../v2.1`). */
+export const ASSISTED_SNAPSHOTS_PATH = '/os-assisted-volume-snapshots';
+
+/** create_info, as Cinder's RemoteFS driver sends it (remotefs.py _create_snapshot_online). */
+export interface CreateInfo {
+  snapshot_id: string;
+  type: 'qcow2';
+  new_file: string;
+  id?: string;
+}
+
+/**
+ * delete_info, the DELETE's JSON query parameter (remotefs.py _delete_snapshot_online): with
+ * merge_target_file null the active file is pulled onto file_to_merge, else file_to_merge is
+ * committed into merge_target_file.
+ */
+export interface DeleteInfo {
+  type: string;
+  volume_id: string;
+  file_to_merge?: string | null;
+  merge_target_file?: string | null;
+}
+
+/** POST /os-assisted-volume-snapshots; the client passes create_info on as the driver made it. */
+export interface AssistedSnapshotCreateRequest<C = CreateInfo> {
+  snapshot: { volume_id: string; create_info: C };
+}
+
+/** Its 200 answer: create_info's optional `id` (null when, as usual, Cinder sends none). */
+export interface AssistedSnapshotCreateResponse {
+  snapshot: { id: string | null; volumeId: string };
+}
+
+/** POST /servers/{server_id}/os-volume_attachments */
+export interface VolumeAttachmentCreateRequest {
+  volumeAttachment: { volumeId: string; device?: string | null };
+}
+
+/** One volume attachment as Nova shows it (before 2.89 its id is the volume id). */
+export interface VolumeAttachmentView {
+  id: string;
+  serverId: string;
+  volumeId: string;
+  device: string;
+}
