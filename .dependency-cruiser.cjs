@@ -26,7 +26,7 @@ const layers = {
   // The surfaces: each sits on the manager/engine and the HTTP toolkit, never on another surface.
   'src/api': ['machines', 'src/manager', 'src/engine', 'src/db', 'src/http', 'src/contracts', 'src/lib', 'src/config.ts'],
   'src/ui': ['machines', 'src/manager', 'src/engine', 'src/db', 'src/http', 'src/lib'],
-  'src/observability': ['machines', 'src/engine', 'src/db', 'src/lib'],
+  'src/observability': ['machines', 'src/engine', 'src/db', 'src/http', 'src/lib'],
   'src/compute/agent': ['src/http', 'src/contracts', 'src/qemu', 'src/share-fs', 'src/compute/(?!agent/)', 'src/lib', 'src/config.ts'],
   // Assembly: the only places that see everything.
   'src/service.ts': ['.'],
