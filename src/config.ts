@@ -5,12 +5,29 @@ import { defaultComputeWaitSeconds } from '../machines/snapshot.js';
 import { DEFAULT_DATABASE_URL } from './db/client.js';
 
 const seconds = z.coerce.number().int().positive();
+/** Optional text: surrounding blanks dropped, and an empty value means unset. */
+const text = z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).optional());
+const textOr = (fallback: string) => z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).default(fallback));
 
 const schema = z.object({
   DATABASE_URL: z.string().min(1).default(DEFAULT_DATABASE_URL),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8776),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `noauth` (loopback only: every caller is admin) or `keystone`; unset: noauth on a loopback HOST, else keystone. */
+  AUTH_STRATEGY: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.enum(['noauth', 'keystone'], { error: 'must be "noauth" or "keystone"' }).optional()),
+  /** Keystone's public endpoint and the service's own identity there (required for keystone). */
+  KEYSTONE_URL: text.pipe(z.url({ error: 'is not a URL' }).optional()),
+  KEYSTONE_SERVICE_USER: text,
+  KEYSTONE_SERVICE_PASSWORD: text,
+  KEYSTONE_SERVICE_PROJECT: textOr('service'),
+  KEYSTONE_SERVICE_USER_DOMAIN_ID: textOr('default'),
+  KEYSTONE_SERVICE_PROJECT_DOMAIN_ID: textOr('default'),
+  /** JSON policy overrides over the built-in defaults (docs/policy.md). */
+  POLICY_FILE: text,
+  /** 1/true/yes/on (or `--inspect`): send every persisted transition to the Stately inspector. */
+  INSPECT: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.stringbool().default(false)),
+  INSPECT_URL: textOr('ws://localhost:8080'),
   /** How long compute may take for its part of a create / delete (Cinder: 600 s / 7200 s). */
   COMPUTE_WAIT_CREATE_SECONDS: seconds.default(defaultComputeWaitSeconds.create),
   COMPUTE_WAIT_DELETE_SECONDS: seconds.default(defaultComputeWaitSeconds.delete),
@@ -61,8 +78,9 @@ function parse<S extends z.ZodType>(s: S, env: NodeJS.ProcessEnv): z.infer<S> {
   return parsed.data;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return parse(schema, env);
+/** `argv`: the service's command-line arguments; `--inspect` is INSPECT=1. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  return parse(schema, argv.includes('--inspect') ? { ...env, INSPECT: '1' } : env);
 }
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {

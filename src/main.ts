@@ -6,7 +6,7 @@ import { loadConfig } from './config.js';
 import { buildService } from './service.js';
 
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, process.argv.slice(2));
   const service = await buildService(config);
   const server = serve({ fetch: service.app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
     service.logger.info({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, database: service.db.provider }, 'listening'),

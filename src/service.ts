@@ -16,7 +16,7 @@ import { Engine, type CommittedTransition } from './engine/engine.js';
 import { OutboxWorker } from './engine/outbox-worker.js';
 import { Runner } from './engine/runner.js';
 import { TransitionFeed } from './engine/transition-feed.js';
-import { authConfigFromEnv, createAuthentication, type Authentication } from './http/auth/index.js';
+import { authConfigFrom, createAuthentication, type Authentication } from './http/auth/index.js';
 import { loadPolicy } from './http/policy/index.js';
 import { currentRequest, requestContextMiddleware } from './http/request-context/index.js';
 import { VolumeManager } from './manager/volume-manager.js';
@@ -44,17 +44,13 @@ export interface ServiceParts {
   driver?: VolumeDriver;
   compute?: ComputeClient;
   logger?: Logger;
-  env?: NodeJS.ProcessEnv;
-  /** Command-line arguments (`--inspect`); default process.argv. */
-  argv?: readonly string[];
 }
 
 export async function buildService(config: Config, parts: ServiceParts = {}): Promise<Service> {
-  const env = parts.env ?? process.env;
   const logger = parts.logger ?? pino({ level: config.LOG_LEVEL });
   // Refuse bad auth/policy settings before touching the database.
-  const authConfig = authConfigFromEnv(env, config.HOST);
-  const policy = loadPolicy(env);
+  const authConfig = authConfigFrom(config);
+  const policy = loadPolicy(config.POLICY_FILE);
   // One per process: /v3 and /ui share its token cache, and the compute token is its login.
   const auth = createAuthentication(authConfig);
   const { db, applied } = await openMigrated(config.DATABASE_URL);
@@ -92,7 +88,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const pokeFeed = () => feed.poke();
   engine.events.on('transition', pokeFeed);
   // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
-  const observability = await startObservability({ db, events: engine.events, feed, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
+  const observability = await startObservability({ db, events: engine.events, feed, logger, inspectUrl: config.INSPECT ? config.INSPECT_URL : null });
   const app = createApp({
     manager,
     authenticate: auth.middleware,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import type { EngineEvents } from '../engine/engine.js';
 import type { TransitionFeed } from '../engine/transition-feed.js';
-import { DEFAULT_INSPECT_URL, inspectRequested, SnapshotInspector } from './inspector.js';
+import { SnapshotInspector } from './inspector.js';
 import { ServiceMetrics } from './metrics.js';
 
 export interface Observability {
@@ -26,16 +26,16 @@ export interface ObservabilityOptions {
   /** The service's one transition feed (the web UI reads it too). */
   feed: TransitionFeed;
   logger: Logger;
-  env: NodeJS.ProcessEnv;
-  argv?: readonly string[];
+  /** Where the Stately inspector listens, when INSPECT is on; null: no inspector. */
+  inspectUrl: string | null;
 }
 
 export async function startObservability(o: ObservabilityOptions): Promise<Observability> {
   const metrics = new ServiceMetrics(o.db, o.events);
 
   let inspector: SnapshotInspector | null = null;
-  if (inspectRequested(o.env, o.argv ?? process.argv.slice(2))) {
-    const url = o.env.INSPECT_URL?.trim() || DEFAULT_INSPECT_URL;
+  if (o.inspectUrl !== null) {
+    const url = o.inspectUrl;
     inspector = new SnapshotInspector(o.db, o.feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
     // From the service's start on: whatever commits once this returns reaches the inspector.
     await o.feed.ready();

@@ -17,13 +17,6 @@ import { snapshotMachine, type SnapshotEvent } from '../../machines/snapshot.js'
 import type { Db, SnapshotTransition } from '../db/client.js';
 import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
 
-export const DEFAULT_INSPECT_URL = 'ws://localhost:8080';
-
-/** INSPECT=1|true|yes, or a `--inspect` argument to the service. */
-export function inspectRequested(env: NodeJS.ProcessEnv, argv: readonly string[]): boolean {
-  return /^(1|true|yes|on)$/i.test(env.INSPECT?.trim() ?? '') || argv.includes('--inspect');
-}
-
 type Inspector = ReturnType<typeof createWebSocketInspector>;
 type InspectedActor = Parameters<Inspector['actor']>[0];
 
@@ -49,12 +42,10 @@ export function eventOf(row: Pick<SnapshotTransition, 'eventType' | 'payload'>):
   return { ...fields, type: row.eventType };
 }
 
-export interface SnapshotInspectorOptions {
-  url?: string;
-  /** For tests: an inspector other than the WebSocket one. */
-  inspector?: Pick<Inspector, 'actor' | 'event' | 'snapshot' | 'stop'>;
-  onError?: (err: unknown) => void;
-}
+export type SnapshotInspectorOptions = (
+  | { /** The inspector's WebSocket (the service passes INSPECT_URL). */ url: string; inspector?: undefined }
+  | { /** For tests: an inspector other than the WebSocket one. */ inspector: Pick<Inspector, 'actor' | 'event' | 'snapshot' | 'stop'> }
+) & { onError?: (err: unknown) => void };
 
 export class SnapshotInspector {
   private readonly inspector: Pick<Inspector, 'actor' | 'event' | 'snapshot' | 'stop'>;
@@ -66,9 +57,9 @@ export class SnapshotInspector {
   constructor(
     private readonly db: Db,
     feed: TransitionFeed,
-    private readonly options: SnapshotInspectorOptions = {},
+    private readonly options: SnapshotInspectorOptions,
   ) {
-    this.inspector = options.inspector ?? createWebSocketInspector({ url: options.url ?? DEFAULT_INSPECT_URL });
+    this.inspector = options.inspector !== undefined ? options.inspector : createWebSocketInspector({ url: options.url });
     this.unsubscribe = feed.subscribe((batch) => {
       this.queue = this.queue.then(() => this.applyBatch(batch));
     });

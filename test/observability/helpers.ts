@@ -65,10 +65,10 @@ export async function startTestService(
   options: { serveHttp?: boolean; env?: Record<string, string>; config?: Record<string, string>; logger?: pino.Logger } = {},
 ): Promise<TestService> {
   const url = await freshDatabaseUrl('sqlite');
-  const config = loadConfig({ DATABASE_URL: url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...options.config });
+  const config = loadConfig({ DATABASE_URL: url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...options.env, ...options.config });
   const driver = new TestDriver();
   const compute = new TestCompute();
-  const service = await buildService(config, { driver, compute, logger: options.logger ?? pino({ level: 'silent' }), env: options.env ?? {}, argv: [] });
+  const service = await buildService(config, { driver, compute, logger: options.logger ?? pino({ level: 'silent' }) });
   const log = new TransitionLog(service);
   let server: ServerType | null = null;
   let baseUrl: string | null = null;

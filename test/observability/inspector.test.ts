@@ -5,7 +5,7 @@ import { createWebSocketReceiver, type StatelyInspectionEvent } from '@statelyai
 import { createInspectorServer } from '@statelyai/inspect/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { snapshotMachine } from '../../machines/snapshot.js';
-import { inspectRequested, SnapshotInspector } from '../../src/observability/inspector.js';
+import { SnapshotInspector } from '../../src/observability/inspector.js';
 import { TransitionFeed } from '../../src/engine/transition-feed.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
@@ -50,13 +50,6 @@ describe('inspector bridge', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
-  });
-
-  it('is switched on by INSPECT=1 or --inspect only', () => {
-    expect(inspectRequested({}, [])).toBe(false);
-    expect(inspectRequested({ INSPECT: '1' }, [])).toBe(true);
-    expect(inspectRequested({ INSPECT: '0' }, [])).toBe(false);
-    expect(inspectRequested({}, ['--inspect'])).toBe(true);
   });
 
   it('registers one actor per snapshot with the machine, then sends each event and persisted state', async () => {

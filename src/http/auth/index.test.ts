@@ -2,13 +2,17 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
   assertAuthAllowed,
-  authConfigFromEnv,
+  authConfigFrom,
   authMiddleware,
   createAuthentication,
   defaultAuthStrategy,
   isLoopbackHost,
   KeystoneServiceIdentity,
 } from './index.js';
+import { loadConfig } from '../../config.js';
+
+/** As the service does: the environment through src/config.ts, then auth's own checks. */
+const fromEnv = (env: Record<string, string>, host: string) => authConfigFrom(loadConfig({ ...env, HOST: host }));
 
 describe('where noauth may run', () => {
   it.each(['127.0.0.1', '127.1.2.3', '127.255.255.254', 'localhost', 'LOCALHOST', 'api.localhost', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])(
@@ -30,16 +34,16 @@ describe('where noauth may run', () => {
     },
   );
 
-  it('authConfigFromEnv picks defaults and names missing settings', () => {
-    expect(authConfigFromEnv({}, '127.0.0.1')).toEqual({ strategy: 'noauth' });
-    expect(() => authConfigFromEnv({ AUTH_STRATEGY: 'noauth' }, '0.0.0.0')).toThrow(/loopback/);
-    expect(() => authConfigFromEnv({}, '0.0.0.0')).toThrow('KEYSTONE_URL is required when AUTH_STRATEGY is keystone');
-    expect(() => authConfigFromEnv({ AUTH_STRATEGY: 'ldap' }, '127.0.0.1')).toThrow(/must be "noauth" or "keystone"/);
+  it('authConfigFrom picks defaults and names missing settings', () => {
+    expect(fromEnv({}, '127.0.0.1')).toEqual({ strategy: 'noauth' });
+    expect(() => fromEnv({ AUTH_STRATEGY: 'noauth' }, '0.0.0.0')).toThrow(/loopback/);
+    expect(() => fromEnv({}, '0.0.0.0')).toThrow('KEYSTONE_URL is required when AUTH_STRATEGY is keystone');
+    expect(() => fromEnv({ AUTH_STRATEGY: 'ldap' }, '127.0.0.1')).toThrow(/must be "noauth" or "keystone"/);
     expect(() =>
-      authConfigFromEnv({ AUTH_STRATEGY: 'keystone', KEYSTONE_URL: 'http://127.0.0.1:15000', KEYSTONE_SERVICE_USER: 'svc' }, '127.0.0.1'),
+      fromEnv({ AUTH_STRATEGY: 'keystone', KEYSTONE_URL: 'http://127.0.0.1:15000', KEYSTONE_SERVICE_USER: 'svc' }, '127.0.0.1'),
     ).toThrow('KEYSTONE_SERVICE_PASSWORD is required');
     expect(
-      authConfigFromEnv(
+      fromEnv(
         { KEYSTONE_URL: 'http://k:5000/v3', KEYSTONE_SERVICE_USER: 'svc', KEYSTONE_SERVICE_PASSWORD: 'pw' },
         '10.1.1.1',
       ),

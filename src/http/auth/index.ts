@@ -1,15 +1,8 @@
-/**
- * Choosing and configuring the auth strategy.
- *
- *   AUTH_STRATEGY   noauth | keystone. Default: noauth when HOST is loopback, keystone otherwise.
- *   HOST            the listen address; noauth is refused unless it is loopback.
- *   KEYSTONE_URL, KEYSTONE_SERVICE_USER, KEYSTONE_SERVICE_PASSWORD,
- *   KEYSTONE_SERVICE_PROJECT (default "service"),
- *   KEYSTONE_SERVICE_USER_DOMAIN_ID / KEYSTONE_SERVICE_PROJECT_DOMAIN_ID (default "default")
- *                   the service's own identity, for keystone.
- */
+// Choosing the auth strategy from the settings (AUTH_STRATEGY, HOST, KEYSTONE_*: parsed and
+// documented in src/config.ts) and building it once per process.
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
+import type { Config } from '../../config.js';
 import { createKeystoneAuth, type KeystoneAuthOptions, type KeystoneServiceIdentity } from './keystone/index.js';
 import { noauthMiddleware } from './noauth/index.js';
 
@@ -62,39 +55,42 @@ export function assertAuthAllowed(strategy: AuthStrategy, host: string): void {
   }
 }
 
+/** The settings auth is built from (src/config.ts parses and documents them). */
+export type AuthSettings = Pick<
+  Config,
+  | 'HOST'
+  | 'AUTH_STRATEGY'
+  | 'KEYSTONE_URL'
+  | 'KEYSTONE_SERVICE_USER'
+  | 'KEYSTONE_SERVICE_PASSWORD'
+  | 'KEYSTONE_SERVICE_PROJECT'
+  | 'KEYSTONE_SERVICE_USER_DOMAIN_ID'
+  | 'KEYSTONE_SERVICE_PROJECT_DOMAIN_ID'
+>;
+
 /**
- * Reads the environment into an AuthConfig, checks it (including assertAuthAllowed), and throws
- * an Error naming the missing/invalid variable. `host` is where the server will listen.
+ * The AuthConfig for the settings, checked as a whole (noauth only on loopback, keystone with
+ * its credentials); throws an Error naming the missing setting. HOST is where the server listens.
  */
-export function authConfigFromEnv(env: NodeJS.ProcessEnv, host: string): AuthConfig {
-  const raw = env.AUTH_STRATEGY?.trim();
-  if (raw && raw !== 'noauth' && raw !== 'keystone') {
-    throw new Error(`AUTH_STRATEGY must be "noauth" or "keystone", not "${raw}"`);
-  }
-  const strategy: AuthStrategy = (raw as AuthStrategy | undefined) || defaultAuthStrategy(host);
-  assertAuthAllowed(strategy, host);
+export function authConfigFrom(settings: AuthSettings): AuthConfig {
+  const strategy: AuthStrategy = settings.AUTH_STRATEGY ?? defaultAuthStrategy(settings.HOST);
+  assertAuthAllowed(strategy, settings.HOST);
   if (strategy === 'noauth') return { strategy };
-  const need = (name: string): string => {
-    const v = env[name]?.trim();
+  const need = (name: 'KEYSTONE_URL' | 'KEYSTONE_SERVICE_USER' | 'KEYSTONE_SERVICE_PASSWORD'): string => {
+    const v = settings[name];
     if (!v) throw new Error(`${name} is required when AUTH_STRATEGY is keystone`);
     return v;
   };
-  const keystoneUrl = need('KEYSTONE_URL');
-  try {
-    new URL(keystoneUrl);
-  } catch {
-    throw new Error(`KEYSTONE_URL is not a URL: "${keystoneUrl}"`);
-  }
   return {
     strategy,
     keystone: {
-      keystoneUrl,
+      keystoneUrl: need('KEYSTONE_URL'),
       service: {
         username: need('KEYSTONE_SERVICE_USER'),
         password: need('KEYSTONE_SERVICE_PASSWORD'),
-        projectName: env.KEYSTONE_SERVICE_PROJECT?.trim() || 'service',
-        userDomainId: env.KEYSTONE_SERVICE_USER_DOMAIN_ID?.trim() || 'default',
-        projectDomainId: env.KEYSTONE_SERVICE_PROJECT_DOMAIN_ID?.trim() || 'default',
+        projectName: settings.KEYSTONE_SERVICE_PROJECT,
+        userDomainId: settings.KEYSTONE_SERVICE_USER_DOMAIN_ID,
+        projectDomainId: settings.KEYSTONE_SERVICE_PROJECT_DOMAIN_ID,
       },
     },
   };

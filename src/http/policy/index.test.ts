@@ -42,7 +42,7 @@ describe('policy loading', () => {
 
   it('POLICY_FILE overrides only the rules it names', () => {
     const p = file('ok.json', JSON.stringify({ 'snapshot:create': ['Member', 'admin'], 'snapshot:reset_status': ['admin', 'project'] }));
-    const policy = loadPolicy({ POLICY_FILE: p });
+    const policy = loadPolicy(p);
     expect(policy['snapshot:create']).toEqual(['member', 'admin']);
     expect(policy['snapshot:reset_status']).toEqual(['admin', 'project']);
     expect(policy['snapshot:delete']).toEqual(['project']);
@@ -58,7 +58,7 @@ describe('policy loading', () => {
     ['number.json', '{"snapshot:create": [1]}', /at "snapshot:create/],
   ])('%s fails clearly at start', (name, content, message) => {
     const p = content === null ? path.join(dir, name) : file(name, content);
-    expect(() => loadPolicy({ POLICY_FILE: p })).toThrow(message);
+    expect(() => loadPolicy(p)).toThrow(message);
   });
 
   it('a complete document parses without a base; an incomplete one does not', () => {

@@ -115,10 +115,9 @@ export function loadDefaultPolicy(): Policy {
   return parsePolicy(JSON.parse(readFileSync(DEFAULT_POLICY_URL, 'utf8')), 'default-policy.json');
 }
 
-/** Defaults, overlaid with POLICY_FILE when set. Throws a startup-ready Error on any problem. */
-export function loadPolicy(env: NodeJS.ProcessEnv = process.env): Policy {
+/** Defaults, overlaid with the POLICY_FILE setting when set. Throws a startup-ready Error on any problem. */
+export function loadPolicy(file?: string): Policy {
   const defaults = loadDefaultPolicy();
-  const file = env.POLICY_FILE?.trim();
   if (!file) return defaults;
   let text: string;
   try {

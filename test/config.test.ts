@@ -1,0 +1,41 @@
+// src/config.ts is the one place settings are read; the README's settings table documents exactly
+// those settings, with the same defaults.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig, loadConfig, settingNames } from '../src/config.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const section = readme.slice(readme.indexOf('### Settings (environment)'), readme.indexOf('\n## ', readme.indexOf('### Settings (environment)')));
+const tableRows = section.split('\n').filter((l) => l.startsWith('| `'));
+
+describe('settings', () => {
+  it('the README table names every setting src/config.ts reads, and no other', () => {
+    const documented = new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+    expect([...documented].sort()).toEqual([...settingNames].sort());
+  });
+
+  it('the README gives each setting the default src/config.ts applies', () => {
+    const defaults = { ...loadAgentConfig({}), ...loadConfig({}) } as Record<string, unknown>;
+    for (const row of tableRows) {
+      const [names, given] = row.split('|').slice(1, 3).map((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+      names!.forEach((name, i) => {
+        const value = defaults[name];
+        // A row without a literal default ("unset", "random", prose) documents an optional setting.
+        if (given![i] === undefined) expect(value === undefined || typeof value === 'string', `${name}`).toBe(true);
+        else expect(String(value), `${name}`).toBe(given![i]);
+      });
+    }
+  });
+
+  it('switches the inspector on by INSPECT=1 or --inspect only', () => {
+    expect(loadConfig({}).INSPECT).toBe(false);
+    expect(loadConfig({ INSPECT: '1' }).INSPECT).toBe(true);
+    expect(loadConfig({ INSPECT: '0' }).INSPECT).toBe(false);
+    expect(loadConfig({}, ['--inspect']).INSPECT).toBe(true);
+  });
+
+  it('refuses a bad value with the variable named', () => {
+    expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => loadAgentConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});
