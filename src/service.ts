@@ -82,7 +82,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   });
   const manager = new VolumeManager(engine, driver);
   // Observability: metrics, the feed behind /ui, and the inspector when INSPECT=1 / --inspect.
-  const observability = await startObservability({ db, engine, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
+  const observability = await startObservability({ engine, logger, env, ...(parts.argv ? { argv: parts.argv } : {}) });
   const app = createApp({ manager, auth, policy, logger, observability: observability.app });
   runner.start();
   return {

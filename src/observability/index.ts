@@ -4,7 +4,6 @@
 import type { Handler, Hono, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Policy } from '../api/policy/index.js';
-import type { Db } from '../db/client.js';
 import type { Engine } from '../engine/engine.js';
 import { uiRoutes } from '../ui/routes.js';
 import { DEFAULT_INSPECT_URL, inspectRequested, SnapshotInspector } from './inspector.js';
@@ -33,7 +32,6 @@ export interface Observability {
 }
 
 export interface ObservabilityOptions {
-  db: Db;
   engine: Engine;
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -43,8 +41,8 @@ export interface ObservabilityOptions {
 }
 
 export async function startObservability(o: ObservabilityOptions): Promise<Observability> {
-  const metrics = new ServiceMetrics(o.db, o.engine);
-  const feed = new TransitionFeed(o.db, {
+  const metrics = new ServiceMetrics(o.engine);
+  const feed = new TransitionFeed(o.engine.store, {
     pollMs: o.feedPollMs ?? 1000,
     onError: (err) => o.logger.warn({ err }, 'transition feed read failed; retrying'),
   });
@@ -55,7 +53,7 @@ export async function startObservability(o: ObservabilityOptions): Promise<Obser
   let inspector: SnapshotInspector | null = null;
   if (inspectRequested(o.env, o.argv ?? process.argv.slice(2))) {
     const url = o.env.INSPECT_URL?.trim() || DEFAULT_INSPECT_URL;
-    inspector = new SnapshotInspector(o.db, feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
+    inspector = new SnapshotInspector(o.engine.store, feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
     // From the service's start on: whatever commits once this returns reaches the inspector.
     await feed.ready();
     o.logger.info({ url }, 'sending every persisted transition to the Stately inspector');
@@ -69,7 +67,7 @@ export async function startObservability(o: ObservabilityOptions): Promise<Obser
       requestContext: requestContextMiddleware({ onWriteAnswered: poke }),
       callbackMetrics: metrics.callbackMiddleware(),
       metrics: metrics.handler(),
-      ui: (authenticate, policy) => uiRoutes({ db: o.db, feed, authenticate, policy }),
+      ui: (authenticate, policy) => uiRoutes({ store: o.engine.store, feed, authenticate, policy }),
     },
     async stop() {
       o.engine.events.off('transition', poke);

@@ -11,7 +11,6 @@ import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { computeWaitOfPhase, persistedPhases, statusOfPhase } from '../../machines/derive.js';
 import { effectKinds } from '../../machines/snapshot.js';
-import type { Db } from '../db/client.js';
 import type { CommittedTransition, Engine } from '../engine/engine.js';
 import { currentRequest } from './request-context.js';
 
@@ -39,7 +38,6 @@ export class ServiceMetrics {
   private readonly listener = (t: CommittedTransition) => this.onTransition(t);
 
   constructor(
-    private readonly db: Db,
     private readonly engine: Engine,
     private readonly options: ServiceMetricsOptions = {},
   ) {
@@ -52,8 +50,7 @@ export class ServiceMetrics {
       labelNames: ['state', 'status'] as const,
       registers,
       collect: async () => {
-        const rows = await this.db.prisma.snapshot.groupBy({ by: ['phase'], _count: { _all: true } });
-        const counts = new Map(rows.map((r) => [r.phase, r._count._all]));
+        const counts = await this.engine.store.snapshotsPerPhase();
         snapshots.reset();
         // Every state appears, with 0 when empty, so a query never sees a series vanish.
         for (const phase of new Set([...persistedPhases, ...counts.keys()])) {
@@ -68,8 +65,7 @@ export class ServiceMetrics {
       labelNames: ['kind'] as const,
       registers,
       collect: async () => {
-        const rows = await this.db.prisma.outboxJob.groupBy({ by: ['kind'], where: { status: 'pending' }, _count: { _all: true } });
-        const counts = new Map(rows.map((r) => [r.kind, r._count._all]));
+        const counts = await this.engine.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
       },
