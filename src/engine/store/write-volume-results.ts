@@ -1,5 +1,6 @@
 // What a driver phase changes on the snapshot's volume: its admin metadata (e.g. the active file's
-// format) and the connection info of its attachments. Rare (complete phases only), so per row.
+// format), through the key/value helper, and the connection info of its attachments. Rare
+// (complete phases only), so the attachments are updated per volume.
 import type { SqlRunner } from '../../db/sql.js';
 import { type Dialect, sql } from './dialect.js';
 import { writeKeyValues } from './key-values.js';
