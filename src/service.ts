@@ -84,11 +84,11 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   // The committed history, for the web UI's streams and the inspector. A commit in this process
   // (or an answered write, which may have committed a rejection without a transition) pokes it
   // at once; its poll covers everything else.
-  const feed = new TransitionFeed(db, { pollMs: 1000, onError: (err) => logger.warn({ err }, 'transition feed read failed; retrying') });
+  const feed = new TransitionFeed(engine.store, { pollMs: 1000, onError: (err) => logger.warn({ err }, 'transition feed read failed; retrying') });
   const pokeFeed = () => feed.poke();
   engine.events.on('transition', pokeFeed);
   // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
-  const observability = await startObservability({ db, events: engine.events, feed, logger, inspectUrl: config.INSPECT ? config.INSPECT_URL : null });
+  const observability = await startObservability({ store: engine.store, events: engine.events, feed, logger, inspectUrl: config.INSPECT ? config.INSPECT_URL : null });
   const app = createApp({
     manager,
     authenticate: auth.middleware,
@@ -100,7 +100,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   // Prometheus text (unauthenticated, as scrapers expect; counts only) and the web UI, behind the
   // API's own authentication middleware instance.
   app.get('/metrics', observability.metricsHandler);
-  app.route('/ui', uiRoutes({ db, feed, authenticate: auth.middleware, policy }));
+  app.route('/ui', uiRoutes({ store: engine.store, feed, authenticate: auth.middleware, policy }));
   runner.start();
   return {
     config,

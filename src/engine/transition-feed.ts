@@ -13,8 +13,9 @@
 // it were, and re-reads from the mark: a late commit is still delivered. An id that never
 // appears was rolled back; it is given up after `gapGiveUpMs`, longer than any transaction
 // may run.
-import type { Db, Snapshot, SnapshotTransition } from '../db/client.js';
+import type { Snapshot, SnapshotTransition } from '../db/client.js';
 import { TRANSACTION_OPTIONS } from '../db/client.js';
+import type { SnapshotStore } from '../engine/store/index.js';
 
 export interface FeedItem {
   transition: SnapshotTransition;
@@ -57,7 +58,7 @@ export class TransitionFeed {
   private generation = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Pick<SnapshotStore, 'lastHistoryId' | 'historySince' | 'loadSnapshots' | 'volumeStamp'>,
     private readonly options: TransitionFeedOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1000;
@@ -160,24 +161,19 @@ export class TransitionFeed {
   }
 
   private async fetch(): Promise<FeedBatch> {
-    const prisma = this.db.prisma;
     const generation = this.generation;
     const nothing: FeedBatch = { items: [], volumesChanged: false };
     const volumesChanged = await this.volumesChanged();
     if (generation !== this.generation) return nothing;
     if (this.mark === null) {
-      const last = await prisma.snapshotTransition.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
+      const last = await this.store.lastHistoryId();
       if (generation !== this.generation) return nothing;
-      this.mark = last?.id ?? 0;
+      this.mark = last;
       this.primed.resolve();
       return nothing;
     }
-    const rows = await prisma.snapshotTransition.findMany({
-      // Ids delivered above the mark exist only while an earlier id is missing (rare, short).
-      where: { id: { gt: this.mark, ...(this.deliveredAbove.size > 0 ? { notIn: [...this.deliveredAbove] } : {}) } },
-      orderBy: { id: 'asc' },
-      take: this.batchSize,
-    });
+    // Ids delivered above the mark exist only while an earlier id is missing (rare, short).
+    const rows = await this.store.historySince(this.mark, [...this.deliveredAbove], this.batchSize);
     if (generation !== this.generation) return nothing;
     // A full page means more is waiting: read on at once rather than after the poll interval.
     if (rows.length === this.batchSize) this.again = true;
@@ -185,9 +181,8 @@ export class TransitionFeed {
     for (const r of fresh) this.deliveredAbove.add(r.id);
     this.advanceMark();
     const ids = [...new Set(fresh.map((r) => r.snapshotId))];
-    const snapshots = ids.length > 0 ? await prisma.snapshot.findMany({ where: { id: { in: ids } } }) : [];
+    const byId = await this.store.loadSnapshots(ids);
     if (generation !== this.generation) return nothing;
-    const byId = new Map(snapshots.map((s) => [s.id, s]));
     return { items: fresh.map((t) => ({ transition: t, snapshot: byId.get(t.snapshotId) ?? null })), volumesChanged };
   }
 
@@ -214,8 +209,7 @@ export class TransitionFeed {
 
   /** Volumes are not machines and have no history; a count and the latest change stand in. */
   private async volumesChanged(): Promise<boolean> {
-    const agg = await this.db.prisma.volume.aggregate({ _count: { _all: true }, _max: { updatedAt: true } });
-    const stamp = `${agg._count._all}/${agg._max.updatedAt?.getTime() ?? 0}`;
+    const stamp = await this.store.volumeStamp();
     const changed = this.volumeStamp !== null && stamp !== this.volumeStamp;
     this.volumeStamp = stamp;
     return changed;

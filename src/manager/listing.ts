@@ -1,7 +1,14 @@
 // Collection reads with Cinder's paging: sort keys (created_at desc by default), `limit`, and a
 // `marker` naming the last item of the previous page. Every sort ends with the id, so pages are
-// stable even when timestamps tie.
-import type { PrismaClient } from '../db/client.js';
+// stable even when timestamps tie. Cinder's names are translated to columns here; the store
+// reads the page.
+import type {
+  SnapshotFilterColumn,
+  SnapshotSortColumn,
+  SnapshotStore,
+  VolumeFilterColumn,
+  VolumeSortColumn,
+} from '../engine/store/index.js';
 import { InvalidRequest } from './errors.js';
 
 export interface ListOptions {
@@ -17,7 +24,7 @@ export interface ListOptions {
 /** Largest page a caller gets, as Cinder's osapi_max_limit. */
 export const MAX_PAGE = 1000;
 
-const snapshotColumns: Record<string, string> = {
+const snapshotColumns: Record<string, SnapshotSortColumn> = {
   created_at: 'createdAt',
   updated_at: 'updatedAt',
   id: 'id',
@@ -28,7 +35,7 @@ const snapshotColumns: Record<string, string> = {
   project_id: 'projectId',
   size: 'volumeSize',
 };
-const volumeColumns: Record<string, string> = {
+const volumeColumns: Record<string, VolumeSortColumn> = {
   created_at: 'createdAt',
   updated_at: 'updatedAt',
   id: 'id',
@@ -38,50 +45,44 @@ const volumeColumns: Record<string, string> = {
   size: 'size',
   project_id: 'projectId',
 };
-const snapshotFilters: Record<string, string> = { status: 'status', volume_id: 'volumeId', name: 'name', display_name: 'name', project_id: 'projectId' };
-const volumeFilters: Record<string, string> = { status: 'status', name: 'name', display_name: 'name', project_id: 'projectId' };
+const snapshotFilters: Record<string, SnapshotFilterColumn> = { status: 'status', volume_id: 'volumeId', name: 'name', display_name: 'name', project_id: 'projectId' };
+const volumeFilters: Record<string, VolumeFilterColumn> = { status: 'status', name: 'name', display_name: 'name', project_id: 'projectId' };
 
-function page(options: ListOptions, columns: Record<string, string>, filters: Record<string, string>) {
-  const where: Record<string, unknown> = { deleted: false };
-  if (options.projectId !== null) where.projectId = options.projectId;
+function page<S extends string, F extends string>(options: ListOptions, columns: Record<string, S>, filters: Record<string, F>) {
+  const where: Partial<Record<F, string>> = {};
   for (const [key, value] of Object.entries(options.filters)) {
     const column = filters[key];
-    // Cinder ignores filters it does not know; so do we.
+    // Cinder ignores filters it does not know; so do we. A caller limited to its own project
+    // cannot widen that with a project_id filter.
     if (column && !(column === 'projectId' && options.projectId !== null)) where[column] = value;
   }
   const sort = options.sort.length > 0 ? options.sort : [{ key: 'created_at', dir: 'desc' as const }];
   const orderBy = sort.map((s) => {
     const column = columns[s.key];
     if (!column) throw new InvalidRequest(`Invalid input received: sort key ${s.key} is not supported.`);
-    return { [column]: s.dir };
+    return { column, dir: s.dir };
   });
-  if (!sort.some((s) => s.key === 'id')) orderBy.push({ id: sort.at(-1)!.dir });
-  const take = Math.min(options.limit ?? MAX_PAGE, MAX_PAGE);
-  return { where, orderBy, take };
+  if (!sort.some((s) => s.key === 'id')) orderBy.push({ column: 'id' as S, dir: sort.at(-1)!.dir });
+  return {
+    projectId: options.projectId,
+    filters: where,
+    orderBy,
+    take: Math.min(options.limit ?? MAX_PAGE, MAX_PAGE),
+    ...(options.offset !== undefined ? { offset: options.offset } : {}),
+    ...(options.marker !== undefined ? { marker: options.marker } : {}),
+  };
 }
 
-async function withMarker<T>(options: ListOptions, find: (cursor: { cursor?: { id: string }; skip?: number }) => Promise<T[]>, exists: (id: string) => Promise<boolean>) {
-  if (options.marker) {
-    if (!(await exists(options.marker))) throw new InvalidRequest(`Invalid input received: marker [${options.marker}] not found.`);
-    return find({ cursor: { id: options.marker }, skip: 1 });
-  }
-  return find(options.offset ? { skip: options.offset } : {});
+const markerNotFound = (marker: string | undefined) => new InvalidRequest(`Invalid input received: marker [${marker}] not found.`);
+
+export async function listSnapshots(store: SnapshotStore, options: ListOptions) {
+  const rows = await store.listSnapshots(page(options, snapshotColumns, snapshotFilters));
+  if (!rows) throw markerNotFound(options.marker);
+  return rows;
 }
 
-export async function listSnapshots(prisma: PrismaClient, options: ListOptions) {
-  const { where, orderBy, take } = page(options, snapshotColumns, snapshotFilters);
-  return withMarker(
-    options,
-    (c) => prisma.snapshot.findMany({ where, orderBy, take, ...c, include: { metadata: { where: { deleted: false } } } }),
-    async (id) => (await prisma.snapshot.count({ where: { ...where, id } })) === 1,
-  );
-}
-
-export async function listVolumes(prisma: PrismaClient, options: ListOptions) {
-  const { where, orderBy, take } = page(options, volumeColumns, volumeFilters);
-  return withMarker(
-    options,
-    (c) => prisma.volume.findMany({ where, orderBy, take, ...c, include: { attachments: { where: { deleted: false } } } }),
-    async (id) => (await prisma.volume.count({ where: { ...where, id } })) === 1,
-  );
+export async function listVolumes(store: SnapshotStore, options: ListOptions) {
+  const rows = await store.listVolumes(page(options, volumeColumns, volumeFilters));
+  if (!rows) throw markerNotFound(options.marker);
+  return rows;
 }

@@ -4,7 +4,7 @@
 // hands its middleware to the API; service.stop() calls stop().
 import type { Handler, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client.js';
+import type { SnapshotStore } from '../engine/store/index.js';
 import type { EngineEvents } from '../engine/engine.js';
 import type { TransitionFeed } from '../engine/transition-feed.js';
 import { SnapshotInspector } from './inspector.js';
@@ -21,7 +21,7 @@ export interface Observability {
 }
 
 export interface ObservabilityOptions {
-  db: Db;
+  store: SnapshotStore;
   events: EngineEvents;
   /** The service's one transition feed (the web UI reads it too). */
   feed: TransitionFeed;
@@ -31,12 +31,12 @@ export interface ObservabilityOptions {
 }
 
 export async function startObservability(o: ObservabilityOptions): Promise<Observability> {
-  const metrics = new ServiceMetrics(o.db, o.events);
+  const metrics = new ServiceMetrics(o.store, o.events);
 
   let inspector: SnapshotInspector | null = null;
   if (o.inspectUrl !== null) {
     const url = o.inspectUrl;
-    inspector = new SnapshotInspector(o.db, o.feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
+    inspector = new SnapshotInspector(o.store, o.feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
     // From the service's start on: whatever commits once this returns reaches the inspector.
     await o.feed.ready();
     o.logger.info({ url }, 'sending every persisted transition to the Stately inspector');

@@ -14,7 +14,8 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import type { AnyEventObject } from 'xstate';
 import { initialSnapshot, phaseOf, restore, step, type MachineSnapshot } from '../../machines/derive.js';
 import { snapshotMachine, type SnapshotEvent } from '../../machines/snapshot.js';
-import type { Db, SnapshotTransition } from '../db/client.js';
+import type { SnapshotTransition } from '../db/client.js';
+import type { SnapshotStore } from '../engine/store/index.js';
 import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
 
 type Inspector = ReturnType<typeof createWebSocketInspector>;
@@ -55,7 +56,7 @@ export class SnapshotInspector {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Pick<SnapshotStore, 'acceptedHistoryBefore'>,
     feed: TransitionFeed,
     private readonly options: SnapshotInspectorOptions,
   ) {
@@ -104,10 +105,7 @@ export class SnapshotInspector {
    */
   private async track(row: SnapshotTransition, stored: string | null): Promise<Tracked> {
     const ref = this.refFor(row.snapshotId);
-    const earlier = await this.db.prisma.snapshotTransition.findMany({
-      where: { snapshotId: row.snapshotId, rejected: false, id: { lt: row.id } },
-      orderBy: { id: 'asc' },
-    });
+    const earlier = await this.store.acceptedHistoryBefore(row.snapshotId, row.id);
     let snapshot: MachineSnapshot = initialSnapshot();
     let version = 0;
     for (const r of earlier) {

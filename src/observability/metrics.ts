@@ -11,8 +11,8 @@ import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { computeWaitOfPhase, persistedPhases, statusOfPhase } from '../../machines/derive.js';
 import { effectKinds } from '../../machines/snapshot.js';
-import type { Db } from '../db/client.js';
 import type { CommittedTransition, EngineEvents } from '../engine/engine.js';
+import type { SnapshotStore } from '../engine/store/index.js';
 import { currentRequest } from '../http/request-context/index.js';
 
 const PREFIX = 'assisted_snapshots_';
@@ -39,7 +39,7 @@ export class ServiceMetrics {
   private readonly listener = (t: CommittedTransition) => this.onTransition(t);
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Pick<SnapshotStore, 'snapshotsPerPhase' | 'pendingJobsPerKind'>,
     private readonly events: EngineEvents,
     private readonly options: ServiceMetricsOptions = {},
   ) {
@@ -52,8 +52,7 @@ export class ServiceMetrics {
       labelNames: ['state', 'status'] as const,
       registers,
       collect: async () => {
-        const rows = await this.db.prisma.snapshot.groupBy({ by: ['phase'], _count: { _all: true } });
-        const counts = new Map(rows.map((r) => [r.phase, r._count._all]));
+        const counts = await this.store.snapshotsPerPhase();
         snapshots.reset();
         // Every state appears, with 0 when empty, so a query never sees a series vanish.
         for (const phase of new Set([...persistedPhases, ...counts.keys()])) {
@@ -68,8 +67,7 @@ export class ServiceMetrics {
       labelNames: ['kind'] as const,
       registers,
       collect: async () => {
-        const rows = await this.db.prisma.outboxJob.groupBy({ by: ['kind'], where: { status: 'pending' }, _count: { _all: true } });
-        const counts = new Map(rows.map((r) => [r.kind, r._count._all]));
+        const counts = await this.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
       },

@@ -21,7 +21,8 @@ import { streamSSE } from 'hono/streaming';
 import { persistedPhases, snapshotStatuses } from '../../machines/derive.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { machineGraph } from '../../machines/graph.js';
-import type { Db, Snapshot, SnapshotTransition, Volume } from '../db/client.js';
+import type { Snapshot, SnapshotTransition, Volume } from '../db/client.js';
+import type { SnapshotStore } from '../engine/store/index.js';
 import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
 import { notFound } from '../http/faults/index.js';
 import { authorize, grantedByRole, policyMiddleware, type Policy } from '../http/policy/index.js';
@@ -29,7 +30,8 @@ import { authorize, grantedByRole, policyMiddleware, type Policy } from '../http
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
 export interface UiDependencies {
-  db: Db;
+  /** What the UI reads; it writes nothing. */
+  store: Pick<SnapshotStore, 'readOverview' | 'findSnapshot' | 'readHistory'>;
   feed: TransitionFeed;
   /** The app's authentication middleware, shared with /v3. */
   authenticate: MiddlewareHandler;
@@ -96,8 +98,7 @@ function projectScope(c: Context): string | null {
 }
 
 export function uiRoutes(deps: UiDependencies): Hono {
-  const { db, feed } = deps;
-  const prisma = () => db.prisma;
+  const { store, feed } = deps;
   const ui = new Hono();
   // Read once: the files are part of the service, and a restart picks up a change.
   const page = asset('index.html');
@@ -131,20 +132,16 @@ export function uiRoutes(deps: UiDependencies): Hono {
 
   api.get('/overview', async (c) => {
     const scope = projectScope(c);
-    const where = { deleted: false, ...(scope === null ? {} : { projectId: scope }) };
-    const [volumes, snapshots] = await Promise.all([
-      prisma().volume.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-      prisma().snapshot.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-    ]);
+    const { volumes, snapshots } = await store.readOverview(scope);
     return c.json({ now: new Date().toISOString(), volumes: volumes.map(volumeSummary), snapshots: snapshots.map(snapshotSummary) });
   });
 
   api.get('/snapshots/:id', async (c) => {
     const scope = projectScope(c);
     const id = c.req.param('id');
-    const snapshot = await prisma().snapshot.findUnique({ where: { id } });
+    const snapshot = await store.findSnapshot(id);
     if (!snapshot || (scope !== null && snapshot.projectId !== scope)) throw notFound(`Snapshot ${id} could not be found.`);
-    const transitions = await prisma().snapshotTransition.findMany({ where: { snapshotId: id }, orderBy: { id: 'asc' } });
+    const transitions = await store.readHistory(id);
     return c.json({ now: new Date().toISOString(), snapshot: snapshotSummary(snapshot), transitions: transitions.map(historyEntry) });
   });
 

@@ -31,7 +31,7 @@ describe.each(providers)('transition feed on %s', (provider) => {
 
   async function setup() {
     const h: Harness = await harness(await freshDatabaseUrl(provider));
-    const feed = new TransitionFeed(h.db, { pollMs: 50 });
+    const feed = new TransitionFeed(h.engine.store, { pollMs: 50 });
     const received = new Received();
     cleanup.push(() => h.close(), () => feed.stop());
     feed.subscribe(received.listener);

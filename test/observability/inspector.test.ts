@@ -54,9 +54,9 @@ describe('inspector bridge', () => {
 
   it('registers one actor per snapshot with the machine, then sends each event and persisted state', async () => {
     const h: Harness = await harness(await freshDatabaseUrl('sqlite'));
-    const feed = new TransitionFeed(h.db, { pollMs: 50 });
+    const feed = new TransitionFeed(h.engine.store, { pollMs: 50 });
     const recorder = new RecordingInspector();
-    const bridge = new SnapshotInspector(h.db, feed, { inspector: recorder });
+    const bridge = new SnapshotInspector(h.engine.store, feed, { inspector: recorder });
     cleanup.push(() => h.close(), () => feed.stop(), () => bridge.stop());
     await feed.ready();
     h.engine.events.on('transition', () => feed.poke());
@@ -104,9 +104,9 @@ describe('inspector bridge', () => {
     const created = await h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', force: true });
     await h.worker.drain();
 
-    const feed = new TransitionFeed(h.db, { pollMs: 50 });
+    const feed = new TransitionFeed(h.engine.store, { pollMs: 50 });
     const recorder = new RecordingInspector();
-    const bridge = new SnapshotInspector(h.db, feed, { inspector: recorder });
+    const bridge = new SnapshotInspector(h.engine.store, feed, { inspector: recorder });
     cleanup.push(() => feed.stop(), () => bridge.stop());
     await feed.ready();
     h.engine.events.on('transition', () => feed.poke());

@@ -19,16 +19,12 @@ import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';
 import type { SnapshotRef, VolumeManager } from '../../manager/volume-manager.js';
 import type { Snapshot } from '../../db/client.js';
-import { listSnapshots } from '../../manager/listing.js';
-import { deleteSnapshotMetadataKey, setSnapshotMetadata } from '../../manager/snapshot-metadata.js';
 
 const metadataBody = z.strictObject({ metadata: metadataSchema });
 const metaItemBody = z.strictObject({ meta: metadataSchema });
 
 export function snapshotRoutes(manager: VolumeManager) {
   const app = new Hono();
-  const prisma = () => manager.engine.db.prisma;
-  const now = () => manager.engine.clock();
 
   /** The snapshot if the caller may see it; another project's snapshot is "not found". */
   const visible = async (c: Context, id: string) => {
@@ -83,7 +79,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:get_all');
     const q = parseQuery(c, snapshotListQuerySchema);
     const allTenants = q.allTenants === true && isAllowed(c, 'snapshot:all_tenants') && grantedByRole(c, 'snapshot:all_tenants');
-    const rows = await listSnapshots(prisma(), {
+    const rows = await manager.listSnapshots({
       projectId: allTenants ? null : c.var.auth.projectId,
       filters: q.filters,
       limit: q.limit,
@@ -161,7 +157,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const { metadata } = await parseBody(c, metadataBody);
-    return c.json({ metadata: await setSnapshotMetadata(prisma(), id, metadata, replace, now()) });
+    return c.json({ metadata: await manager.setSnapshotMetadata(id, metadata, replace) });
   };
   app.post('/:id/metadata', writeMetadata(false));
   app.put('/:id/metadata', writeMetadata(true));
@@ -183,14 +179,14 @@ export function snapshotRoutes(manager: VolumeManager) {
     const keys = Object.keys(meta);
     if (keys.length !== 1) throw badRequest('Request body contains too many items');
     if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
-    await setSnapshotMetadata(prisma(), id, meta, false, now());
+    await manager.setSnapshotMetadata(id, meta, false);
     return c.json({ meta });
   });
   app.delete('/:id/metadata/:key', async (c) => {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
     await visible(c, id);
-    await deleteSnapshotMetadataKey(prisma(), id, keyParam(c), now());
+    await manager.deleteSnapshotMetadataKey(id, keyParam(c));
     return c.body(null, 200);
   });
 

@@ -8,7 +8,6 @@ import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeU
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
-import { listVolumes } from '../../manager/listing.js';
 
 /**
  * Keys cinderclient sends as null on every create, but which would make a volume something other
@@ -24,7 +23,6 @@ function refuseVolumeMetadata(metadata: Record<string, string> | null | undefine
 
 export function volumeRoutes(manager: VolumeManager) {
   const app = new Hono();
-  const prisma = () => manager.engine.db.prisma;
   const selfUrl = (c: Context, id: string) => new URL(`${c.req.path.replace(/\/volumes.*$/, '')}/volumes/${id}`, c.req.url).toString();
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Volume');
   const visible = async (c: Context, id: string) => {
@@ -59,7 +57,7 @@ export function volumeRoutes(manager: VolumeManager) {
     authorize(c, 'volume:get_all');
     const q = parseQuery(c, volumeListQuerySchema);
     const allTenants = q.allTenants === true && grantedByRole(c, 'volume:all_tenants');
-    const rows = await listVolumes(prisma(), {
+    const rows = await manager.listVolumes({
       projectId: allTenants ? null : c.var.auth.projectId,
       filters: q.filters,
       limit: q.limit,

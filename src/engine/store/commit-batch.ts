@@ -7,9 +7,9 @@ import { closeJobs } from './close-jobs.js';
 import type { Dialect } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
 import { insertSnapshots } from './insert-snapshots.js';
+import { writeKeyValues } from './key-values.js';
 import type { BatchWrites } from './rows.js';
 import { updateSnapshots } from './update-snapshots.js';
-import { writeAdminMetadata } from './write-admin-metadata.js';
 import { writeVolumeResults } from './write-volume-results.js';
 
 export interface BatchResult {
@@ -36,7 +36,10 @@ export async function commitBatch(
     await appendHistory(tx, d, kept(w.history));
     await enqueueJobs(tx, d, kept(w.outbox));
     const adminMetadata = kept(w.adminMetadata);
-    if (adminMetadata.length > 0) await writeAdminMetadata(tx, d, adminMetadata, now);
+    if (adminMetadata.length > 0) {
+      const writes = adminMetadata.map((m) => ({ ownerId: m.snapshotId, key: m.key, value: m.value }));
+      await writeKeyValues(tx, d, 'snapshot_admin_metadata', writes, now);
+    }
     await writeVolumeResults(tx, d, kept(w.volumeWrites), now);
     const closes = kept(w.jobCloses);
     if (closes.length > 0) await closeJobs(tx, d, closes, now);

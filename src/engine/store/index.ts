@@ -1,22 +1,35 @@
-// The SnapshotStore: the only code that reads or writes snapshot, history, outbox and admin
-// metadata rows. One operation per file (as graphile-worker keeps its SQL); this class only binds
-// them to one database and its dialect. The engine is its caller; the API reaches it through the
-// engine.
+// The SnapshotStore: the only code that reads or writes rows (snapshots, their history, outbox,
+// metadata, volumes and their attachments). One operation per file (as graphile-worker keeps its
+// SQL); this class only binds them to one database and its dialect. The engine is its caller;
+// the manager and the observers reach it through the engine.
 import type { Db, Volume } from '../../db/client.js';
+import { attachVolume, type AttachmentInsert } from './attach-volume.js';
+import { beginVolumeDelete } from './begin-volume-delete.js';
 import { claimJobs } from './claim-jobs.js';
 import { commitBatch } from './commit-batch.js';
+import { detachVolume } from './detach-volume.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { dueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
+import { historySince, lastHistoryId } from './history-since.js';
+import { insertVolume } from './insert-volume.js';
+import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
 import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
+import { moveVolumeStatus } from './move-volume-status.js';
 import { ReadBatcher } from './read-batcher.js';
-import { readHistory, snapshotOwner } from './read-history.js';
-import type { BatchWrites, SnapshotRow } from './rows.js';
+import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
+import { readOverview } from './read-overview.js';
+import { readVolume } from './read-volume.js';
+import type { BatchWrites, SnapshotRow, VolumeFields, VolumeInsert } from './rows.js';
+import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
+import { updateVolume } from './update-volume.js';
 import { volumeBusy } from './volume-busy.js';
+import { volumeStamp } from './volume-stamp.js';
+import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
 
 export class SnapshotStore {
   readonly dialect: Dialect;
@@ -57,7 +70,33 @@ export class SnapshotStore {
   readAdminMetadata = async (snapshotId: string) =>
     (await loadMetadata(this.db.sql, this.dialect, 'snapshot_admin_metadata', [snapshotId])).get(snapshotId) ?? {};
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
+  setSnapshotMetadata = (snapshotId: string, metadata: Record<string, string>, replace: boolean, now: Date) =>
+    setSnapshotMetadata(this.db, this.dialect, snapshotId, metadata, replace, now);
+  deleteSnapshotMetadataKey = (snapshotId: string, key: string, now: Date) => deleteSnapshotMetadataKey(this.db, this.dialect, snapshotId, key, now);
+  listSnapshots = (q: SnapshotPageQuery) => listSnapshotPage(this.prisma, q);
+
+  // Volumes and their attachments.
+  /** One volume with its live attachments (null: no such row, deleted or not). */
+  readVolume = (id: string) => readVolume(this.prisma, id);
+  listVolumes = (q: VolumePageQuery) => listVolumePage(this.prisma, q);
+  insertVolume = (v: VolumeInsert) => insertVolume(this.prisma, v);
+  updateVolume = (id: string, fields: VolumeFields) => updateVolume(this.prisma, id, fields);
+  moveVolumeStatus = (id: string, from: readonly string[], to: string) => moveVolumeStatus(this.prisma, id, from, to);
+  attachVolume = (a: AttachmentInsert, now: Date) => attachVolume(this.prisma, a, now);
+  detachVolume = (volumeId: string, attachmentId: string | null, now: Date) => detachVolume(this.prisma, volumeId, attachmentId, now);
+  beginVolumeDelete = (volumeId: string, fromStatus: string) => beginVolumeDelete(this.prisma, volumeId, fromStatus);
+
+  // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
+  readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
+  lastHistoryId = () => lastHistoryId(this.prisma);
+  historySince = (after: number, skip: readonly number[], limit: number) => historySince(this.prisma, after, skip, limit);
+  acceptedHistoryBefore = (snapshotId: string, beforeId: number) => acceptedHistoryBefore(this.prisma, snapshotId, beforeId);
+  volumeStamp = () => volumeStamp(this.prisma);
+  snapshotsPerPhase = () => snapshotsPerPhase(this.prisma);
+  pendingJobsPerKind = () => pendingJobsPerKind(this.prisma);
 }
 
-export type { BatchWrites, SnapshotRow, JobRow } from './rows.js';
+export type { BatchWrites, SnapshotRow, JobRow, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
+export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
+export type { VolumeDeleteStart } from './begin-volume-delete.js';
 export type { JobContext } from './load-job-context.js';

@@ -1,18 +1,18 @@
-// A snapshot's key/value rows (user metadata, or the admin metadata begin phases leave for
-// compute) for many snapshots in one read; removed keys left out, keys in order.
+// Key/value rows (a snapshot's user metadata, the admin metadata begin phases leave for compute,
+// a volume's admin metadata) for many owners in one read; removed keys left out, keys in order.
 import type { SqlRunner } from '../../db/sql.js';
 import { type Dialect, join, raw, sql } from './dialect.js';
+import { ownerColumn, type KeyValueTable } from './key-values.js';
 
-export type MetadataTable = 'snapshot_metadata' | 'snapshot_admin_metadata';
-
-export async function loadMetadata(db: SqlRunner, d: Dialect, table: MetadataTable, ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
+export async function loadMetadata(db: SqlRunner, d: Dialect, table: KeyValueTable, ids: readonly string[]): Promise<Map<string, Record<string, string>>> {
   const unique = [...new Set(ids)];
   const out = new Map<string, Record<string, string>>(unique.map((id) => [id, {}]));
   if (unique.length === 0) return out;
-  const rows = await db.query<{ snapshot_id: string; key: string; value: string }>(sql`
-    SELECT snapshot_id, key, value FROM ${raw(table)}
-    WHERE snapshot_id IN (${join(unique)}) AND deleted = ${d.boolean(false)}
-    ORDER BY snapshot_id, key`);
-  for (const r of rows) out.get(r.snapshot_id)![r.key] = r.value;
+  const owner = ownerColumn(table);
+  const rows = await db.query<{ owner_id: string; key: string; value: string }>(sql`
+    SELECT ${owner} AS owner_id, key, value FROM ${raw(table)}
+    WHERE ${owner} IN (${join(unique)}) AND deleted = ${d.boolean(false)}
+    ORDER BY ${owner}, key`);
+  for (const r of rows) out.get(r.owner_id)![r.key] = r.value;
   return out;
 }

@@ -9,3 +9,8 @@ export function readHistory(prisma: PrismaClient, snapshotId: string) {
 export function snapshotOwner(prisma: PrismaClient, snapshotId: string) {
   return prisma.snapshot.findUnique({ where: { id: snapshotId }, select: { projectId: true } });
 }
+
+/** A snapshot's accepted transitions before a given row, oldest first (for replaying its machine). */
+export function acceptedHistoryBefore(prisma: PrismaClient, snapshotId: string, beforeId: number) {
+  return prisma.snapshotTransition.findMany({ where: { snapshotId, rejected: false, id: { lt: beforeId } }, orderBy: { id: 'asc' } });
+}

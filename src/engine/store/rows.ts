@@ -1,10 +1,19 @@
 // The shapes the store reads and writes. Rows are Prisma's model types; writes are plain data
 // built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
 // can drop everything of one snapshot whose version guard failed without touching the others.
-import type { OutboxJob, Snapshot, SnapshotTransition } from '../../db/client.js';
+import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment } from '../../db/client.js';
 
 export type SnapshotRow = Snapshot;
 export type JobRow = OutboxJob;
+export type VolumeRow = Volume;
+export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[] };
+export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
+
+/** A new volume row. */
+export type VolumeInsert = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'status' | 'createdAt'>;
+
+/** The volume fields written outside the attach flow; undefined leaves a column as it is. */
+export type VolumeFields = Partial<Pick<Volume, 'name' | 'description' | 'status' | 'attachStatus' | 'providerLocation' | 'deleted' | 'deletedAt'>>;
 
 /** The columns that follow from the machine state (see state-columns.ts). */
 export interface StateColumns {

@@ -1,0 +1,164 @@
+// Volume commands (src/manager/volume-commands.ts) against a real database: creation through the
+// driver, the legacy attach flow's guarded moves, and the delete that must not leave a snapshot
+// behind.
+import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidRequest, NotFound } from '../../src/manager/errors.js';
+import { freshDatabaseUrl, providers } from '../support/databases.js';
+import { TestDriver } from '../support/doubles.js';
+import { harness, volumeFor, type Harness } from '../support/harness.js';
+
+const INSTANCE = '11111111-2222-3333-4444-555555555555';
+const MISSING = '00000000-0000-0000-0000-000000000000';
+
+describe.each(providers)('volume commands on %s', (provider) => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+  const setup = async (opts: Parameters<typeof harness>[1] = {}) => {
+    h = await harness(await freshDatabaseUrl(provider), opts);
+    return h;
+  };
+  const statusOf = async (id: string) => {
+    const v = await h.db.prisma.volume.findUniqueOrThrow({ where: { id } });
+    return [v.status, v.attachStatus];
+  };
+
+  it('creates a volume through the driver, and leaves it in error when the driver fails', async () => {
+    await setup();
+    const volume = await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd' });
+    expect(volume).toMatchObject({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd', status: 'available', providerLocation: 'test-share' });
+    expect(volume.createdAt).toEqual(h.clock.now());
+
+    h.driver.createVolume = async () => {
+      throw new Error('no space on the share');
+    };
+    await expect(h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 1 })).rejects.toThrow('no space on the share');
+    const failed = await h.db.prisma.volume.findFirstOrThrow({ where: { id: { not: volume.id } } });
+    expect([failed.status, failed.name]).toEqual(['error', null]);
+  });
+
+  it('moves through reserve, attach, begin/roll detaching and detach, refusing moves from the wrong status', async () => {
+    await setup();
+    const volume = await volumeFor(h, false);
+    await h.manager.volumes.reserve(volume.id);
+    expect(await statusOf(volume.id)).toEqual(['attaching', 'detached']);
+    await expect(h.manager.volumes.reserve(volume.id)).rejects.toThrow(
+      new InvalidRequest('Invalid volume: Volume status must be available to reserve, but current status is: attaching.'),
+    );
+    await h.manager.volumes.unreserve(volume.id);
+    expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+    await expect(h.manager.volumes.beginDetaching(volume.id)).rejects.toThrow(/must be in-use to begin detaching, but current status is: available/);
+
+    const attachment = await h.manager.volumes.attach(volume.id, { instanceUuid: INSTANCE, mountpoint: '/dev/vdb', connectionInfo: { via: 'test' } });
+    expect(attachment).toMatchObject({ volumeId: volume.id, instanceUuid: INSTANCE, mountpoint: '/dev/vdb', attachStatus: 'attached', connectionInfo: '{"via":"test"}' });
+    expect(attachment.attachTime).toEqual(h.clock.now());
+    expect(await statusOf(volume.id)).toEqual(['in-use', 'attached']);
+    await expect(h.manager.volumes.attach(volume.id, { mountpoint: '/dev/vdc' })).rejects.toThrow(/must be available or attaching to attach, but current status is: in-use/);
+
+    await h.manager.volumes.beginDetaching(volume.id);
+    expect(await statusOf(volume.id)).toEqual(['detaching', 'attached']);
+    await h.manager.volumes.rollDetaching(volume.id);
+    expect(await statusOf(volume.id)).toEqual(['in-use', 'attached']);
+
+    // An unknown attachment is not found, and nothing is detached.
+    await expect(h.manager.volumes.detach(volume.id, MISSING)).rejects.toThrow(new NotFound(`Attachment ${MISSING} could not be found.`));
+    expect((await h.manager.reads.volume(volume.id)).attachments.map((a) => a.id)).toEqual([attachment.id]);
+
+    await h.manager.volumes.detach(volume.id, attachment.id);
+    expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+    expect((await h.manager.reads.volume(volume.id)).attachments).toEqual([]);
+    const closed = await h.db.prisma.volumeAttachment.findUniqueOrThrow({ where: { id: attachment.id } });
+    expect([closed.attachStatus, closed.deleted, closed.detachTime]).toEqual(['detached', true, h.clock.now()]);
+    await expect(h.manager.volumes.detach(volume.id)).rejects.toThrow(new InvalidRequest(`Invalid volume: Volume ${volume.id} is not attached.`));
+  });
+
+  it('keeps the volume in use until its last attachment is detached', async () => {
+    await setup();
+    const volume = await volumeFor(h, false);
+    const first = await h.manager.volumes.attach(volume.id, { instanceUuid: INSTANCE, mountpoint: '/dev/vdb' });
+    await h.manager.volumes.resetStatus(volume.id, { status: 'attaching' });
+    await h.manager.volumes.attach(volume.id, { instanceUuid: INSTANCE, mountpoint: '/dev/vdc' });
+    await h.manager.volumes.detach(volume.id, first.id);
+    expect(await statusOf(volume.id)).toEqual(['in-use', 'attached']);
+    // Without an id, every attachment goes.
+    await h.manager.volumes.detach(volume.id);
+    expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+  });
+
+  it('asks the driver for connection info, or describes the volume when the driver has none', async () => {
+    await setup();
+    const volume = await volumeFor(h, false);
+    expect(await h.manager.volumes.initializeConnection(volume.id, {})).toEqual({ driver_volume_type: 'test', data: { volume_id: volume.id } });
+    Object.assign(h.driver, { initializeConnection: async (v: { id: string }) => ({ driver_volume_type: 'nfs', data: { name: v.id } }) });
+    expect(await h.manager.volumes.initializeConnection(volume.id, {})).toEqual({ driver_volume_type: 'nfs', data: { name: volume.id } });
+    // Attaching without connection info stores the driver's.
+    const attachment = await h.manager.volumes.attach(volume.id, { mountpoint: '/dev/vdb' });
+    expect(JSON.parse(attachment.connectionInfo!)).toEqual({ driver_volume_type: 'nfs', data: { name: volume.id } });
+  });
+
+  it('updates the user fields and answers with the live attachments; resets status and attach status', async () => {
+    await setup();
+    const volume = await volumeFor(h, true);
+    const updated = await h.manager.volumes.update(volume.id, { name: 'renamed' });
+    expect([updated.name, updated.description, updated.attachments.length]).toEqual(['renamed', null, 1]);
+    await h.manager.volumes.resetStatus(volume.id, { status: 'error', attachStatus: null });
+    expect(await statusOf(volume.id)).toEqual(['error', 'attached']);
+    await h.manager.volumes.resetStatus(volume.id, { attachStatus: 'detached' });
+    expect(await statusOf(volume.id)).toEqual(['error', 'detached']);
+  });
+
+  it('deletes a volume only without snapshots and, unless forced, from a deletable status', async () => {
+    await setup();
+    const volume = await volumeFor(h, false);
+    const snap = await h.manager.snapshots.create({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a' });
+    await h.worker.drain();
+    // Refused in the transaction that moved it to deleting: the move is rolled back.
+    await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow(
+      new InvalidRequest(`Invalid volume: Volume ${volume.id} still has 1 dependent snapshots.`),
+    );
+    expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+
+    await h.manager.snapshots.delete(snap.id);
+    await h.worker.drain();
+    await h.manager.volumes.delete(volume.id);
+    const row = await h.db.prisma.volume.findUniqueOrThrow({ where: { id: volume.id } });
+    expect([row.status, row.deleted, row.deletedAt]).toEqual(['deleted', true, h.clock.now()]);
+    await expect(h.manager.reads.volume(volume.id)).rejects.toThrow(new NotFound(`Volume ${volume.id} could not be found.`));
+    await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow(NotFound);
+
+    const attached = await volumeFor(h, true);
+    await expect(h.manager.volumes.delete(attached.id)).rejects.toThrow(/Volume status must be available or error/);
+    expect(await statusOf(attached.id)).toEqual(['in-use', 'attached']);
+    await h.manager.volumes.delete(attached.id, true);
+    expect(await statusOf(attached.id)).toEqual(['deleted', 'attached']);
+  });
+
+  it('leaves a volume the driver could not delete in error_deleting', async () => {
+    const driver = new TestDriver();
+    driver.deleteVolume = async () => {
+      throw new Error('share unreachable');
+    };
+    await setup({ driver });
+    const volume = await volumeFor(h, false);
+    await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow('share unreachable');
+    expect(await statusOf(volume.id)).toEqual(['error_deleting', 'detached']);
+    // error_deleting is not a status Cinder deletes from without force.
+    await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow(InvalidRequest);
+  });
+
+  it('answers not found for an unknown volume', async () => {
+    await setup();
+    for (const command of [
+      () => h.manager.volumes.reserve(MISSING),
+      () => h.manager.volumes.attach(MISSING, { mountpoint: '/dev/vdb' }),
+      () => h.manager.volumes.detach(MISSING),
+      () => h.manager.volumes.update(MISSING, { name: 'x' }),
+      () => h.manager.volumes.resetStatus(MISSING, { status: 'error' }),
+      () => h.manager.volumes.initializeConnection(MISSING, {}),
+      () => h.manager.volumes.delete(MISSING),
+    ]) {
+      await expect(command()).rejects.toThrow(new NotFound(`Volume ${MISSING} could not be found.`));
+    }
+  });
+});
