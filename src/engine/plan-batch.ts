@@ -63,8 +63,8 @@ export function planBatch(
     writes.history.push({
       snapshotId,
       version,
-      fromState: from?.phase ?? null,
-      toState: to.phase,
+      fromPhase: from?.phase ?? null,
+      toPhase: to.phase,
       fromStatus: from?.status ?? null,
       toStatus: to.status,
       eventType: event.type,

@@ -12,8 +12,8 @@ const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
 interface Transition {
   id: number;
   version: number;
-  from_state: string | null;
-  to_state: string;
+  from_phase: string | null;
+  to_phase: string;
   from_status: string | null;
   to_status: string;
   event: string;
@@ -67,7 +67,7 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
   const waitingForCompute = async () => {
     const id = await snapshotOn(await volume(true), true);
     await f.h.worker.drain();
-    expect((await last(id)).to_state).toBe('creating.computeAssisted');
+    expect((await last(id)).to_phase).toBe('creating.computeAssisted');
     expect(f.h.compute.requests.at(-1)).toMatchObject({ op: 'create', id });
     return id;
   };
@@ -79,8 +79,8 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       expect([r.status, r.text]).toEqual([202, '']);
       const done = await last(id);
       expect(done).toMatchObject({
-        from_state: 'creating.computeAssisted',
-        to_state: 'creating.storageComplete',
+        from_phase: 'creating.computeAssisted',
+        to_phase: 'creating.storageComplete',
         event: 'compute.status',
         source: 'compute',
         payload: { status: 'creating', progress: '90%' },
@@ -98,8 +98,8 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       expect(afterDup).toHaveLength(countBefore + 1);
       expect(afterDup.at(-1)).toMatchObject({
         version: done.version,
-        from_state: 'creating.storageComplete',
-        to_state: 'creating.storageComplete',
+        from_phase: 'creating.storageComplete',
+        to_phase: 'creating.storageComplete',
         event: 'compute.status',
         source: 'compute',
         rejected: true,
@@ -119,10 +119,10 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       expect((await callback(id, { status: 'creating', progress: '50%' })).status).toBe(202);
       expect(await show(id)).toMatchObject({ status: 'creating', 'os-extended-snapshot-attributes:progress': '50%' });
       expect((await callback(id, { status: 'creating' })).status).toBe(202);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
       expect((await callback(id, { status: 'error', progress: '50%' })).status).toBe(202);
       expect((await show(id)).status).toBe('error');
-      expect(await last(id)).toMatchObject({ to_state: 'error', to_status: 'error', rejected: false });
+      expect(await last(id)).toMatchObject({ to_phase: 'error', to_status: 'error', rejected: false });
     });
 
     it('answers with Cinder\'s two messages where its status table refuses, and records the refusal', async () => {
@@ -151,7 +151,7 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
       // The history outlives the snapshot, oldest first.
       const history = await transitions(id);
-      expect(history.map((t) => t.to_state)).toEqual([
+      expect(history.map((t) => t.to_phase)).toEqual([
         'creating.storageBegin',
         'creating.computeAssisted',
         'creating.storageComplete',
@@ -177,11 +177,11 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       // The new field decides: "90%" in the legacy field does not complete while it says in-progress.
       r = await callback(id, { status: 'creating', progress: '90%', compute_snapshot_status: 'in-progress', compute_progress: '60%' });
       expect(r.status).toBe(202);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
       r = await callback(id, { status: 'creating', compute_snapshot_status: 'complete', compute_progress: '100%' });
       expect(r.status).toBe(202);
       expect(await adminMetadata(id)).toMatchObject({ compute_snapshot_status: 'complete', compute_progress: '100%' });
-      expect((await last(id)).to_state).toBe('creating.storageComplete');
+      expect((await last(id)).to_phase).toBe('creating.storageComplete');
       await f.h.worker.drain();
       expect((await show(id)).status).toBe('available');
     });
@@ -233,7 +233,7 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       expectFault(await action(id, { 'os-fly': {} }), 400, 'badRequest', /^There is no such action: os-fly/);
       expectFault(await action(id, {}), 400, 'badRequest', 'Malformed request body');
       expectFault(await callback(MISSING, { status: 'creating', progress: '90%' }), 404, 'itemNotFound', `Snapshot ${MISSING} could not be found.`);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
     });
   });
 
@@ -269,7 +269,7 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       ]);
       expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
       expectFault(await action(id, { 'os-force_delete': null }), 404, 'itemNotFound');
-      expect((await last(id))).toMatchObject({ to_state: 'deleted', to_status: 'deleted' });
+      expect((await last(id))).toMatchObject({ to_phase: 'deleted', to_status: 'deleted' });
     });
   });
 
@@ -279,7 +279,7 @@ describe.each(providers)('REST API on %s: snapshot actions and extensions', (pro
       await callback(id, { status: 'creating', compute_snapshot_status: 'complete', compute_progress: '100%' });
       await f.h.worker.drain();
       const history = await transitions(id);
-      expect(history.map((t) => [t.version, t.event, t.source, t.from_state, t.to_state])).toEqual([
+      expect(history.map((t) => [t.version, t.event, t.source, t.from_phase, t.to_phase])).toEqual([
         [1, 'snapshot.create', 'api', null, 'creating.storageBegin'],
         [2, 'storage.done', 'driver', 'creating.storageBegin', 'creating.computeAssisted'],
         [3, 'compute.status', 'compute', 'creating.computeAssisted', 'creating.storageComplete'],

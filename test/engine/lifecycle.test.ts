@@ -15,7 +15,7 @@ describe.each(providers)('snapshot lifecycle on %s', (provider) => {
     return h;
   };
   const history = async (id: string) =>
-    (await h.manager.transitions(id)).map((t) => `${t.version} ${t.fromState ?? '-'} -> ${t.toState} [${t.eventType}/${t.source}]${t.rejected ? ' REJECTED' : ''}`);
+    (await h.manager.transitions(id)).map((t) => `${t.version} ${t.fromPhase ?? '-'} -> ${t.toPhase} [${t.eventType}/${t.source}]${t.rejected ? ' REJECTED' : ''}`);
 
   it('runs an online create through storage-begin, compute and storage-complete (new callback form)', async () => {
     await setup();
@@ -68,7 +68,7 @@ describe.each(providers)('snapshot lifecycle on %s', (provider) => {
       'Snapshot status available not allowed for update_snapshot_status',
     );
     const last = (await h.manager.transitions(snap.id)).at(-1)!;
-    expect([last.rejected, last.version, last.toState, last.eventType]).toEqual([true, 4, 'available', 'compute.status']);
+    expect([last.rejected, last.version, last.toPhase, last.eventType]).toEqual([true, 4, 'available', 'compute.status']);
     expect((await h.manager.getSnapshot(snap.id)).version).toBe(4);
   });
 
