@@ -59,5 +59,5 @@ export class SnapshotStore {
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
 }
 
-export type { BatchWrites, SnapshotRow, JobRow } from './rows.js';
+export type { BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus } from './rows.js';
 export type { JobContext } from './load-job-context.js';
