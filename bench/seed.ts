@@ -16,6 +16,7 @@ import { migrateDeploy } from '../src/db/migrate.js';
 import { CREATE_INFO_KEY, type VolumeDriver } from '../src/drivers/driver.js';
 import { Engine } from '../src/engine/engine.js';
 import { OutboxWorker } from '../src/engine/outbox-worker.js';
+import type { OutboxStatus } from '../src/engine/store/rows.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
 import { defaultLeaseMs } from '../src/config.js';
 
@@ -76,7 +77,7 @@ export async function seedWaitingSnapshots(url: string, count: number, projectId
     await worker.drain(); // storageBegin -> computeAssisted, then the (silent) compute request
     const template = await db.prisma.snapshot.findUniqueOrThrow({ where: { id: created.id } });
     if (template.phase !== WAITING_PHASE) throw new Error(`seed: snapshot ended in ${template.phase}, expected ${WAITING_PHASE}`);
-    const pending = await db.prisma.outboxJob.count({ where: { status: 'pending' } });
+    const pending = await db.prisma.outboxJob.count({ where: { status: 'pending' satisfies OutboxStatus } });
     if (pending !== 0) throw new Error(`seed: ${pending} outbox jobs still pending after drain`);
     const clones = await insertClones(db, template, count - 1);
     return { projectId, volumeId: volume.id, template, ids: [template.id, ...clones] };
@@ -124,7 +125,7 @@ export async function census(url: string): Promise<Census> {
     const phases = await db.prisma.snapshot.groupBy({ by: ['phase'], _count: { _all: true } });
     const transitionsAccepted = await db.prisma.snapshotTransition.count({ where: { rejected: false } });
     const transitionsRejected = await db.prisma.snapshotTransition.count({ where: { rejected: true } });
-    const outboxPending = await db.prisma.outboxJob.count({ where: { status: 'pending' } });
+    const outboxPending = await db.prisma.outboxJob.count({ where: { status: 'pending' satisfies OutboxStatus } });
     return {
       phases: Object.fromEntries(phases.map((p) => [p.phase, p._count._all])),
       transitionsAccepted,

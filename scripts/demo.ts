@@ -35,8 +35,8 @@ const t = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s`;
 interface Transition {
   snapshotId: string;
   version: number;
-  from: string | null;
-  state: string;
+  fromPhase: string | null;
+  phase: string;
   status: string;
   event: string;
   source: string;
@@ -72,7 +72,7 @@ const listening = new Promise<void>((resolve, reject) => {
     if (entry.msg !== 'snapshot transition') return;
     const tr = entry as unknown as Transition;
     const who = names.get(tr.snapshotId) ?? tr.snapshotId.slice(0, 8);
-    console.log(`${t()}  ${who.padEnd(6)} v${tr.version}  ${(tr.from ?? '-').padEnd(26)} -> ${tr.state.padEnd(26)} ${tr.event} (${tr.source})`);
+    console.log(`${t()}  ${who.padEnd(6)} v${tr.version}  ${(tr.fromPhase ?? '-').padEnd(26)} -> ${tr.phase.padEnd(26)} ${tr.event} (${tr.source})`);
     for (const w of [...waiters]) {
       if (w.test(tr)) {
         waiters.splice(waiters.indexOf(w), 1);
@@ -81,8 +81,8 @@ const listening = new Promise<void>((resolve, reject) => {
     }
   });
 });
-const reached = (snapshotId: () => string, state: string) =>
-  new Promise<void>((resolve) => waiters.push({ test: (tr) => tr.snapshotId === snapshotId() && tr.state === state, resolve }));
+const reached = (snapshotId: () => string, phase: string) =>
+  new Promise<void>((resolve) => waiters.push({ test: (tr) => tr.snapshotId === snapshotId() && tr.phase === phase, resolve }));
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(path.startsWith('http') ? path : `${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -135,8 +135,8 @@ try {
   console.log(`\n${t()}  .info: ${JSON.stringify(info)}`);
   console.log(`${t()}  chain (active first): ${files.join(' <- ')}`);
   console.log(`${t()}  data intact in the active chain: ${ok ? 'yes' : 'NO'}`);
-  const history = (await api('GET', `/snapshots/${s1}/transitions`)).transitions as Array<{ to_state: string }>;
-  console.log(`${t()}  snap-1's history: ${history.map((h) => h.to_state).join(' -> ')}`);
+  const history = (await api('GET', `/snapshots/${s1}/transitions`)).transitions as Array<{ to_phase: string }>;
+  console.log(`${t()}  snap-1's history: ${history.map((h) => h.to_phase).join(' -> ')}`);
   if (!ok) process.exitCode = 1;
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

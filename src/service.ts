@@ -62,7 +62,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   engine.events.on('transition', (t: CommittedTransition) =>
     logger.info(
       // requestId: the API call that delivered the event (AsyncLocalStorage); none for workers.
-      { snapshotId: t.snapshotId, version: t.version, from: t.fromPhase, state: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects, requestId: currentRequest()?.requestId, globalRequestId: currentRequest()?.globalRequestId },
+      { snapshotId: t.snapshotId, version: t.version, fromPhase: t.fromPhase, phase: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects, requestId: currentRequest()?.requestId, globalRequestId: currentRequest()?.globalRequestId },
       'snapshot transition',
     ),
   );

@@ -70,8 +70,8 @@ export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, self
 export function transitionView(t: {
   id: number;
   version: number;
-  fromState: string | null;
-  toState: string;
+  fromPhase: string | null;
+  toPhase: string;
   fromStatus: string | null;
   toStatus: string;
   eventType: string;
@@ -84,8 +84,8 @@ export function transitionView(t: {
   return {
     id: t.id,
     version: t.version,
-    from_state: t.fromState,
-    to_state: t.toState,
+    from_phase: t.fromPhase,
+    to_phase: t.toPhase,
     from_status: t.fromStatus,
     to_status: t.toStatus,
     event: t.eventType,

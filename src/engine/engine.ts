@@ -7,7 +7,7 @@ import { defaultComputeWaitSeconds } from '../../machines/snapshot.js';
 import type { Db } from '../db/client.js';
 import { EngineEventBus } from './events.js';
 import { GroupCommitter } from './group-committer.js';
-import { SnapshotStore } from './store/index.js';
+import { SnapshotStore, type ClosedJobStatus } from './store/index.js';
 import type { Clock, CommittedTransition, CreateEvent, Delivery, EngineHooks, EventSource, NewSnapshot, Outcome } from './types.js';
 
 export type { CommittedTransition, NewSnapshot } from './types.js';
@@ -70,7 +70,7 @@ export class Engine {
   }
 
   /** Closes a job that ends without an event (a compute request sent, an effect gone moot). */
-  async closeJob(jobId: number, status: 'done' | 'cancelled' | 'failed', error?: string): Promise<void> {
+  async closeJob(jobId: number, status: ClosedJobStatus, error?: string): Promise<void> {
     await this.committer.submit({ kind: 'close', jobId, status, ...(error ? { error } : {}) });
   }
 

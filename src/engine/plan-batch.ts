@@ -7,7 +7,7 @@ import { rejectionReason } from './rejection-reason.js';
 import { eventPayload } from './event-payload.js';
 import { stateColumns } from './state-columns.js';
 import { emptyWrites, type BatchWrites, type SnapshotRow, type StateColumns } from './store/rows.js';
-import type { CommittedTransition, Outcome, Submission } from './types.js';
+import type { CommittedTransition, EventSource, Outcome, Submission } from './types.js';
 
 export interface PlannedItem {
   /** The snapshot whose version guard this item's writes depend on (null: none). */
@@ -59,12 +59,12 @@ export function planBatch(
     working.set(id, w);
     return w;
   };
-  const history = (snapshotId: string, version: number, from: StateColumns | null, to: StateColumns, event: SnapshotEvent, source: string, rejected: boolean, reason: string | null) =>
+  const history = (snapshotId: string, version: number, from: StateColumns | null, to: StateColumns, event: SnapshotEvent, source: EventSource, rejected: boolean, reason: string | null) =>
     writes.history.push({
       snapshotId,
       version,
-      fromState: from?.phase ?? null,
-      toState: to.phase,
+      fromPhase: from?.phase ?? null,
+      toPhase: to.phase,
       fromStatus: from?.status ?? null,
       toStatus: to.status,
       eventType: event.type,

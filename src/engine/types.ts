@@ -1,6 +1,6 @@
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { PhaseResult } from '../drivers/driver.js';
-import type { SnapshotIdentity, SnapshotRow } from './store/rows.js';
+import type { ClosedJobStatus, SnapshotIdentity, SnapshotRow } from './store/rows.js';
 
 export const eventSources = ['api', 'compute', 'driver', 'timer', 'admin'] as const;
 export type EventSource = (typeof eventSources)[number];
@@ -38,7 +38,7 @@ export type CreateEvent = Extract<SnapshotEvent, { type: 'snapshot.create' }>;
 export type Submission =
   | { kind: 'create'; snapshot: NewSnapshot; event: CreateEvent; source: EventSource; volumeGuard?: { volumeId: string; status: string } }
   | { kind: 'event'; delivery: Delivery }
-  | { kind: 'close'; jobId: number; status: 'done' | 'cancelled' | 'failed'; error?: string };
+  | { kind: 'close'; jobId: number; status: ClosedJobStatus; error?: string };
 
 export interface CommittedTransition {
   snapshotId: string;

@@ -146,5 +146,5 @@ export class SnapshotInspector {
 /** The state after an accepted history row, by the engine's own pure step; null if it disagrees. */
 function replay(current: MachineSnapshot, row: SnapshotTransition): MachineSnapshot | null {
   const result = step(current, eventOf(row) as SnapshotEvent);
-  return result.accepted && phaseOf(result.next) === row.toState ? result.next : null;
+  return result.accepted && phaseOf(result.next) === row.toPhase ? result.next : null;
 }

@@ -2,7 +2,7 @@
 // services do not share counters).
 //
 // Two kinds of numbers, kept apart on purpose:
-//   - state of the database (snapshots per state, outbox depth): counted at scrape time, so
+//   - state of the database (snapshots per phase, outbox depth): counted at scrape time, so
 //     every process reports the same truth and nothing drifts after a restart;
 //   - what *this process* did (phase durations, callback latency, callbacks, timeouts,
 //     transitions): counted as it happens. Prometheus sums those over processes; counting
@@ -48,15 +48,15 @@ export class ServiceMetrics {
 
     const snapshots = new Gauge({
       name: `${PREFIX}snapshots`,
-      help: 'Snapshot rows per machine state (deleted ones included: rows are soft-deleted), counted in the database at scrape time.',
-      labelNames: ['state', 'status'] as const,
+      help: 'Snapshot rows per phase (deleted ones included: rows are soft-deleted), counted in the database at scrape time.',
+      labelNames: ['phase', 'status'] as const,
       registers,
       collect: async () => {
         const counts = await this.store.snapshotsPerPhase();
         snapshots.reset();
-        // Every state appears, with 0 when empty, so a query never sees a series vanish.
+        // Every phase appears, with 0 when empty, so a query never sees a series vanish.
         for (const phase of new Set([...persistedPhases, ...counts.keys()])) {
-          snapshots.set({ state: phase, status: persistedPhases.includes(phase) ? statusOfPhase(phase) : 'unknown' }, counts.get(phase) ?? 0);
+          snapshots.set({ phase, status: persistedPhases.includes(phase) ? statusOfPhase(phase) : 'unknown' }, counts.get(phase) ?? 0);
         }
       },
     });

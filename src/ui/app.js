@@ -126,11 +126,11 @@ function highlight() {
   // The transition that brought the snapshot here: the last accepted row, found in the box of
   // the state it left (or one of that state's ancestors, where shared transitions live).
   const last = [...state.history].reverse().find((t) => !t.rejected);
-  if (!last || !last.from) return;
-  const from = last.from.split('.');
+  if (!last || !last.fromPhase) return;
+  const from = last.fromPhase.split('.');
   for (let i = from.length; i > 0; i--) {
     const box = document.querySelector(`#chart [data-state="${from.slice(0, i).join('.')}"]`);
-    const item = [...(box?.querySelector(':scope > ul')?.children ?? [])].find((li) => li.dataset.event === last.event && (li.dataset.target === last.to || (li.dataset.target === '' && last.to === last.from)));
+    const item = [...(box?.querySelector(':scope > ul')?.children ?? [])].find((li) => li.dataset.event === last.event && (li.dataset.target === last.toPhase || (li.dataset.target === '' && last.toPhase === last.fromPhase)));
     if (item) {
       item.classList.add('taken');
       break;
@@ -144,7 +144,7 @@ function timelineRow(t) {
   const details = t.rejected ? `rejected: ${t.reason ?? ''}` : t.payload ?? '';
   return el('tr', { class: t.rejected ? 'rejected' : '', 'data-id': String(t.id), 'data-event': t.event },
     el('td', {}, time(t.at)), el('td', {}, String(t.version)), el('td', { class: 'event' }, t.event), el('td', {}, t.source),
-    el('td', {}, t.rejected ? `${t.from} (stays)` : `${t.from ?? '∅'} → ${t.to}`), el('td', { class: 'details' }, details));
+    el('td', {}, t.rejected ? `${t.fromPhase} (stays)` : `${t.fromPhase ?? '∅'} → ${t.toPhase}`), el('td', { class: 'details' }, details));
 }
 function renderDetail() {
   const snap = state.snapshots.get(state.selected);

@@ -120,8 +120,8 @@ describe.each(providers)('compute callback on %s', (provider) => {
       expect([r.status, r.text]).toEqual([202, '']);
       const done = await last(id);
       expect(done).toMatchObject({
-        from_state: 'creating.computeAssisted',
-        to_state: 'creating.storageComplete',
+        from_phase: 'creating.computeAssisted',
+        to_phase: 'creating.storageComplete',
         event: 'compute.status',
         source: 'compute',
         payload: { status: 'creating', progress: '90%' },
@@ -139,8 +139,8 @@ describe.each(providers)('compute callback on %s', (provider) => {
       expect(afterDup).toHaveLength(countBefore + 1);
       expect(afterDup.at(-1)).toMatchObject({
         version: done.version,
-        from_state: 'creating.storageComplete',
-        to_state: 'creating.storageComplete',
+        from_phase: 'creating.storageComplete',
+        to_phase: 'creating.storageComplete',
         event: 'compute.status',
         source: 'compute',
         rejected: true,
@@ -160,10 +160,10 @@ describe.each(providers)('compute callback on %s', (provider) => {
       expect((await callback(id, { status: 'creating', progress: '50%' })).status).toBe(202);
       expect(await show(id)).toMatchObject({ status: 'creating', 'os-extended-snapshot-attributes:progress': '50%' });
       expect((await callback(id, { status: 'creating' })).status).toBe(202);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
       expect((await callback(id, { status: 'error', progress: '50%' })).status).toBe(202);
       expect((await show(id)).status).toBe('error');
-      expect(await last(id)).toMatchObject({ to_state: 'error', to_status: 'error', rejected: false });
+      expect(await last(id)).toMatchObject({ to_phase: 'error', to_status: 'error', rejected: false });
     });
 
     it('answers with Cinder\'s two messages where its status table refuses, and records the refusal', async () => {
@@ -192,7 +192,7 @@ describe.each(providers)('compute callback on %s', (provider) => {
       expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
       // The history outlives the snapshot, oldest first.
       const history = await transitions(id);
-      expect(history.map((t) => t.to_state)).toEqual([
+      expect(history.map((t) => t.to_phase)).toEqual([
         'creating.storageBegin',
         'creating.computeAssisted',
         'creating.storageComplete',
@@ -218,11 +218,11 @@ describe.each(providers)('compute callback on %s', (provider) => {
       // The new field decides: "90%" in the legacy field does not complete while it says in-progress.
       r = await callback(id, { status: 'creating', progress: '90%', compute_snapshot_status: 'in-progress', compute_progress: '60%' });
       expect(r.status).toBe(202);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
       r = await callback(id, { status: 'creating', compute_snapshot_status: 'complete', compute_progress: '100%' });
       expect(r.status).toBe(202);
       expect(await adminMetadata(id)).toMatchObject({ compute_snapshot_status: 'complete', compute_progress: '100%' });
-      expect((await last(id)).to_state).toBe('creating.storageComplete');
+      expect((await last(id)).to_phase).toBe('creating.storageComplete');
       await f.h.worker.drain();
       expect((await show(id)).status).toBe('available');
     });
@@ -274,7 +274,7 @@ describe.each(providers)('compute callback on %s', (provider) => {
       expectFault(await action(id, { 'os-fly': {} }), 400, 'badRequest', /^There is no such action: os-fly/);
       expectFault(await action(id, {}), 400, 'badRequest', 'Malformed request body');
       expectFault(await callback(MISSING, { status: 'creating', progress: '90%' }), 404, 'itemNotFound', `Snapshot ${MISSING} could not be found.`);
-      expect((await last(id)).to_state).toBe('creating.computeAssisted');
+      expect((await last(id)).to_phase).toBe('creating.computeAssisted');
     });
   });
 });

@@ -9,8 +9,8 @@ const P = '/v3/proj';
 export interface Transition {
   id: number;
   version: number;
-  from_state: string | null;
-  to_state: string;
+  from_phase: string | null;
+  to_phase: string;
   from_status: string | null;
   to_status: string;
   event: string;
@@ -59,7 +59,7 @@ export function snapshotSteps(fixture: () => ApiFixture) {
   const waitingForCompute = async () => {
     const id = await snapshotOn(await volume(true), true);
     await fixture().h.worker.drain();
-    expect((await last(id)).to_state).toBe('creating.computeAssisted');
+    expect((await last(id)).to_phase).toBe('creating.computeAssisted');
     expect(fixture().h.compute.requests.at(-1)).toMatchObject({ op: 'create', id });
     return id;
   };

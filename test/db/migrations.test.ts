@@ -1,12 +1,49 @@
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isUniqueViolation, openDatabase, type Db, type PrismaClient } from '../../src/db/client.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { isUniqueViolation, openDatabase, type Db, type PrismaClient, type Provider } from '../../src/db/client.js';
 import { migrateDeploy, runPrismaCli } from '../../src/db/migrate.js';
-import { dropTestDatabases, freshDatabaseUrl, providers } from '../support/databases.js';
+import { dropTestDatabases, emptyDatabaseUrl, freshDatabaseUrl, providers } from '../support/databases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const migrationsDir = (provider: Provider) => path.join(root, 'prisma', provider, 'migrations');
+
+/** The committed migrations of a provider, oldest first (their names start with a timestamp). */
+function committedMigrations(provider: Provider): string[] {
+  return readdirSync(migrationsDir(provider), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
+/**
+ * Brings an empty database to where `migrate deploy` left it when `last` was the newest
+ * migration: the CLI runs on a copy of the migrations up to `last`, with a config that is the
+ * provider's own but for that path.
+ */
+async function deployUpTo(url: string, provider: Provider, last: string): Promise<void> {
+  const dir = mkdtempSync(path.join(inject('testDatabases').runDir, 'migrations-'));
+  const copy = path.join(dir, 'migrations');
+  for (const m of committedMigrations(provider).filter((name) => name <= last)) {
+    cpSync(path.join(migrationsDir(provider), m), path.join(copy, m), { recursive: true });
+  }
+  copyFileSync(path.join(migrationsDir(provider), 'migration_lock.toml'), path.join(copy, 'migration_lock.toml'));
+  const config = path.join(dir, `${provider}.config.ts`);
+  const base = path.join(root, 'prisma', `${provider}.config.ts`);
+  writeFileSync(
+    config,
+    `import base from ${JSON.stringify(base)};
+` +
+      `export default { ...base, migrations: { ...base.migrations, path: ${JSON.stringify(copy)} } };
+`,
+  );
+  const result = await runPrismaCli(['migrate', 'deploy', '--config', config], { DATABASE_URL: url });
+  expect(result.output).toContain(last);
+  expect(result.code).toBe(0);
+}
 
 async function withDb<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = await openDatabase(url);
@@ -52,8 +89,8 @@ describe.each(providers)('database on %s', (provider) => {
         data: {
           snapshotId: 'snap-1',
           version: 1,
-          fromState: null,
-          toState: 'creating.computeAssisted',
+          fromPhase: null,
+          toPhase: 'creating.computeAssisted',
           toStatus: 'creating',
           eventType: 'CREATE',
           source: 'api',
@@ -77,7 +114,7 @@ describe.each(providers)('database on %s', (provider) => {
       expect(JSON.parse(snap.machineState)).toEqual({ value: { creating: 'computeAssisted' }, context: {} });
       expect(snap.adminMetadata.map((m) => [m.key, m.value])).toEqual([['k', 'v1']]);
       expect(snap.transitions).toHaveLength(1);
-      expect(snap.transitions[0]).toMatchObject({ version: 1, fromState: null, rejected: false, source: 'api' });
+      expect(snap.transitions[0]).toMatchObject({ version: 1, fromPhase: null, rejected: false, source: 'api' });
       expect(snap.outbox).toHaveLength(1);
       expect(snap.outbox[0]).toMatchObject({ status: 'pending', attempts: 0, lockedBy: null });
 
@@ -110,7 +147,7 @@ describe.each(providers)('database on %s', (provider) => {
         prisma.$transaction(async (tx) => {
           await tx.snapshot.update({ where: { id: 'snap-tx' }, data: { version: 2, status: 'error' } });
           await tx.snapshotTransition.create({
-            data: { snapshotId: 'snap-tx', version: 2, toState: 'error', toStatus: 'error', eventType: 'X', source: 'api' },
+            data: { snapshotId: 'snap-tx', version: 2, toPhase: 'error', toStatus: 'error', eventType: 'X', source: 'api' },
           });
           throw new Error('abort');
         }),
@@ -132,9 +169,34 @@ describe.each(providers)('database on %s', (provider) => {
       const applied = await prisma.$queryRawUnsafe<Array<{ migration_name: string }>>(
         'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL',
       );
-      expect(applied).toHaveLength(1);
-      expect(applied[0]!.migration_name).toMatch(/^\d{14}_init$/);
+      const names = applied.map((m) => m.migration_name).sort();
+      expect(names).toEqual(committedMigrations(provider));
+      expect(names[0]).toMatch(/^\d{14}_init$/);
       expect(await prisma.snapshot.count()).toBe(1);
+    });
+  });
+
+  it('history rows keep their phases through the from_state/to_state -> from_phase/to_phase rename', async () => {
+    const committed = committedMigrations(provider);
+    const rename = committed.findIndex((m) => m.endsWith('_history_phase_columns'));
+    expect(rename).toBeGreaterThan(0);
+    const url = await emptyDatabaseUrl(provider);
+    await deployUpTo(url, provider, committed[rename - 1]!);
+    await withDb(url, async ({ prisma }) => {
+      await seedSnapshot(prisma, 'snap-old');
+      // Raw SQL: the generated client knows the new column names only.
+      await prisma.$executeRawUnsafe(`
+        INSERT INTO snapshot_transitions (snapshot_id, version, from_state, to_state, from_status, to_status, event_type, source)
+        VALUES ('snap-old', 1, NULL, 'creating.computeAssisted', NULL, 'creating', 'snapshot.create', 'api'),
+               ('snap-old', 2, 'creating.computeAssisted', 'creating.storageComplete', 'creating', 'creating', 'compute.status', 'compute')`);
+    });
+    await migrateDeploy(url);
+    await withDb(url, async ({ prisma }) => {
+      const rows = await prisma.snapshotTransition.findMany({ where: { snapshotId: 'snap-old' }, orderBy: { id: 'asc' } });
+      expect(rows.map((r) => [r.version, r.fromPhase, r.toPhase, r.toStatus, r.eventType])).toEqual([
+        [1, null, 'creating.computeAssisted', 'creating', 'snapshot.create'],
+        [2, 'creating.computeAssisted', 'creating.storageComplete', 'creating', 'compute.status'],
+      ]);
     });
   });
 

@@ -67,7 +67,7 @@ describe('concurrency', () => {
       // Each round: both volumes are written, then both snapshots are in flight at once.
       await Promise.all(volumes.map(write));
       const results = await Promise.all(volumes.map((v) => cloud.snapshot(v.volumeId, `${v.volumeId.slice(0, 4)}-${round}`)));
-      expect(results.map((r) => r.state)).toEqual(['available', 'available']);
+      expect(results.map((r) => r.phase)).toEqual(['available', 'available']);
       results.forEach((r, i) => volumes[i].snapshots.push({ id: r.id, writes: volumes[i].writes }));
     }
     await Promise.all(volumes.map(write));
@@ -90,11 +90,11 @@ describe('concurrency', () => {
     for (const pair of [1, 2]) {
       const ids = [await cloud.requestSnapshot(model.volumeId, `pair${pair}-a`), await cloud.requestSnapshot(model.volumeId, `pair${pair}-b`)];
       const settled = await Promise.all(ids.map((id) => service.settled(id)));
-      expect(settled.map((t) => t.state)).toEqual(['available', 'available']);
+      expect(settled.map((t) => t.phase)).toEqual(['available', 'available']);
       for (const id of ids) model.snapshots.push({ id, writes: model.writes });
       // Both were in creating at once: the second was requested before the first completed.
       const firstAvailable = service.lines.indexOf(settled[0]);
-      const secondRequested = service.lines.findIndex((l) => l.msg === 'snapshot transition' && l.snapshotId === ids[1] && l.state === 'creating.storageBegin');
+      const secondRequested = service.lines.findIndex((l) => l.msg === 'snapshot transition' && l.snapshotId === ids[1] && l.phase === 'creating.storageBegin');
       expect(secondRequested).toBeGreaterThanOrEqual(0);
       expect(secondRequested).toBeLessThan(firstAvailable);
       await write(model);
@@ -106,7 +106,7 @@ describe('concurrency', () => {
     const ids = model.snapshots.map((s) => s.id);
     for (const id of ids) await cloud.requestDelete(id);
     const settled = await Promise.all(ids.map((id) => service.settled(id, ['deleted', 'error_deleting'])));
-    expect(settled.map((t) => t.state)).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
+    expect(settled.map((t) => t.phase)).toEqual(['deleted', 'deleted', 'deleted', 'deleted']);
     model.snapshots = [];
     await verifyVolume(share, model);
     await expectClean(ids, 'deleted');

@@ -86,9 +86,9 @@ describe.each(forms)('online create and delete, $form callback form', ({ legacy,
 
   /** The single compute.status row of an operation: accepted, from compute, in the form sent. */
   function computeRow(history: Transition[], op: 'creating' | 'deleting') {
-    const rows = history.filter((t) => t.event === 'compute.status' && t.from_state === `${op}.computeAssisted`);
+    const rows = history.filter((t) => t.event === 'compute.status' && t.from_phase === `${op}.computeAssisted`);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ rejected: false, source: 'compute', to_state: `${op}.storageComplete`, payload: callback(op) });
+    expect(rows[0]).toMatchObject({ rejected: false, source: 'compute', to_phase: `${op}.storageComplete`, payload: callback(op) });
   }
 
   async function checkSnapshots(model: VolumeModel, deleted: string[]) {
@@ -126,8 +126,8 @@ describe.each(forms)('online create and delete, $form callback form', ({ legacy,
     const taken: string[] = [];
     for (let k = 1; k <= 3; k++) {
       await writeGeneration(share, await activeFile(share, volumeId), ++model.writes);
-      const { id, state } = await cloud.snapshot(volumeId, `snap-${k}`);
-      expect(state).toBe('available');
+      const { id, phase } = await cloud.snapshot(volumeId, `snap-${k}`);
+      expect(phase).toBe('available');
       taken.push(id);
       model.snapshots.push({ id, writes: model.writes });
       await checkSnapshots(model, []);
@@ -147,7 +147,7 @@ describe.each(forms)('online create and delete, $form callback form', ({ legacy,
       await verifyVolume(share, model);
     }
     // Every snapshot gone: one file left, the active one, holding every write.
-    expect((await cloud.transitions(deleted[0])).at(-1)).toMatchObject({ to_state: 'deleted', to_status: 'deleted' });
+    expect((await cloud.transitions(deleted[0])).at(-1)).toMatchObject({ to_phase: 'deleted', to_status: 'deleted' });
   });
 });
 
@@ -164,8 +164,8 @@ describe('offline create and delete (detached volume)', () => {
     const taken: string[] = [];
     for (let k = 1; k <= 3; k++) {
       await writeGeneration(share, await activeFile(share, volumeId), ++model.writes);
-      const { id, state } = await cloud.snapshot(volumeId, `offline-${k}`, false);
-      expect(state).toBe('available');
+      const { id, phase } = await cloud.snapshot(volumeId, `offline-${k}`, false);
+      expect(phase).toBe('available');
       taken.push(id);
       model.snapshots.push({ id, writes: model.writes });
       const history = await cloud.transitions(id);

@@ -83,7 +83,7 @@ async function stillUsable(model: VolumeModel, failedId: string) {
     await verifyVolume(share, model, [`volume-${model.volumeId}.${failedId}`]);
     await write(model);
     const next = await cloud.snapshot(model.volumeId, 'after-the-fault');
-    expect(next.state).toBe('available');
+    expect(next.phase).toBe('available');
     expect(acceptedPath(await cloud.transitions(next.id))).toEqual(CREATE_PATH);
     model.snapshots.push({ id: next.id, writes: model.writes });
     await write(model);
@@ -108,7 +108,7 @@ describe('compute failures', () => {
     let failed: { model: VolumeModel; id: string };
     try {
       failed = await snapshotUnder(faulty);
-      expect((await service.settled(failed.id, ['available', 'error'])).state).toBe('error');
+      expect((await service.settled(failed.id, ['available', 'error'])).phase).toBe('error');
     } finally {
       expect(await faulty.stop()).toBe(0);
     }
@@ -133,7 +133,7 @@ describe('compute failures', () => {
         (l) => l.msg === 'snapshot transition' && l.snapshotId === failed.id && l.event === 'timer.expired',
         `the compute deadline of ${failed.id}`,
       );
-      expect(timedOut).toMatchObject({ from: 'creating.computeAssisted', state: 'error', status: 'error', source: 'timer' });
+      expect(timedOut).toMatchObject({ fromPhase: 'creating.computeAssisted', phase: 'error', status: 'error', source: 'timer' });
     } finally {
       // A hung compute host does not drain: it is taken down.
       await hung.kill();
@@ -142,7 +142,7 @@ describe('compute failures', () => {
     expect(acceptedPath(history)).toEqual([...FAILED_CREATE_PREFIX, 'creating.computeAssisted -> error (timer.expired/timer)']);
     expect(failureRow(history).reason).toBe('compute_timeout');
     // Not before the deadline: from entering the compute phase to the timeout.
-    const entered = history.find((t) => t.to_state === 'creating.computeAssisted')!;
+    const entered = history.find((t) => t.to_phase === 'creating.computeAssisted')!;
     const waited = Date.parse(failureRow(history).created_at) - Date.parse(entered.created_at);
     expect(waited).toBeGreaterThanOrEqual(WAIT_CREATE_SECONDS * 1000 - 5);
     expect((await cloud.snapshotView(failed.id)).status).toBe('error');
@@ -154,7 +154,7 @@ describe('compute failures', () => {
     let failed: { model: VolumeModel; id: string };
     try {
       failed = await snapshotUnder(faulty);
-      expect((await service.settled(failed.id, ['available', 'error'])).state).toBe('error');
+      expect((await service.settled(failed.id, ['available', 'error'])).phase).toBe('error');
     } finally {
       expect(await faulty.stop()).toBe(0);
     }
@@ -175,8 +175,8 @@ describe('compute failures', () => {
       await cloud.attach(randomUUID(), volumeId);
       const model: VolumeModel = { volumeId, snapshots: [], writes: 0, attached: true };
       await write(model);
-      const { id, state } = await cloud.snapshot(volumeId, 'lossy');
-      expect(state).toBe('available');
+      const { id, phase } = await cloud.snapshot(volumeId, 'lossy');
+      expect(phase).toBe('available');
       model.snapshots.push({ id, writes: model.writes });
       // The first attempt was lost on the way, the second delivered it.
       const lost = await faulty.waitFor((l) => l.msg === 'snapshot status callback lost (fault injection)' && l.snapshotId === id, 'the lost callback');
@@ -190,7 +190,7 @@ describe('compute failures', () => {
       await verifyVolume(share, model);
       // And the next snapshot of the volume goes through as usual.
       const next = await cloud.snapshot(volumeId, 'after');
-      expect(next.state).toBe('available');
+      expect(next.phase).toBe('available');
       model.snapshots.push({ id: next.id, writes: model.writes });
       await verifyVolume(share, model);
     } finally {

@@ -23,7 +23,7 @@ export function engineFixture(provider: Provider) {
     /** "<version> <from> -> <to> [<event>/<source>]", plus " REJECTED" for a refused event. */
     async history(id: string): Promise<string[]> {
       return (await h!.manager.transitions(id)).map(
-        (t) => `${t.version} ${t.fromState ?? '-'} -> ${t.toState} [${t.eventType}/${t.source}]${t.rejected ? ' REJECTED' : ''}`,
+        (t) => `${t.version} ${t.fromPhase ?? '-'} -> ${t.toPhase} [${t.eventType}/${t.source}]${t.rejected ? ' REJECTED' : ''}`,
       );
     },
   };

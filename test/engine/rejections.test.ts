@@ -22,7 +22,7 @@ describe.each(providers)('rejections on %s', (provider) => {
       'Snapshot status available not allowed for update_snapshot_status',
     );
     const last = (await h.manager.transitions(snap.id)).at(-1)!;
-    expect([last.rejected, last.version, last.toState, last.eventType]).toEqual([true, 4, 'available', 'compute.status']);
+    expect([last.rejected, last.version, last.toPhase, last.eventType]).toEqual([true, 4, 'available', 'compute.status']);
     expect((await h.manager.getSnapshot(snap.id)).version).toBe(4);
   });
 

@@ -64,7 +64,7 @@ describe.each(providers)('transition feed on %s', (provider) => {
     // Takes an id now, commits only when released: what a slow writer does on PostgreSQL.
     const slow = h.db.prisma.$transaction(async (tx) => {
       const row = await tx.snapshotTransition.create({
-        data: { snapshotId: first.id, version: 99, fromState: 'available', toState: 'available', fromStatus: 'available', toStatus: 'available', eventType: 'test.slow', source: 'admin', rejected: true, reason: 'held open by the test' },
+        data: { snapshotId: first.id, version: 99, fromPhase: 'available', toPhase: 'available', fromStatus: 'available', toStatus: 'available', eventType: 'test.slow', source: 'admin', rejected: true, reason: 'held open by the test' },
       });
       inserted(row.id);
       await gate;

@@ -137,7 +137,7 @@ export class PathRunner {
       machine: JSON.parse(row.machineState),
       version: row.version,
       versions: accepted.map((t) => t.version),
-      lastTo: accepted.at(-1)?.toState,
+      lastTo: accepted.at(-1)?.toPhase,
     }).toEqual({
       phase: phaseOf(state),
       status: statusOf(state),

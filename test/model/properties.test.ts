@@ -43,8 +43,8 @@ async function expectConsistent(h: Harness, snapshotId: string) {
   const accepted = history.filter((t) => !t.rejected);
   expect(accepted.map((t) => t.version)).toEqual(Array.from({ length: row.version }, (_, i) => i + 1));
   // Each accepted row starts where the previous one ended: the history is a chain.
-  accepted.forEach((t, i) => expect(t.fromState).toBe(i === 0 ? null : accepted[i - 1].toState));
-  expect(accepted.at(-1)?.toState).toBe(row.phase);
+  accepted.forEach((t, i) => expect(t.fromPhase).toBe(i === 0 ? null : accepted[i - 1].toPhase));
+  expect(accepted.at(-1)?.toPhase).toBe(row.phase);
   return row;
 }
 

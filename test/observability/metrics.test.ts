@@ -37,9 +37,9 @@ describe('/metrics', () => {
     expect(m.get(`${P}timeouts_total`)?.type).toBe('counter');
     expect(m.get(`${P}transitions_total`)?.type).toBe('counter');
     expect(m.get('process_cpu_user_seconds_total')?.type).toBe('counter');
-    // Every state has a series from the start, so dashboards never see one appear from nowhere.
-    const states = m.get(`${P}snapshots`)!.samples.map((s) => s.labels.state);
-    expect(states).toEqual(expect.arrayContaining(['creating.computeAssisted', 'available', 'deleted', 'error']));
+    // Every phase has a series from the start, so dashboards never see one appear from nowhere.
+    const phases = m.get(`${P}snapshots`)!.samples.map((s) => s.labels.phase);
+    expect(phases).toEqual(expect.arrayContaining(['creating.computeAssisted', 'available', 'deleted', 'error']));
   });
 
   it('follows a create and a delete through the API', async () => {
@@ -49,7 +49,7 @@ describe('/metrics', () => {
     await t.log.reached(id, 'available');
     const created = await scrape(t);
 
-    expect(moved(before, created, `${P}snapshots`, { state: 'available', status: 'available' })).toBe(1);
+    expect(moved(before, created, `${P}snapshots`, { phase: 'available', status: 'available' })).toBe(1);
     expect(moved(before, created, `${P}transitions_total`, { event: 'snapshot.create', source: 'api' })).toBe(1);
     expect(moved(before, created, `${P}transitions_total`, { event: 'storage.done', source: 'driver' })).toBe(1);
     expect(moved(before, created, `${P}phase_duration_seconds_count`, { phase: 'creating.driverCreate', outcome: 'ok' })).toBe(1);
@@ -60,8 +60,8 @@ describe('/metrics', () => {
     await t.log.reached(id, 'deleted');
     const deleted = await scrape(t);
 
-    expect(moved(created, deleted, `${P}snapshots`, { state: 'available', status: 'available' })).toBe(-1);
-    expect(moved(created, deleted, `${P}snapshots`, { state: 'deleted', status: 'deleted' })).toBe(1);
+    expect(moved(created, deleted, `${P}snapshots`, { phase: 'available', status: 'available' })).toBe(-1);
+    expect(moved(created, deleted, `${P}snapshots`, { phase: 'deleted', status: 'deleted' })).toBe(1);
     expect(moved(created, deleted, `${P}transitions_total`, { event: 'snapshot.delete', source: 'api' })).toBe(1);
     expect(moved(created, deleted, `${P}phase_duration_seconds_count`, { phase: 'available', outcome: 'ok' })).toBe(1);
     expect(moved(created, deleted, `${P}phase_duration_seconds_count`, { phase: 'deleting.driverDelete', outcome: 'ok' })).toBe(1);
@@ -95,7 +95,7 @@ describe('/metrics', () => {
     expect(moved(before, after, `${P}callback_to_next_phase_seconds_count`, { operation: 'create', outcome: 'ok' })).toBe(2);
     expect(moved(before, after, `${P}phase_duration_seconds_count`, { phase: 'creating.computeAssisted', outcome: 'ok' })).toBe(2);
     expect(moved(before, after, `${P}phase_duration_seconds_count`, { phase: 'creating.storageBegin', outcome: 'ok' })).toBe(2);
-    expect(moved(before, after, `${P}snapshots`, { state: 'available', status: 'available' })).toBe(2);
+    expect(moved(before, after, `${P}snapshots`, { phase: 'available', status: 'available' })).toBe(2);
   });
 });
 
@@ -118,6 +118,6 @@ describe('/metrics with a compute wait that runs out', () => {
     expect(moved(before, after, `${P}timeouts_total`, { phase: 'creating.computeAssisted' })).toBe(1);
     expect(moved(before, after, `${P}phase_duration_seconds_count`, { phase: 'creating.computeAssisted', outcome: 'error' })).toBe(1);
     expect(moved(before, after, `${P}phase_duration_seconds_sum`, { phase: 'creating.computeAssisted', outcome: 'error' })).toBeGreaterThanOrEqual(1);
-    expect(moved(before, after, `${P}snapshots`, { state: 'error', status: 'error' })).toBe(1);
+    expect(moved(before, after, `${P}snapshots`, { phase: 'error', status: 'error' })).toBe(1);
   });
 });

@@ -49,14 +49,14 @@ describe('request ids and transition logs', () => {
     expect(mine).toHaveLength(2);
     expect(mine[0]).toMatchObject({
       snapshotId: snapshot.id,
-      state: 'creating.driverCreate',
+      phase: 'creating.driverCreate',
       event: 'snapshot.create',
       source: 'api',
       requestId,
       globalRequestId: 'req-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
     });
     // The driver's result is delivered by the worker, outside of any request.
-    expect(mine[1]).toMatchObject({ snapshotId: snapshot.id, state: 'available', event: 'storage.done', source: 'driver' });
+    expect(mine[1]).toMatchObject({ snapshotId: snapshot.id, phase: 'available', event: 'storage.done', source: 'driver' });
     expect(mine[1]!.requestId).toBeUndefined();
   });
 });

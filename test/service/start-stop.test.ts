@@ -68,7 +68,7 @@ describe('the service process', () => {
       }
       expect(status).toBe('available');
       const history = (await (await fetch(`${base}/snapshots/${snapshot.id}/transitions`, { headers })).json()).transitions;
-      expect(history.map((t: { to_state: string }) => t.to_state)).toEqual(['creating.driverCreate', 'available']);
+      expect(history.map((t: { to_phase: string }) => t.to_phase)).toEqual(['creating.driverCreate', 'available']);
     } finally {
       const stopped = exited(second.child);
       second.child.kill('SIGTERM');

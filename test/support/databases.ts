@@ -49,6 +49,25 @@ export async function freshDatabaseUrl(provider: Provider): Promise<string> {
 }
 
 /**
+ * A new database with nothing in it, not even the migrations table, for tests that migrate
+ * step by step (freshDatabaseUrl's copies have every committed migration applied already).
+ */
+export async function emptyDatabaseUrl(provider: Provider): Promise<string> {
+  const ctx = inject('testDatabases');
+  const name = `${process.pid}_${++counter}_${randomUUID().slice(0, 8)}`;
+  if (provider === 'sqlite') {
+    const file = path.join(ctx.runDir, `${name}.db`);
+    createdFiles.push(file);
+    return `file:${file}`;
+  }
+  const dbName = `${workerPrefix()}_${counter}`;
+  await withAdminClient(ctx.postgresAdminUrl, (client) => client.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
+  const url = new URL(ctx.postgresAdminUrl);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+/**
  * Drops every database and file this worker created so far (close their Db first; PostgreSQL
  * connections still open are terminated). Optional: the global teardown removes them anyway.
  */

@@ -159,8 +159,8 @@ function spawnTs(file: string, args: string[], env: Record<string, string>) {
 export interface SnapshotTransitionLog extends LogLine {
   snapshotId: string;
   version: number;
-  from: string | null;
-  state: string;
+  fromPhase: string | null;
+  phase: string;
   status: string;
   event: string;
   source: string;
@@ -179,11 +179,11 @@ export class ServiceProcess extends LoggedProcess {
     return `http://127.0.0.1:${this.port}/v3/demo`;
   }
 
-  /** The first committed transition of `snapshotId` into any of `states`: where it settled. */
-  settled(snapshotId: string, states: readonly string[] = ['available', 'error'], timeoutMs?: number): Promise<SnapshotTransitionLog> {
+  /** The first committed transition of `snapshotId` into any of `phases`: where it settled. */
+  settled(snapshotId: string, phases: readonly string[] = ['available', 'error'], timeoutMs?: number): Promise<SnapshotTransitionLog> {
     return this.waitFor(
-      (l) => l.msg === 'snapshot transition' && l.snapshotId === snapshotId && states.includes(l.state as string),
-      `snapshot ${snapshotId} settling in ${states.join(' or ')}`,
+      (l) => l.msg === 'snapshot transition' && l.snapshotId === snapshotId && phases.includes(l.phase as string),
+      `snapshot ${snapshotId} settling in ${phases.join(' or ')}`,
       timeoutMs,
     ) as Promise<SnapshotTransitionLog>;
   }
@@ -276,8 +276,8 @@ export async function call<T = any>(method: string, url: string, body?: unknown)
 export interface Transition {
   id: number;
   version: number;
-  from_state: string | null;
-  to_state: string;
+  from_phase: string | null;
+  to_phase: string;
   from_status: string | null;
   to_status: string;
   event: string;
@@ -314,9 +314,9 @@ export class Cloud {
   }
 
   /** Requests a snapshot and waits until it settles; returns its id and the state it settled in. */
-  async snapshot(volumeId: string, name: string, force = true): Promise<{ id: string; state: string }> {
+  async snapshot(volumeId: string, name: string, force = true): Promise<{ id: string; phase: string }> {
     const id = await this.requestSnapshot(volumeId, name, force);
-    return { id, state: (await this.service.settled(id)).state };
+    return { id, phase: (await this.service.settled(id)).phase };
   }
 
   async requestDelete(id: string): Promise<void> {
@@ -326,7 +326,7 @@ export class Cloud {
   /** Deletes and waits until the delete settles; returns the state it settled in. */
   async deleteSnapshot(id: string): Promise<string> {
     await this.requestDelete(id);
-    return (await this.service.settled(id, ['deleted', 'error_deleting'])).state;
+    return (await this.service.settled(id, ['deleted', 'error_deleting'])).phase;
   }
 
   async snapshotView(id: string): Promise<{ status: string; [k: string]: unknown }> {
@@ -349,7 +349,7 @@ export class Cloud {
 
 /** The accepted transitions as `from -> to (event/source)`, for whole-path assertions. */
 export function acceptedPath(history: Transition[]): string[] {
-  return history.filter((t) => !t.rejected).map((t) => `${t.from_state ?? '-'} -> ${t.to_state} (${t.event}/${t.source})`);
+  return history.filter((t) => !t.rejected).map((t) => `${t.from_phase ?? '-'} -> ${t.to_phase} (${t.event}/${t.source})`);
 }
 
 // ---- files --------------------------------------------------------------------------------------

@@ -82,17 +82,17 @@ describe('/ui/api', () => {
     expect((await events.next()).event).toBe('ready');
 
     const id = await createSnapshot(t, await createVolume(t, 'streamed', false), 'streamed');
-    const seen: Array<{ event: string; to: string; id: string | undefined }> = [];
-    while (!seen.some((e) => e.to === 'available')) {
+    const seen: Array<{ event: string; toPhase: string; id: string | undefined }> = [];
+    while (!seen.some((e) => e.toPhase === 'available')) {
       const message = await events.next();
       if (message.event !== 'transition') continue;
-      const { transition, snapshot } = message.data as { transition: { snapshotId: string; event: string; to: string; id: number }; snapshot: { id: string } };
+      const { transition, snapshot } = message.data as { transition: { snapshotId: string; event: string; toPhase: string; id: number }; snapshot: { id: string } };
       if (transition.snapshotId !== id) continue;
       expect(snapshot.id).toBe(id);
       expect(message.id).toBe(String(transition.id));
-      seen.push({ event: transition.event, to: transition.to, id: message.id });
+      seen.push({ event: transition.event, toPhase: transition.toPhase, id: message.id });
     }
-    expect(seen.map((e) => `${e.event} -> ${e.to}`)).toEqual(['snapshot.create -> creating.driverCreate', 'storage.done -> available']);
+    expect(seen.map((e) => `${e.event} -> ${e.toPhase}`)).toEqual(['snapshot.create -> creating.driverCreate', 'storage.done -> available']);
     await events.cancel();
   });
 });

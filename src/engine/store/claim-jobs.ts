@@ -8,7 +8,7 @@
 import type { Db } from '../../db/client.js';
 import { asDate, asDateOrNull, asNumber } from '../../db/sql.js';
 import { type Dialect, sql } from './dialect.js';
-import type { JobRow } from './rows.js';
+import type { JobRow, OutboxStatus } from './rows.js';
 
 interface RawJob {
   id: unknown;
@@ -16,7 +16,7 @@ interface RawJob {
   kind: string;
   phase: string;
   version: unknown;
-  status: string;
+  status: OutboxStatus;
   attempts: unknown;
   run_after: unknown;
   locked_by: string | null;

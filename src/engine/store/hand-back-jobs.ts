@@ -2,10 +2,11 @@
 // predecessor's leases, a begin phase waiting for its volume, an effect that failed in a way worth
 // retrying (with the delay computed by the caller), or a result that could not be recorded.
 import type { PrismaClient } from '../../db/client.js';
+import type { OutboxStatus } from './rows.js';
 
 export async function releaseLeasesOf(prisma: PrismaClient, workerId: string): Promise<number> {
   const freed = await prisma.$transaction((tx) =>
-    tx.outboxJob.updateMany({ where: { lockedBy: workerId, status: 'pending' }, data: { lockedUntil: null, lockedBy: null } }),
+    tx.outboxJob.updateMany({ where: { lockedBy: workerId, status: 'pending' satisfies OutboxStatus }, data: { lockedUntil: null, lockedBy: null } }),
   );
   return freed.count;
 }
@@ -23,7 +24,7 @@ export interface HandBack {
 export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<boolean> {
   const released = await prisma.$transaction((tx) =>
     tx.outboxJob.updateMany({
-      where: { id: h.jobId, lockedBy: h.workerId, status: 'pending' },
+      where: { id: h.jobId, lockedBy: h.workerId, status: 'pending' satisfies OutboxStatus },
       data: {
         lockedBy: null,
         lockedUntil: null,
@@ -44,7 +45,7 @@ export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<bo
 export async function releaseStrayLeases(prisma: PrismaClient, workerId: string, running: readonly number[]): Promise<number> {
   const freed = await prisma.$transaction((tx) =>
     tx.outboxJob.updateMany({
-      where: { lockedBy: workerId, status: 'pending', ...(running.length > 0 ? { id: { notIn: [...running] } } : {}) },
+      where: { lockedBy: workerId, status: 'pending' satisfies OutboxStatus, ...(running.length > 0 ? { id: { notIn: [...running] } } : {}) },
       data: { lockedUntil: null, lockedBy: null },
     }),
   );

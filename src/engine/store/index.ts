@@ -96,7 +96,7 @@ export class SnapshotStore {
   pendingJobsPerKind = () => pendingJobsPerKind(this.prisma);
 }
 
-export type { BatchWrites, SnapshotRow, JobRow, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
+export type { BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
 export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
 export type { VolumeDeleteStart } from './begin-volume-delete.js';
 export type { JobContext } from './load-job-context.js';

@@ -4,7 +4,17 @@
 import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment } from '../../db/client.js';
 
 export type SnapshotRow = Snapshot;
-export type JobRow = OutboxJob;
+
+/**
+ * Where an outbox job is. pending: waiting to run, or running under a claimant's lease; done: it
+ * ran and its result was recorded (a failed effect too: its failure is an event); cancelled: it no
+ * longer applied (the snapshot moved on) or its result was refused. Rows are never deleted.
+ */
+export type OutboxStatus = 'pending' | 'done' | 'cancelled';
+/** What a job closes with. */
+export type ClosedJobStatus = Exclude<OutboxStatus, 'pending'>;
+
+export type JobRow = Omit<OutboxJob, 'status'> & { status: OutboxStatus };
 export type VolumeRow = Volume;
 export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[] };
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
@@ -92,7 +102,7 @@ export interface JobClose {
   /** null: not tied to a snapshot's version guard (the job closes whatever the snapshot does). */
   snapshotId: string | null;
   jobId: number;
-  status: 'done' | 'failed' | 'cancelled';
+  status: ClosedJobStatus;
   error?: string | null;
 }
 

@@ -5,10 +5,11 @@
 import { assistedInFlightPhases } from '../../../machines/derive.js';
 import { assistedBeginEffects } from '../../../machines/snapshot.js';
 import type { PrismaClient } from '../../db/client.js';
+import type { OutboxStatus } from './rows.js';
 
 export async function volumeBusy(prisma: PrismaClient, jobId: number, snapshotId: string, volumeId: string): Promise<boolean> {
   const earlier = await prisma.outboxJob.findFirst({
-    where: { id: { lt: jobId }, status: 'pending', kind: { in: [...assistedBeginEffects] }, snapshot: { volumeId, deleted: false, id: { not: snapshotId } } },
+    where: { id: { lt: jobId }, status: 'pending' satisfies OutboxStatus, kind: { in: [...assistedBeginEffects] }, snapshot: { volumeId, deleted: false, id: { not: snapshotId } } },
     select: { id: true },
   });
   if (earlier) return true;

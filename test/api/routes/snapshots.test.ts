@@ -356,7 +356,7 @@ describe.each(providers)('REST API on %s: snapshot admin actions and extensions'
       ]);
       expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
       expectFault(await action(id, { 'os-force_delete': null }), 404, 'itemNotFound');
-      expect((await last(id))).toMatchObject({ to_state: 'deleted', to_status: 'deleted' });
+      expect((await last(id))).toMatchObject({ to_phase: 'deleted', to_status: 'deleted' });
     });
   });
 
@@ -366,7 +366,7 @@ describe.each(providers)('REST API on %s: snapshot admin actions and extensions'
       await callback(id, { status: 'creating', compute_snapshot_status: 'complete', compute_progress: '100%' });
       await f.h.worker.drain();
       const history = await transitions(id);
-      expect(history.map((t) => [t.version, t.event, t.source, t.from_state, t.to_state])).toEqual([
+      expect(history.map((t) => [t.version, t.event, t.source, t.from_phase, t.to_phase])).toEqual([
         [1, 'snapshot.create', 'api', null, 'creating.storageBegin'],
         [2, 'storage.done', 'driver', 'creating.storageBegin', 'creating.computeAssisted'],
         [3, 'compute.status', 'compute', 'creating.computeAssisted', 'creating.storageComplete'],
