@@ -18,7 +18,7 @@ const layers = {
   'src/share-fs': ['src/lib'],
   // What every HTTP surface uses (faults, body, validation, request context, auth, policy).
   'src/http': ['src/lib', 'src/config.ts'],
-  'src/drivers': ['machines', 'src/qemu', 'src/share-fs', 'src/lib'],
+  'src/drivers': ['machines', 'src/qemu', 'src/share-fs', 'src/contracts', 'src/lib'],
   // The compute client (Nova's API); the embedded agent is a surface of its own, below.
   'src/compute/(?!agent/)': ['src/contracts', 'src/lib', 'machines'],
   'src/engine': ['machines', 'src/db', 'src/drivers', 'src/compute/(?!agent/)', 'src/lib'],

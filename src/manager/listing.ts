@@ -51,14 +51,15 @@ const volumeFilters: Record<string, VolumeFilterColumn> = { status: 'status', na
 function page<S extends string, F extends string>(options: ListOptions, columns: Record<string, S>, filters: Record<string, F>) {
   const where: Partial<Record<F, string>> = {};
   for (const [key, value] of Object.entries(options.filters)) {
-    const column = filters[key];
+    // Own keys only: `?constructor=x` must not find Object.prototype.constructor.
+    const column = Object.hasOwn(filters, key) ? filters[key] : undefined;
     // Cinder ignores filters it does not know; so do we. A caller limited to its own project
     // cannot widen that with a project_id filter.
     if (column && !(column === 'projectId' && options.projectId !== null)) where[column] = value;
   }
   const sort = options.sort.length > 0 ? options.sort : [{ key: 'created_at', dir: 'desc' as const }];
   const orderBy = sort.map((s) => {
-    const column = columns[s.key];
+    const column = Object.hasOwn(columns, s.key) ? columns[s.key] : undefined;
     if (!column) throw new InvalidRequest(`Invalid input received: sort key ${s.key} is not supported.`);
     return { column, dir: s.dir };
   });

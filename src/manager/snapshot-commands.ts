@@ -11,7 +11,7 @@ import { InvalidRequest, NotFound } from './errors.js';
 import type { Reads } from './reads.js';
 
 /** A snapshot by id, or the row the caller already read. */
-export type SnapshotRef = string | SnapshotRow;
+export type SnapshotIdOrRow = string | SnapshotRow;
 
 export interface CreateSnapshotInput {
   volumeId: string;
@@ -82,11 +82,11 @@ export class SnapshotCommands {
   }
 
   /** The row a command acts on: the one the caller already read (read once), or read now. */
-  private async rowOf(snapshot: SnapshotRef): Promise<SnapshotRow> {
+  private async rowOf(snapshot: SnapshotIdOrRow): Promise<SnapshotRow> {
     return typeof snapshot === 'string' ? this.reads.snapshot(snapshot) : snapshot;
   }
 
-  async delete(snapshot: SnapshotRef) {
+  async delete(snapshot: SnapshotIdOrRow) {
     const row = await this.rowOf(snapshot);
     const volume = await this.reads.liveVolume(row.volumeId);
     const outcome = await this.engine.deliver({
@@ -106,7 +106,7 @@ export class SnapshotCommands {
    * machine) forbids it, and with the machine's reason when only the current phase does. The
    * compute fields become admin metadata in the same commit as the transition.
    */
-  async updateStatus(snapshot: SnapshotRef, update: SnapshotStatusUpdate) {
+  async updateStatus(snapshot: SnapshotIdOrRow, update: SnapshotStatusUpdate) {
     // By id, the engine reads the row with the others of its batch: a callback needs no read here.
     const row = typeof snapshot === 'string' ? undefined : snapshot;
     const snapshotId = typeof snapshot === 'string' ? snapshot : snapshot.id;
@@ -129,13 +129,13 @@ export class SnapshotCommands {
     return expectAccepted(outcome, (o) => callbackRefusal(o.status, update.status) ?? `Invalid snapshot: ${o.reason}.`);
   }
 
-  async resetStatus(snapshot: SnapshotRef, status: ResettableStatus) {
+  async resetStatus(snapshot: SnapshotIdOrRow, status: ResettableStatus) {
     const row = await this.rowOf(snapshot);
     const outcome = await this.engine.deliver({ snapshotId: row.id, event: { type: 'admin.reset_status', status }, source: 'admin', row });
     return expectAccepted(outcome, (o) => `Invalid snapshot: cannot reset a snapshot that is ${o.status}.`);
   }
 
-  async forceDelete(snapshot: SnapshotRef) {
+  async forceDelete(snapshot: SnapshotIdOrRow) {
     const row = await this.rowOf(snapshot);
     const volume = await this.reads.liveVolume(row.volumeId);
     const outcome = await this.engine.deliver({

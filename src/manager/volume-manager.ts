@@ -7,13 +7,13 @@ import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { Reads } from './reads.js';
-import { SnapshotCommands, type CreateSnapshotInput, type SnapshotRef, type SnapshotStatusUpdate } from './snapshot-commands.js';
+import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
-export type { CreateSnapshotInput, SnapshotRef, SnapshotStatusUpdate } from './snapshot-commands.js';
+export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
 export class VolumeManager {
   readonly reads: Reads;
@@ -46,10 +46,10 @@ export class VolumeManager {
 
   // Snapshots.
   createSnapshot = (input: CreateSnapshotInput) => this.snapshots.create(input);
-  deleteSnapshot = (snapshot: SnapshotRef) => this.snapshots.delete(snapshot);
-  updateSnapshotStatus = (snapshot: SnapshotRef, update: SnapshotStatusUpdate) => this.snapshots.updateStatus(snapshot, update);
-  resetSnapshotStatus = (snapshot: SnapshotRef, status: ResettableStatus) => this.snapshots.resetStatus(snapshot, status);
-  forceDeleteSnapshot = (snapshot: SnapshotRef) => this.snapshots.forceDelete(snapshot);
+  deleteSnapshot = (snapshot: SnapshotIdOrRow) => this.snapshots.delete(snapshot);
+  updateSnapshotStatus = (snapshot: SnapshotIdOrRow, update: SnapshotStatusUpdate) => this.snapshots.updateStatus(snapshot, update);
+  resetSnapshotStatus = (snapshot: SnapshotIdOrRow, status: ResettableStatus) => this.snapshots.resetStatus(snapshot, status);
+  forceDeleteSnapshot = (snapshot: SnapshotIdOrRow) => this.snapshots.forceDelete(snapshot);
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => this.snapshots.updateFields(id, fields);
   getSnapshot = (id: string): Promise<SnapshotRow> => this.reads.snapshot(id);
   listSnapshots = (options: ListOptions) => listSnapshots(this.engine.store, options);

@@ -64,6 +64,11 @@ describe.each(providers)('listing on %s', (provider) => {
     expect(names(await h.manager.listSnapshots(list({ filters: { status: 'available' } })))).toEqual([]);
     expect(names(await h.manager.listVolumes(list({ filters: { project_id: 'project-b' } })))).toEqual(['v3', 'v2', 'v1']);
     expect(names(await h.manager.listVolumes(list({ projectId: null, filters: { project_id: 'project-b' } })))).toEqual(['other']);
+    // Names of Object.prototype's members are unknown keys like any other, not columns.
+    expect(names(await h.manager.listVolumes(list({ filters: Object.fromEntries([['constructor', 'x'], ['toString', 'y'], ['__proto__', 'z']]) })))).toEqual(['v3', 'v2', 'v1']);
+    await expect(h.manager.listSnapshots(list({ sort: [{ key: 'constructor', dir: 'asc' }] }))).rejects.toThrow(
+      new InvalidRequest('Invalid input received: sort key constructor is not supported.'),
+    );
   });
 
   it('pages by limit, then by marker or offset; an unknown marker is refused', async () => {

@@ -17,7 +17,7 @@ import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { atLeast } from '../version.js';
 import { snapshotView, transitionView, collectionPage } from '../views.js';
 import * as z from 'zod';
-import type { SnapshotRef, VolumeManager } from '../../manager/volume-manager.js';
+import type { SnapshotIdOrRow, VolumeManager } from '../../manager/volume-manager.js';
 import type { Snapshot } from '../../db/client.js';
 
 const metadataBody = z.strictObject({ metadata: metadataSchema });
@@ -39,7 +39,7 @@ export function snapshotRoutes(manager: VolumeManager) {
    * through a role, there is nothing to check here: the id goes on and whoever needs the row reads
    * it (a callback's, with the rest of its batch); otherwise the row read to check is handed on.
    */
-  const reachable = async (c: Context, id: string, rule: PolicyRule): Promise<SnapshotRef> =>
+  const reachable = async (c: Context, id: string, rule: PolicyRule): Promise<SnapshotIdOrRow> =>
     grantedByRole(c, rule) ? id : visible(c, id);
   /** Renders a row the handler already holds; only its metadata is read. */
   const render = async (c: Context, s: Snapshot) =>

@@ -1,6 +1,7 @@
 // Which files an online (assisted) snapshot delete merges, and how. Pure: it works on .info and
 // the chain as read at begin, so the same plan is recorded for compute (delete_info) and for the
 // complete phase, which can no longer derive it once compute has rewritten the chain.
+import type { DeleteInfo as NovaDeleteInfo } from '../../contracts/nova.js';
 import { idsOf, type SnapInfo } from './info-store.js';
 
 /** One link of a chain, top first; `backing` is a file name in the share. */
@@ -11,13 +12,8 @@ export interface ChainLink {
   backing: string | null;
 }
 
-/** Nova's delete_info (os-assisted-volume-snapshots DELETE). */
-export interface DeleteInfo {
-  type: 'qcow2';
-  volume_id: string;
-  file_to_merge: string | null;
-  merge_target_file: string | null;
-}
+/** Nova's delete_info as this driver sends it: always qcow2, both files named (null where unused). */
+export type DeleteInfo = Required<NovaDeleteInfo> & { type: 'qcow2' };
 
 /** Which file compute merges into which, and what the complete phase then records and removes. */
 export interface MergePlan {

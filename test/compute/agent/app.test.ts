@@ -5,9 +5,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions } from '../../src/compute/agent/server.js';
-import { startFakeStorage, type FakeStorage } from '../support/fake-storage.js';
-import { makeShare } from '../support/qemu-agent.js';
+import { createComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions } from '../../../src/compute/agent/server.js';
+import { startFakeStorage, type FakeStorage } from '../../support/fake-storage.js';
+import { makeShare } from '../../support/qemu-agent.js';
 
 const SERVER = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const VOLUME = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';

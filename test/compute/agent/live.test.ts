@@ -5,11 +5,11 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions, type RunningComputeAgent } from '../../src/compute/agent/server.js';
-import type { SnapshotOperation } from '../../src/compute/agent/types.js';
-import { startFakeStorage, type FakeStorage } from '../support/fake-storage.js';
-import { qemuImgBacking, qemuIoReads, qemuIoWrite } from '../support/qemu.js';
-import { createOverlay, createVolumeFile, makeShare } from '../support/qemu-agent.js';
+import { startComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions, type RunningComputeAgent } from '../../../src/compute/agent/server.js';
+import type { SnapshotOperation } from '../../../src/compute/agent/types.js';
+import { startFakeStorage, type FakeStorage } from '../../support/fake-storage.js';
+import { qemuImgBacking, qemuIoReads, qemuIoWrite } from '../../support/qemu.js';
+import { createOverlay, createVolumeFile, makeShare } from '../../support/qemu-agent.js';
 
 const SERVER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const VOLUME = '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a';

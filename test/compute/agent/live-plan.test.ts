@@ -1,7 +1,7 @@
 // The rebase-vs-commit choice alone, row by row of nova/virt/libvirt/driver.py _volume_snapshot_delete.
 import { describe, expect, it } from 'vitest';
-import { planDelete } from '../../src/compute/agent/live.js';
-import { statusUpdate } from '../../src/compute/agent/status-report.js';
+import { planDelete } from '../../../src/compute/agent/live.js';
+import { statusUpdate } from '../../../src/compute/agent/status-report.js';
 
 describe('planDelete', () => {
   it.each([

@@ -1,9 +1,9 @@
 // The list endpoints' query schema through parseQuery, as a route reads it.
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { snapshotListQuerySchema } from '../../src/api/schemas/index.js';
-import { onApiError } from '../../src/http/faults/index.js';
-import { parseQuery } from '../../src/http/validation/index.js';
+import { snapshotListQuerySchema } from '../../../src/api/schemas/index.js';
+import { onApiError } from '../../../src/http/faults/index.js';
+import { parseQuery } from '../../../src/http/validation/index.js';
 
 function app() {
   const a = new Hono();
