@@ -3,10 +3,7 @@
 // are faults. Real createApp over SQLite and PostgreSQL, noauth, default policy.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { providers } from '../support/databases.js';
-import { apiFixture, expectFault, type ApiFixture } from './helpers.js';
-
-const P = '/v3/proj';
-const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
+import { apiFixture, createVolume as createVolumeIn, expectFault, MISSING, P, type ApiFixture } from './helpers.js';
 
 describe.each(providers)('REST API on %s: the app around the routes', (provider) => {
   let f: ApiFixture;
@@ -17,11 +14,7 @@ describe.each(providers)('REST API on %s: the app around the routes', (provider)
     await f?.close();
   });
 
-  const createVolume = async (body: Record<string, unknown> = { size: 1, name: 'vol' }) => {
-    const r = await f.call('POST', `${P}/volumes`, { body: { volume: body } });
-    expect(r.status, r.text).toBe(202);
-    return r.json.volume as { id: string; status: string; [k: string]: unknown };
-  };
+  const createVolume = (body?: Record<string, unknown>) => createVolumeIn(f, body);
 
   it('a URL project other than the token project is 400 "Malformed request url"', async () => {
     const v = await createVolume();

@@ -93,3 +93,14 @@ export function expectClientFault(r: Reply) {
 }
 
 export const INSTANCE = '11111111-2222-3333-4444-555555555555';
+
+/** The project the API tests work in, and an id no row has. */
+export const P = '/v3/proj';
+export const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
+
+/** POST /volumes, expecting 202; answers the volume view. */
+export async function createVolume(f: ApiFixture, body: Record<string, unknown> = { size: 1, name: 'vol' }) {
+  const r = await f.call('POST', `${P}/volumes`, { body: { volume: body } });
+  expect(r.status, r.text).toBe(202);
+  return r.json.volume as { id: string; status: string; [k: string]: unknown };
+}

@@ -4,10 +4,7 @@
 // policy.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { providers } from '../../support/databases.js';
-import { apiFixture, expectClientFault, expectFault, INSTANCE, type ApiFixture } from '../helpers.js';
-
-const P = '/v3/proj';
-const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
+import { apiFixture, createVolume as createVolumeIn, expectClientFault, expectFault, INSTANCE, MISSING, P, type ApiFixture } from '../helpers.js';
 
 describe.each(providers)('REST API on %s: volumes', (provider) => {
   let f: ApiFixture;
@@ -18,11 +15,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
     await f?.close();
   });
 
-  const createVolume = async (body: Record<string, unknown> = { size: 1, name: 'vol' }) => {
-    const r = await f.call('POST', `${P}/volumes`, { body: { volume: body } });
-    expect(r.status, r.text).toBe(202);
-    return r.json.volume as { id: string; status: string; [k: string]: unknown };
-  };
+  const createVolume = (body?: Record<string, unknown>) => createVolumeIn(f, body);
   const volumeAction = (id: string, body: unknown) => f.call('POST', `${P}/volumes/${id}/action`, { body });
   const volumeStatus = async (id: string) => (await f.call('GET', `${P}/volumes/${id}`)).json.volume.status as string;
 
