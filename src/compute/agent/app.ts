@@ -13,7 +13,7 @@ import {
   type AssistedSnapshotCreateResponse,
   type VolumeAttachmentView,
 } from '../../contracts/nova.js';
-import { parseBody } from '../../http/body/index.js';
+import { assertJsonValue, parseBody } from '../../http/body/index.js';
 import { badRequest, onApiError, onNotFound, type FaultLogger } from '../../http/faults/index.js';
 import { parseOrFault, parseUuidParam } from '../../http/validation/index.js';
 import type { ComputeAgent } from './agent.js';
@@ -75,6 +75,8 @@ export function createComputeAgentApp(agent: ComputeAgent, options: { logger?: F
     } catch (err) {
       throw badRequest(`delete_info is not valid JSON: ${(err as Error).message}`);
     }
+    // The body's limits hold for JSON carried in the query string too.
+    assertJsonValue(parsed);
     const deleteInfo = parseOrFault(deleteInfoSchema, parsed, 'delete_info');
     agent.acceptDelete(c.req.param('id'), deleteInfo);
     return c.body(null, 204);

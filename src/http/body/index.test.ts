@@ -1,16 +1,18 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import * as z from 'zod';
-import { describe, expect, it } from 'vitest';
-import { jsonBody, parseAction, parseBody, peekAction, readJsonBody } from './index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonBody, jsonValueProblem, parseAction, parseBody, peekAction, readJsonBody, type JsonBodyOptions } from './index.js';
 import { onApiError, onNotFound } from '../faults/index.js';
 
 const schema = z.strictObject({ thing: z.strictObject({ size: z.int().min(1), name: z.string().optional() }) });
 
-function app(maxBytes?: number) {
+function app(maxBytes?: number, options: JsonBodyOptions = {}) {
   const a = new Hono();
   a.onError(onApiError());
   a.notFound(onNotFound);
-  a.use('*', jsonBody({ maxBytes }));
+  a.use('*', jsonBody({ maxBytes, ...options }));
   a.post('/things', async (c) => c.json(await parseBody(c, schema), 202));
   a.delete('/things', async (c) => c.json({ body: await readJsonBody(c) }));
   a.put('/raw', async (c) => c.json({ parsed: await parseBody(c, schema), again: await c.req.json() }));
@@ -141,6 +143,67 @@ describe('body size limit', () => {
 
   it('checks size before media type, like the sizelimit middleware in front of Cinder', async () => {
     expect((await post(big, { 'Content-Type': 'text/plain' })).status).toBe(413);
+  });
+});
+
+describe('nesting depth', () => {
+  /** `{"thing": [[[…]]]}`: the arrays plus the outer object make `depth` levels. */
+  const nested = (depth: number, inner = '') => `{"thing":${'['.repeat(depth - 1)}${inner}${']'.repeat(depth - 1)}}`;
+  const tooDeep = { status: 400, body: { badRequest: { code: 400, message: 'Malformed request body: JSON nested more than 32 levels deep.' } } };
+  const roomy = 512 * 1024;
+  const wide = app(roomy);
+
+  // The other body path: under @hono/node-server the middleware reads Node's IncomingMessage.
+  let base = '';
+  let server: ReturnType<typeof serve>;
+  beforeAll(async () => {
+    server = serve({ fetch: wide.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const paths = {
+    'a fetch Request': (body: string) => wide.request('/things', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }),
+    "Node's IncomingMessage": (body: string) => fetch(`${base}/things`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }),
+  };
+
+  describe.each(Object.entries(paths))('read from %s', (_, send) => {
+    it.each([33, 5_000, 100_000])('refuses %i levels with 400, not a stack overflow', async (depth) => {
+      expect(await fault(await send(nested(depth)))).toEqual(tooDeep);
+    });
+
+    it('takes 32 levels to the schema', async () => {
+      // Valid JSON at the limit: the schema, not the depth check, refuses it.
+      const res = await fault(await send(nested(32)));
+      expect(res.body.badRequest.message).toMatch(/^Invalid input for field\/attribute thing\./);
+    });
+
+    it('finds unstorable text at the limit, object keys included', async () => {
+      for (const inner of ['"a\\u0000b"', '{"\\ud800":1}']) {
+        const res = await fault(await send(nested(31, inner)));
+        expect(res.body.badRequest.message).toMatch(/NUL characters .* or unpaired surrogates/);
+      }
+    });
+  });
+
+  it('refuses 5,000 levels within the default 64 KiB, and a 100,000-level body there is too large first', async () => {
+    expect(nested(5_000).length).toBeLessThan(64 * 1024);
+    expect(await fault(await post(nested(5_000)))).toEqual(tooDeep);
+    expect((await post(nested(100_000))).status).toBe(413);
+  });
+
+  it('is configurable', async () => {
+    const send = (maxDepth: number, body: string) => app(undefined, { maxDepth }).request('/things', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+    expect((await fault(await send(2, nested(3)))).body.badRequest.message).toBe('Malformed request body: JSON nested more than 2 levels deep.');
+    expect((await fault(await send(40, nested(40)))).body.badRequest.message).toMatch(/^Invalid input for field\/attribute thing\./);
+  });
+
+  it('walks without recursion, so text 100,000 levels down is still checked', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}"\\u0000"${']'.repeat(100_000)}`) as unknown;
+    expect(jsonValueProblem(deep, Infinity)).toBe('unstorable_text');
+    expect(jsonValueProblem(deep)).toBe('too_deep');
+    expect(jsonValueProblem(JSON.parse(`${'['.repeat(100_000)}"ok"${']'.repeat(100_000)}`), Infinity)).toBeNull();
   });
 });
 

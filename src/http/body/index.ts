@@ -9,6 +9,10 @@
  *   - no Content-Type header                         -> the body is ignored, as Cinder ignores it;
  *                                                       a handler that needs one gets the 400 below
  *   - empty body where one is required               -> 400 "Malformed request body"
+ *   - arrays/objects nested deeper than 32 levels   -> 400 badRequest "Malformed request body: JSON nested
+ *                                                       more than 32 levels deep." (a request of this API
+ *                                                       nests a handful; Cinder has no limit of its own, and
+ *                                                       its json.loads fails on a deep body with a 500)
  *   - a string (key or value) with U+0000 or a lone
  *     surrogate (JSON escapes allow both)            -> 400 badRequest naming the problem: neither can
  *                                                       be stored as UTF-8 text (PostgreSQL refuses
@@ -33,6 +37,8 @@ const JSON_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'appl
 export interface JsonBodyOptions {
   /** Largest accepted body in bytes; default 64 KiB. */
   maxBytes?: number;
+  /** Deepest accepted nesting of arrays and objects; default 32. */
+  maxDepth?: number;
 }
 
 /** What the request carried: `present: false` for no body (or one Cinder would ignore). */
@@ -94,14 +100,50 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array<A
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 export const UNSTORABLE_TEXT = 'Invalid input: strings must not contain NUL characters (\\u0000) or unpaired surrogates.';
 
-/** True when any string in a parsed JSON value, object keys included, cannot be stored as text. */
-export function hasUnstorableText(value: unknown): boolean {
-  if (typeof value === 'string') return UNSTORABLE.test(value);
-  if (Array.isArray(value)) return value.some(hasUnstorableText);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || hasUnstorableText(v));
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+export const tooDeepMessage = (maxDepth: number) => `${MALFORMED_BODY}: JSON nested more than ${maxDepth} levels deep.`;
+
+/** Why a parsed JSON value may go no further, or null when it may. */
+export type JsonValueProblem = 'too_deep' | 'unstorable_text';
+
+/**
+ * Walks a parsed JSON value once, with an explicit stack rather than recursion: a 64 KiB body can
+ * nest 32,000 levels deep, far more than the call stack holds. `maxDepth` counts arrays and
+ * objects (`{"a":{"b":1}}` is 2 deep); every string, object keys included, is checked for text
+ * that cannot be stored.
+ */
+export function jsonValueProblem(value: unknown, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValueProblem | null {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()!;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return 'unstorable_text';
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= maxDepth) return 'too_deep';
+      if (Array.isArray(v)) {
+        for (const item of v) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      } else {
+        for (const [k, item] of Object.entries(v)) {
+          if (UNSTORABLE.test(k)) return 'unstorable_text';
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
+    }
   }
-  return false;
+  return null;
+}
+
+/** The 400 for a parsed JSON value that `jsonValueProblem` refuses, or nothing. */
+export function assertJsonValue(value: unknown, maxDepth = DEFAULT_MAX_JSON_DEPTH): void {
+  const problem = jsonValueProblem(value, maxDepth);
+  if (problem === 'too_deep') throw badRequest(tooDeepMessage(maxDepth));
+  if (problem === 'unstorable_text') throw badRequest(UNSTORABLE_TEXT);
 }
 
 function mediaType(header: string): string {
@@ -138,7 +180,7 @@ export async function readJsonBody(c: Context, options: JsonBodyOptions = {}): P
     } catch {
       throw badRequest(MALFORMED_BODY);
     }
-    if (hasUnstorableText(value)) throw badRequest(UNSTORABLE_TEXT);
+    assertJsonValue(value, options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH);
     parsed = { present: true, value };
   }
   c.set('parsedBody', parsed);
