@@ -23,7 +23,7 @@ import { Runner } from '../src/engine/runner.js';
 import type { CommittedTransition } from '../src/engine/types.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
 import { assistedDriver } from './seed.js';
-import { defaultLeaseMs } from '../src/config.js';
+import { defaultLeaseMs, defaultLimits } from '../src/config.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +46,7 @@ async function bench(url: string) {
   await migrateDeploy(url);
   const db = await openDatabase(url);
   const engine = new Engine(db);
-  const manager = new VolumeManager(engine, driver);
+  const manager = new VolumeManager(engine, driver, defaultLimits);
   const callbackMs: number[] = [];
   // Compute answers its request with the callback Nova sends when done, as soon as asked.
   const compute: ComputeClient = {

@@ -18,7 +18,7 @@ import { Engine } from '../src/engine/engine.js';
 import { OutboxWorker } from '../src/engine/outbox-worker.js';
 import type { OutboxStatus } from '../src/engine/store/rows.js';
 import { VolumeManager } from '../src/manager/volume-manager.js';
-import { defaultLeaseMs } from '../src/config.js';
+import { defaultLeaseMs, defaultLimits } from '../src/config.js';
 
 export { migrateDeploy };
 
@@ -69,7 +69,7 @@ export async function seedWaitingSnapshots(url: string, count: number, projectId
   const db = await openDatabase(url);
   try {
     const engine = new Engine(db, { computeWaitSeconds: { create: SEED_COMPUTE_WAIT_SECONDS } });
-    const manager = new VolumeManager(engine, assistedDriver);
+    const manager = new VolumeManager(engine, assistedDriver, defaultLimits);
     const worker = new OutboxWorker(engine, assistedDriver, silentCompute, { leaseMs: defaultLeaseMs });
     const volume = await manager.createVolume({ projectId, userId: projectId, size: 1, name: 'bench-http' });
     await manager.attachVolume(volume.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });

@@ -5,6 +5,16 @@ import { defaultComputeWaitSeconds } from '../machines/snapshot.js';
 import { DEFAULT_DATABASE_URL } from './db/client.js';
 
 const seconds = z.coerce.number().int().positive();
+
+/**
+ * The largest qcow2 image qemu-img creates at its default 64 KiB clusters: 2 PiB, since the L1
+ * table may not exceed 32 MiB (4 Mi entries of 512 MiB each). Found by bisecting `qemu-img
+ * create` (7.2), which refuses 2097153G with "The image size is too large for file format
+ * 'qcow2'"; test/drivers/remotefs/volumes.test.ts checks both sides of it.
+ */
+export const QCOW2_MAX_SIZE_GIB = 2 * 1024 * 1024;
+/** Cinder's DB_MAX_INT, the largest size its volume_size type (and this service's schema) takes. */
+const DB_MAX_INT = 0x7fffffff;
 /** Optional text: surrounding blanks dropped, and an empty value means unset. */
 const text = z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).optional());
 const textOr = (fallback: string) => z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).default(fallback));
@@ -34,6 +44,14 @@ const schema = z.object({
   /** `remotefs`: qcow2 files on REMOTEFS_SHARE (needs qemu-utils); `bookkeeping`: no data at all. */
   VOLUME_DRIVER: z.enum(['remotefs', 'bookkeeping']).default('remotefs'),
   REMOTEFS_SHARE: z.string().min(1).default('./data/share'),
+  /**
+   * Largest volume a create may ask for, in GiB (Cinder's per_volume_gigabytes, answered the same
+   * way: 413 VolumeSizeExceedsLimit). The default is the largest qcow2 image, so no size reaches
+   * the RemoteFS driver only to fail there.
+   */
+  VOLUME_MAX_SIZE_GB: z.coerce.number().int().min(1).max(DB_MAX_INT).default(QCOW2_MAX_SIZE_GIB),
+  /** Most metadata items a snapshot (or volume) may hold (Nova's metadata_items quota: 403 beyond it). */
+  METADATA_MAX_ITEMS: z.coerce.number().int().min(1).max(10_000).default(128),
   /** Nova's endpoint, e.g. http://127.0.0.1:8774/v2.1; unset: the embedded compute agent serves it. */
   COMPUTE_URL: z.url().optional(),
   /** Token sent to compute; unset: the service's own Keystone token, or `<service>:<project>` under noauth. */
@@ -56,7 +74,18 @@ const schema = z.object({
   COMMIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
 });
 
-export type Config = z.infer<typeof schema>;
+/** What the settings must hold together, checked after each is read. */
+const serviceSchema = schema.superRefine((c, ctx) => {
+  if (c.VOLUME_DRIVER === 'remotefs' && c.VOLUME_MAX_SIZE_GB > QCOW2_MAX_SIZE_GIB) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['VOLUME_MAX_SIZE_GB'],
+      message: `the remotefs driver keeps volumes as qcow2 images, which hold at most ${QCOW2_MAX_SIZE_GIB} GiB`,
+    });
+  }
+});
+
+export type Config = z.infer<typeof serviceSchema>;
 
 /**
  * The standalone compute agent (`npm run compute-agent`), a process of its own: the same log
@@ -80,7 +109,7 @@ function parse<S extends z.ZodType>(s: S, env: NodeJS.ProcessEnv): z.infer<S> {
 
 /** `argv`: the service's command-line arguments; `--inspect` is INSPECT=1. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
-  return parse(schema, argv.includes('--inspect') ? { ...env, INSPECT: '1' } : env);
+  return parse(serviceSchema, argv.includes('--inspect') ? { ...env, INSPECT: '1' } : env);
 }
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -89,6 +118,14 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
 
 /** Every variable either process reads, for the README's settings table check. */
 export const settingNames = [...new Set([...Object.keys(schema.shape), ...Object.keys(agentSchema.shape)])];
+
+/** The request limits with every limit setting unset (for tools and tests that build a manager). */
+export const defaultLimits = limitsOf(loadConfig({}));
+
+/** The limits the manager enforces, from the settings. */
+export function limitsOf(config: Pick<Config, 'VOLUME_MAX_SIZE_GB' | 'METADATA_MAX_ITEMS'>) {
+  return { maxVolumeSizeGiB: config.VOLUME_MAX_SIZE_GB, maxMetadataItems: config.METADATA_MAX_ITEMS };
+}
 
 /** The lease of a claimed job when WORKER_LEASE_SECONDS is unset (for tools that build a worker). */
 export const defaultLeaseMs = schema.shape.WORKER_LEASE_SECONDS.parse(undefined) * 1000;

@@ -7,7 +7,7 @@ import { UnconfiguredCompute } from './compute/unconfigured.js';
 import { NovaComputeClient } from './compute/nova-client.js';
 import { startComputeAgent } from './compute/agent/server.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
-import type { Config } from './config.js';
+import { limitsOf, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import { openMigrated } from './db/migrate.js';
 import { BookkeepingDriver } from './drivers/bookkeeping.js';
@@ -80,7 +80,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     concurrency: config.WORKER_CONCURRENCY,
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
-  const manager = new VolumeManager(engine, driver);
+  const manager = new VolumeManager(engine, driver, limitsOf(config));
   // The committed history, for the web UI's streams and the inspector. A commit in this process
   // (or an answered write, which may have committed a rejection without a transition) pokes it
   // at once; its poll covers everything else.

@@ -2,7 +2,7 @@
 // those settings, with the same defaults.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig, loadConfig, settingNames } from '../src/config.js';
+import { limitsOf, loadAgentConfig, loadConfig, QCOW2_MAX_SIZE_GIB, settingNames } from '../src/config.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const section = readme.slice(readme.indexOf('### Settings (environment)'), readme.indexOf('\n## ', readme.indexOf('### Settings (environment)')));
@@ -37,5 +37,15 @@ describe('settings', () => {
   it('refuses a bad value with the variable named', () => {
     expect(() => loadConfig({ WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
     expect(() => loadAgentConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+
+  it('limits volumes to the largest qcow2 image unless told otherwise, and never above it with remotefs', () => {
+    expect(limitsOf(loadConfig({}))).toEqual({ maxVolumeSizeGiB: QCOW2_MAX_SIZE_GIB, maxMetadataItems: 128 });
+    expect(loadConfig({ VOLUME_MAX_SIZE_GB: '1000' }).VOLUME_MAX_SIZE_GB).toBe(1000);
+    expect(() => loadConfig({ VOLUME_MAX_SIZE_GB: String(QCOW2_MAX_SIZE_GIB + 1) })).toThrow(/VOLUME_MAX_SIZE_GB: the remotefs driver keeps volumes as qcow2 images, which hold at most 2097152 GiB/);
+    // The bookkeeping driver keeps no data: anything Cinder's size type takes.
+    expect(loadConfig({ VOLUME_DRIVER: 'bookkeeping', VOLUME_MAX_SIZE_GB: '2147483647' }).VOLUME_MAX_SIZE_GB).toBe(2147483647);
+    for (const bad of ['0', '-1', '1.5', '2147483648', 'big']) expect(() => loadConfig({ VOLUME_DRIVER: 'bookkeeping', VOLUME_MAX_SIZE_GB: bad })).toThrow(/VOLUME_MAX_SIZE_GB/);
+    expect(() => loadConfig({ METADATA_MAX_ITEMS: '0' })).toThrow(/METADATA_MAX_ITEMS/);
   });
 });

@@ -2,10 +2,10 @@
 // policy and body checks. Errors of every layer become OpenStack faults in one place.
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { InvalidRequest, NotFound } from '../manager/errors.js';
+import { Forbidden, InvalidRequest, NotFound, OverLimit } from '../manager/errors.js';
 import type { VolumeManager } from '../manager/volume-manager.js';
 import { jsonBody } from '../http/body/index.js';
-import { badRequest, notFound, onApiError, onNotFound } from '../http/faults/index.js';
+import { badRequest, forbidden, notFound, onApiError, onNotFound, requestEntityTooLarge } from '../http/faults/index.js';
 import { isTransient } from '../engine/transient.js';
 import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
@@ -35,6 +35,9 @@ export function createApp(options: AppOptions) {
     // The manager speaks in domain errors; they map to faults here and nowhere else.
     if (err instanceof InvalidRequest) return faults(badRequest(err.message), c);
     if (err instanceof NotFound) return faults(notFound(err.message), c);
+    if (err instanceof Forbidden) return faults(forbidden(err.message), c);
+    // Cinder's quota errors say Retry-After: 0 (QuotaError.headers), in the header and the body.
+    if (err instanceof OverLimit) return faults(requestEntityTooLarge(err.message, { 'Retry-After': '0' }), c);
     return faults(err, c);
   });
   app.notFound(onNotFound);

@@ -5,3 +5,11 @@ export class InvalidRequest extends Error {
 export class NotFound extends Error {
   readonly code = 404;
 }
+/** Refused by a limit of this deployment, as Cinder's quota errors are (413 overLimit, Retry-After: 0). */
+export class OverLimit extends Error {
+  readonly code = 413;
+}
+/** Refused outright, as Nova refuses too many metadata items (403). */
+export class Forbidden extends Error {
+  readonly code = 403;
+}

@@ -8,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import type { Outcome } from '../engine/types.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { checkMetadataItems, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
 
 /** A snapshot by id, or the row the caller already read. */
@@ -38,6 +39,7 @@ export class SnapshotCommands {
     private readonly engine: Engine,
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
+    private readonly limits: Limits,
   ) {}
 
   /** Assisted when the driver can do it and a running instance holds the volume open. */
@@ -46,6 +48,7 @@ export class SnapshotCommands {
   }
 
   async create(input: CreateSnapshotInput) {
+    checkMetadataItems(Object.keys(input.metadata ?? {}).length, this.limits);
     const volume = await this.reads.liveVolume(input.volumeId);
     const usable = volume.status === 'available' || (volume.status === 'in-use' && input.force === true);
     if (!usable) {

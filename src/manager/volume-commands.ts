@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
 
 export interface CreateVolumeInput {
@@ -30,6 +31,7 @@ export class VolumeCommands {
     private readonly engine: Engine,
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
+    private readonly limits: Limits,
   ) {}
 
   private get store() {
@@ -37,6 +39,8 @@ export class VolumeCommands {
   }
 
   async create(input: CreateVolumeInput) {
+    // Before the row: a size the driver cannot hold must not leave a volume in error.
+    checkVolumeSize(input.size, this.limits);
     const id = randomUUID();
     const volume = await this.store.insertVolume({
       id,

@@ -8,10 +8,12 @@ import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
+import { checkMetadataItems, type Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
+export type { Limits } from './limits.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -23,10 +25,12 @@ export class VolumeManager {
   constructor(
     readonly engine: Engine,
     readonly driver: VolumeDriver,
+    /** The request limits (src/config.ts `limitsOf`). */
+    readonly limits: Limits,
   ) {
     this.reads = new Reads(engine.store);
-    this.volumes = new VolumeCommands(engine, driver, this.reads);
-    this.snapshots = new SnapshotCommands(engine, driver, this.reads);
+    this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
+    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
   }
 
   // Volumes.
@@ -44,6 +48,9 @@ export class VolumeManager {
   getVolume = (id: string) => this.reads.volume(id);
   listVolumes = (options: ListOptions) => listVolumes(this.engine.store, options);
 
+  /** Refuses metadata with more items than a volume or snapshot may hold. */
+  checkMetadataItems = (metadata: Record<string, string> | null | undefined) => checkMetadataItems(Object.keys(metadata ?? {}).length, this.limits);
+
   // Snapshots.
   createSnapshot = (input: CreateSnapshotInput) => this.snapshots.create(input);
   deleteSnapshot = (snapshot: SnapshotIdOrRow) => this.snapshots.delete(snapshot);
@@ -57,6 +64,6 @@ export class VolumeManager {
   snapshotOwner = (id: string) => this.reads.snapshotOwner(id);
   metadata = (id: string) => this.reads.metadata(id);
   adminMetadata = (id: string) => this.reads.adminMetadata(id);
-  setSnapshotMetadata = (id: string, metadata: Record<string, string>, replace: boolean) => setSnapshotMetadata(this.engine, id, metadata, replace);
+  setSnapshotMetadata = (id: string, metadata: Record<string, string>, replace: boolean) => setSnapshotMetadata(this.engine, this.limits, id, metadata, replace);
   deleteSnapshotMetadataKey = (id: string, key: string) => deleteSnapshotMetadataKey(this.engine, id, key);
 }

@@ -8,6 +8,7 @@ import type { Provider } from '../../src/db/client.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { TestDriver } from '../support/doubles.js';
 import { harness, type Harness } from '../support/harness.js';
+import type { Limits } from '../../src/manager/volume-manager.js';
 
 export interface Reply {
   status: number;
@@ -61,9 +62,9 @@ export async function send(app: { request: ReturnType<typeof createApp>['request
  */
 export async function apiFixture(
   provider: Provider,
-  opts: { driver?: TestDriver; auth?: AuthConfig; token?: string; maxBodyBytes?: number } = {},
+  opts: { driver?: TestDriver; auth?: AuthConfig; token?: string; maxBodyBytes?: number; limits?: Partial<Limits> } = {},
 ): Promise<ApiFixture> {
-  const h = await harness(await freshDatabaseUrl(provider), { driver: opts.driver ?? new TestDriver(true) });
+  const h = await harness(await freshDatabaseUrl(provider), { driver: opts.driver ?? new TestDriver(true), ...(opts.limits ? { limits: opts.limits } : {}) });
   const app = createApp({
     manager: h.manager,
     authenticate: authMiddleware(opts.auth ?? { strategy: 'noauth' }),

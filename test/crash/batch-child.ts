@@ -4,6 +4,7 @@
 // next round starts. Started as:
 //   node --import tsx test/crash/batch-child.ts <databaseUrl> <ackFile> <rounds> [<crashAtEvent>]
 import { appendFileSync } from 'node:fs';
+import { defaultLimits } from '../../src/config.js';
 import { openDatabase } from '../../src/db/client.js';
 import { Engine } from '../../src/engine/engine.js';
 import { VolumeManager } from '../../src/manager/volume-manager.js';
@@ -19,7 +20,7 @@ const engine = new Engine(db, {
     },
   },
 });
-const manager = new VolumeManager(engine, new TestDriver());
+const manager = new VolumeManager(engine, new TestDriver(), defaultLimits);
 const waiting = await db.prisma.snapshot.findMany({ where: { phase: 'creating.computeAssisted' }, orderBy: { id: 'asc' }, include: { volume: true } });
 const start = Date.now();
 for (let round = 1; round <= Number(rounds); round++) {

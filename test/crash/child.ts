@@ -8,7 +8,7 @@ import { OutboxWorker } from '../../src/engine/outbox-worker.js';
 import type { EngineHooks } from '../../src/engine/types.js';
 import { VolumeManager } from '../../src/manager/volume-manager.js';
 import { TestCompute, TestDriver } from '../support/doubles.js';
-import { defaultLeaseMs } from '../../src/config.js';
+import { defaultLeaseMs, defaultLimits } from '../../src/config.js';
 
 const [url, dir, crash] = process.argv.slice(2);
 const [point, nth] = crash ? crash.split(':') : [undefined, undefined];
@@ -29,7 +29,7 @@ const compute = new TestCompute(`${dir}/compute`);
 // A stable worker id: a restarted process takes back the leases its killed predecessor held.
 const worker = new OutboxWorker(engine, driver, compute, { workerId: 'crash-test-worker', leaseMs: defaultLeaseMs });
 await worker.releaseOwnLeases();
-const manager = new VolumeManager(engine, driver);
+const manager = new VolumeManager(engine, driver, defaultLimits);
 
 for (let round = 0; round < 200; round++) {
   await worker.drain();

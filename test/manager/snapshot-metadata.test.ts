@@ -1,7 +1,8 @@
 // A snapshot's user metadata (src/manager/snapshot-metadata.ts): POST merges, PUT replaces, a
-// removed key is soft-deleted and can be set again, and removing a key that is not there is a 404.
+// removed key is soft-deleted and can be set again, removing a key that is not there is a 404,
+// and no write leaves more items than METADATA_MAX_ITEMS, even when writers race.
 import { afterEach, describe, expect, it } from 'vitest';
-import { NotFound } from '../../src/manager/errors.js';
+import { Forbidden, NotFound } from '../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
 
@@ -10,11 +11,12 @@ describe.each(providers)('snapshot metadata on %s', (provider) => {
   afterEach(async () => {
     await h?.close();
   });
-  const snapshot = async () => {
-    h = await harness(await freshDatabaseUrl(provider));
+  const snapshot = async (limits?: { maxMetadataItems: number }) => {
+    h = await harness(await freshDatabaseUrl(provider), limits ? { limits } : {});
     const volume = await volumeFor(h, false);
     return h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', metadata: { a: '1' } });
   };
+  const items = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
 
   it('merges, replaces and answers with the whole metadata in key order', async () => {
     const snap = await snapshot();
@@ -39,5 +41,34 @@ describe.each(providers)('snapshot metadata on %s', (provider) => {
     // The same row came back: (snapshot, key) is unique, deleted or not.
     const rows = await h.db.prisma.snapshotMetadata.findMany({ where: { snapshotId: snap.id } });
     expect(rows.map((r) => [r.key, r.value, r.deleted, r.deletedAt])).toEqual([['a', 'again', false, null]]);
+  });
+
+  it('refuses more items than the limit on create, merge and replace, and writes nothing then', async () => {
+    const snap = await snapshot({ maxMetadataItems: 3 });
+    const tooMany = new Forbidden('Maximum number of metadata items exceeds 3');
+    const volume = await h.manager.getVolume(snap.volumeId);
+    await expect(h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', metadata: items(4) })).rejects.toThrow(tooMany);
+    expect(await h.db.prisma.snapshot.count()).toBe(1);
+
+    // a + two more is the limit; a third new key is one too many, a changed one is not.
+    expect(await h.manager.setSnapshotMetadata(snap.id, items(2), false)).toEqual({ a: '1', k0: 'v', k1: 'v' });
+    await expect(h.manager.setSnapshotMetadata(snap.id, { z: 'v' }, false)).rejects.toThrow(tooMany);
+    await expect(h.manager.setSnapshotMetadata(snap.id, { a: '2', z: 'v' }, false)).rejects.toThrow(tooMany);
+    expect(await h.manager.setSnapshotMetadata(snap.id, { a: '2', k0: 'w' }, false)).toEqual({ a: '2', k0: 'w', k1: 'v' });
+    await expect(h.manager.setSnapshotMetadata(snap.id, items(4, 'r'), true)).rejects.toThrow(tooMany);
+    expect(await h.manager.metadata(snap.id)).toEqual({ a: '2', k0: 'w', k1: 'v' });
+    // A replacement counts only itself; a deleted key no longer counts.
+    expect(await h.manager.setSnapshotMetadata(snap.id, items(3, 'r'), true)).toEqual({ r0: 'v', r1: 'v', r2: 'v' });
+    await h.manager.deleteSnapshotMetadataKey(snap.id, 'r0');
+    expect(await h.manager.setSnapshotMetadata(snap.id, { s: 'v' }, false)).toEqual({ r1: 'v', r2: 'v', s: 'v' });
+  });
+
+  it('lets racing merges together reach the limit but never pass it', async () => {
+    const snap = await snapshot({ maxMetadataItems: 10 });
+    // 1 key there, 20 writers of one new key each: 9 win, 11 are refused.
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => h.manager.setSnapshotMetadata(snap.id, { [`w${i}`]: 'v' }, false)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(9);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual(Array(11).fill(new Forbidden('Maximum number of metadata items exceeds 10')));
+    expect(Object.keys(await h.manager.metadata(snap.id))).toHaveLength(10);
   });
 });

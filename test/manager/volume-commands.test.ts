@@ -2,7 +2,7 @@
 // driver, the legacy attach flow's guarded moves, and the delete that must not leave a snapshot
 // behind.
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidRequest, NotFound } from '../../src/manager/errors.js';
+import { InvalidRequest, NotFound, OverLimit } from '../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { TestDriver } from '../support/doubles.js';
 import { harness, volumeFor, type Harness } from '../support/harness.js';
@@ -36,6 +36,24 @@ describe.each(providers)('volume commands on %s', (provider) => {
     await expect(h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 1 })).rejects.toThrow('no space on the share');
     const failed = await h.db.prisma.volume.findFirstOrThrow({ where: { id: { not: volume.id } } });
     expect([failed.status, failed.name]).toEqual(['error', null]);
+  });
+
+  it('refuses a size over the limit before writing a row or calling the driver', async () => {
+    await setup({ limits: { maxVolumeSizeGiB: 100 } });
+    let driverCalls = 0;
+    h.driver.createVolume = async () => {
+      driverCalls++;
+      return { providerLocation: 'test-share' };
+    };
+    for (const size of [101, 3119190, 2147483647]) {
+      await expect(h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size })).rejects.toThrow(
+        new OverLimit(`VolumeSizeExceedsLimit: Requested volume size ${size}G is larger than maximum allowed limit 100G.`),
+      );
+    }
+    expect([driverCalls, await h.db.prisma.volume.count()]).toEqual([0, 0]);
+    // The limit itself is allowed.
+    expect((await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 100 })).status).toBe('available');
+    expect(driverCalls).toBe(1);
   });
 
   it('moves through reserve, attach, begin/roll detaching and detach, refusing moves from the wrong status', async () => {

@@ -3,7 +3,8 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { OutboxWorker } from '../../src/engine/outbox-worker.js';
 import { sweepDeadlines } from '../../src/engine/deadline-sweeper.js';
-import { VolumeManager } from '../../src/manager/volume-manager.js';
+import { defaultLimits } from '../../src/config.js';
+import { VolumeManager, type Limits } from '../../src/manager/volume-manager.js';
 import { ManualClock, TestCompute, TestDriver } from './doubles.js';
 
 export interface Harness {
@@ -20,7 +21,7 @@ export interface Harness {
 
 export async function harness(
   url: string,
-  opts: { clock?: ManualClock; driver?: TestDriver; compute?: TestCompute; engine?: EngineOptions; leaseMs?: number } = {},
+  opts: { clock?: ManualClock; driver?: TestDriver; compute?: TestCompute; engine?: EngineOptions; leaseMs?: number; limits?: Partial<Limits> } = {},
 ): Promise<Harness> {
   const db = await openDatabase(url);
   const clock = opts.clock ?? new ManualClock();
@@ -28,7 +29,7 @@ export async function harness(
   const driver = opts.driver ?? new TestDriver();
   const compute = opts.compute ?? new TestCompute();
   const worker = new OutboxWorker(engine, driver, compute, { leaseMs: opts.leaseMs ?? 60_000 });
-  const manager = new VolumeManager(engine, driver);
+  const manager = new VolumeManager(engine, driver, { ...defaultLimits, ...opts.limits });
   return { db, clock, engine, driver, compute, worker, manager, sweep: () => sweepDeadlines(engine), close: () => db.close() };
 }
 

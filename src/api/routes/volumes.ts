@@ -41,6 +41,7 @@ export function volumeRoutes(manager: VolumeManager) {
         throw badRequest(`Invalid input received: creating a volume with ${key} is not supported by this service; only blank volumes are.`);
       }
     }
+    manager.checkMetadataItems(body.metadata);
     refuseVolumeMetadata(body.metadata);
     const created = await manager.createVolume({
       projectId: c.var.auth.projectId,
@@ -82,6 +83,7 @@ export function volumeRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const { volume: fields } = await parseBody(c, volumeUpdateSchema);
+    manager.checkMetadataItems(fields.metadata);
     refuseVolumeMetadata(fields.metadata);
     const updated = await manager.updateVolume(id, {
       ...(fields.name !== undefined ? { name: fields.name } : {}),

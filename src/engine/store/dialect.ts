@@ -20,6 +20,12 @@ export interface Dialect {
   skipLocked: Sql;
   /** `VALUES (…), (…)` as a derived table whose columns are named column1, column2, … on both. */
   values(rows: Sql[][]): Sql;
+  /**
+   * A statement that makes transactions naming the same `key` take turns until they end
+   * (PostgreSQL's transaction-scoped advisory lock); null on SQLite, whose write transactions
+   * (BEGIN IMMEDIATE) already do.
+   */
+  transactionLock(key: string): Sql | null;
 }
 
 export function dialectOf(provider: Provider): Dialect {
@@ -33,5 +39,6 @@ export function dialectOf(provider: Provider): Dialect {
     text: cast('TEXT'),
     skipLocked: pg ? raw('FOR UPDATE SKIP LOCKED') : empty,
     values: (rows) => sql`(VALUES ${join(rows.map((r) => sql`(${join(r)})`))})`,
+    transactionLock: (key) => (pg ? sql`SELECT pg_advisory_xact_lock(hashtextextended(CAST(${key} AS TEXT), 0))` : null),
   };
 }

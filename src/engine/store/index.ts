@@ -70,8 +70,8 @@ export class SnapshotStore {
   readAdminMetadata = async (snapshotId: string) =>
     (await loadMetadata(this.db.sql, this.dialect, 'snapshot_admin_metadata', [snapshotId])).get(snapshotId) ?? {};
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
-  setSnapshotMetadata = (snapshotId: string, metadata: Record<string, string>, replace: boolean, now: Date) =>
-    setSnapshotMetadata(this.db, this.dialect, snapshotId, metadata, replace, now);
+  setSnapshotMetadata = (snapshotId: string, metadata: Record<string, string>, replace: boolean, now: Date, maxItems: number) =>
+    setSnapshotMetadata(this.db, this.dialect, snapshotId, metadata, replace, now, maxItems);
   deleteSnapshotMetadataKey = (snapshotId: string, key: string, now: Date) => deleteSnapshotMetadataKey(this.db, this.dialect, snapshotId, key, now);
   listSnapshots = (q: SnapshotPageQuery) => listSnapshotPage(this.prisma, q);
 

@@ -82,6 +82,15 @@ describe('onError / notFound handlers', () => {
     expect(await res.json()).toEqual({ unauthorized: { code: 401, message: 'no' } });
   });
 
+  it("repeats a 413's Retry-After in the body as retryAfter, as Cinder's Fault does", async () => {
+    const res = await appThrowing(requestEntityTooLarge('VolumeSizeExceedsLimit: too big', { 'Retry-After': '0' })).request('/boom');
+    expect([res.status, res.headers.get('retry-after')]).toEqual([413, '0']);
+    expect(await res.json()).toEqual({ overLimit: { code: 413, message: 'VolumeSizeExceedsLimit: too big', retryAfter: '0' } });
+    // Only a 413's body carries it (a 503 says Retry-After in its header alone).
+    expect(new ApiFault(503, undefined, { 'Retry-After': '1' }).toJSON()).toEqual({ serviceUnavailable: { code: 503, message: expect.any(String) } });
+    expect(requestEntityTooLarge('Request is too large.').toJSON()).toEqual({ overLimit: { code: 413, message: 'Request is too large.' } });
+  });
+
   it('hides unexpected errors behind a computeFault 500 and logs them', async () => {
     const logged: object[] = [];
     const res = await appThrowing(new Error('db password is hunter2'), logged).request('/boom');

@@ -48,7 +48,7 @@ const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
 
 export const INTERNAL_ERROR_MESSAGE = DEFAULT_MESSAGES[500];
 
-export type FaultBody = Record<string, { code: number; message: string }>;
+export type FaultBody = Record<string, { code: number; message: string; retryAfter?: string }>;
 
 /** The one exception type handlers throw to answer with an OpenStack fault. */
 export class ApiFault extends Error {
@@ -67,7 +67,9 @@ export class ApiFault extends Error {
   }
 
   toJSON(): FaultBody {
-    return { [this.faultName]: { code: this.code, message: this.message } };
+    // Cinder's Fault repeats a 413's Retry-After in the body (its quota errors carry one).
+    const retryAfter = this.code === 413 ? this.headers['Retry-After'] : undefined;
+    return { [this.faultName]: { code: this.code, message: this.message, ...(retryAfter !== undefined ? { retryAfter } : {}) } };
   }
 }
 
@@ -79,7 +81,7 @@ export const notFound = (message?: string) => new ApiFault(404, message);
 export const methodNotAllowed = (message?: string) => new ApiFault(405, message);
 export const notAcceptable = (message?: string) => new ApiFault(406, message);
 export const conflict = (message?: string) => new ApiFault(409, message);
-export const requestEntityTooLarge = (message?: string) => new ApiFault(413, message);
+export const requestEntityTooLarge = (message?: string, headers?: Record<string, string>) => new ApiFault(413, message, headers);
 export const unsupportedMediaType = (message?: string) => new ApiFault(415, message);
 export const internalError = () => new ApiFault(500, INTERNAL_ERROR_MESSAGE);
 export const notImplemented = (message?: string) => new ApiFault(501, message);

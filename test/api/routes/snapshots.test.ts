@@ -297,6 +297,39 @@ describe.each(providers)('REST API on %s: snapshots', (provider) => {
     });
   });
 
+  describe('metadata limits', () => {
+    it('refuses more than METADATA_MAX_ITEMS items with 403 on create, POST, PUT and PUT of one key, writing nothing', async () => {
+      const items = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
+      const tooMany = 'Maximum number of metadata items exceeds 128';
+      const vol = await createVolume();
+      expectFault(await createSnapshot({ volume_id: vol, metadata: items(129) }), 403, 'forbidden', tooMany);
+      expect((await f.call('GET', `${P}/snapshots`)).json.snapshots).toEqual([]);
+
+      const id = (await createSnapshot({ volume_id: vol, metadata: items(127) })).json.snapshot.id;
+      const base = `${P}/snapshots/${id}/metadata`;
+      expectFault(await f.call('POST', base, { body: { metadata: items(2, 'n') } }), 403, 'forbidden', tooMany);
+      expectFault(await f.call('PUT', base, { body: { metadata: items(129, 'n') } }), 403, 'forbidden', tooMany);
+      expect(Object.keys((await f.call('GET', base)).json.metadata)).toHaveLength(127);
+      expect((await f.call('PUT', `${base}/n0`, { body: { meta: { n0: 'v' } } })).status).toBe(200);
+      expectFault(await f.call('PUT', `${base}/n1`, { body: { meta: { n1: 'v' } } }), 403, 'forbidden', tooMany);
+      // Changing a key that is there adds nothing; a replacement of 128 is allowed.
+      expect((await f.call('POST', base, { body: { metadata: { k0: 'changed' } } })).status).toBe(200);
+      expect((await f.call('PUT', base, { body: { metadata: items(128, 'r') } })).status).toBe(200);
+      expect(Object.keys((await f.call('GET', base)).json.metadata)).toHaveLength(128);
+    });
+
+    it('keeps keys to 1..255 characters of Cinder\'s alphabet and values to 255 characters (400)', async () => {
+      const vol = await createVolume();
+      const id = (await createSnapshot({ volume_id: vol })).json.snapshot.id;
+      const base = `${P}/snapshots/${id}/metadata`;
+      for (const metadata of [{ ['k'.repeat(256)]: 'v' }, { '': 'v' }, { 'bad*key': 'v' }, { k: 'v'.repeat(256) }, { k: 1 }, { k: null }]) {
+        expectFault(await f.call('POST', base, { body: { metadata } }), 400, 'badRequest', /metadata/);
+        expectFault(await createSnapshot({ volume_id: vol, metadata }), 400, 'badRequest', /snapshot\.metadata/);
+      }
+      expect((await f.call('POST', base, { body: { metadata: { ['k'.repeat(255)]: 'v'.repeat(255) } } })).status).toBe(200);
+    });
+  });
+
   describe('bad requests, always in the fault format and never 5xx', () => {
     it('ids that are not UUIDs are "not found", as in Cinder', async () => {
       for (const [path, what] of [

@@ -2,9 +2,17 @@
 // the legacy attach actions and the admin actions, and bad requests against it, always answered
 // in the fault format and never 5xx. Real createApp over SQLite and PostgreSQL, noauth, default
 // policy.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { providers } from '../../support/databases.js';
-import { apiFixture, createVolume as createVolumeIn, expectClientFault, expectFault, INSTANCE, MISSING, P, type ApiFixture } from '../helpers.js';
+import { loadConfig, QCOW2_MAX_SIZE_GIB } from '../../../src/config.js';
+import { createRemoteFsDriver } from '../../../src/drivers/remotefs/index.js';
+import { buildService, type Service } from '../../../src/service.js';
+import { freshDatabaseUrl, providers } from '../../support/databases.js';
+import { TestCompute } from '../../support/doubles.js';
+import { apiFixture, createVolume as createVolumeIn, expectClientFault, expectFault, INSTANCE, MISSING, P, send, type ApiFixture } from '../helpers.js';
 
 describe.each(providers)('REST API on %s: volumes', (provider) => {
   let f: ApiFixture;
@@ -192,6 +200,13 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expect((await f.call('GET', `${P}/volumes`)).json.volumes).toHaveLength(3);
     });
 
+    it('refuses JSON nested 5,000 levels deep with 400, and writes nothing', async () => {
+      const deep = `{"volume":{"size":1,"metadata":${'['.repeat(5_000)}${']'.repeat(5_000)}}}`;
+      const r = await f.call('POST', `${P}/volumes`, { raw: deep, headers: { 'Content-Type': 'application/json' } });
+      expectFault(r, 400, 'badRequest', 'Malformed request body: JSON nested more than 32 levels deep.');
+      expect(await f.h.db.prisma.volume.count()).toBe(0);
+    });
+
     it('every fault above is a 4xx in the fault format (spot check of odd requests)', async () => {
       const odd = [
         await f.call('POST', `${P}/volumes`, { raw: 'null', headers: { 'Content-Type': 'application/json' } }),
@@ -203,5 +218,83 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       ];
       for (const r of odd) expectClientFault(r);
     });
+  });
+
+  describe('limits', () => {
+    it('answers a size over VOLUME_MAX_SIZE_GB as Cinder answers per_volume_gigabytes: 413, Retry-After 0, no row', async () => {
+      for (const size of [QCOW2_MAX_SIZE_GIB + 1, 3119190, 100000000, 2147483647, '3119190']) {
+        const r = await f.call('POST', `${P}/volumes`, { body: { volume: { size } } });
+        expect([r.status, r.headers.get('retry-after'), r.json]).toEqual([
+          413,
+          '0',
+          { overLimit: { code: 413, message: `VolumeSizeExceedsLimit: Requested volume size ${size}G is larger than maximum allowed limit ${QCOW2_MAX_SIZE_GIB}G.`, retryAfter: '0' } },
+        ]);
+      }
+      // Past Cinder's size type it is the schema's 400, as in Cinder.
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 2147483648 } } }), 400, 'badRequest', /volume\.size/);
+      expect(await f.h.db.prisma.volume.count()).toBe(0);
+      expect((await f.call('POST', `${P}/volumes`, { body: { volume: { size: QCOW2_MAX_SIZE_GIB } } })).status).toBe(202);
+    });
+
+    it('counts volume metadata items against METADATA_MAX_ITEMS before anything else', async () => {
+      const items = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+      const v = await createVolume();
+      for (const r of [
+        await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, metadata: items(129) } } }),
+        await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: items(129) } } }),
+      ]) {
+        expectFault(r, 403, 'forbidden', 'Maximum number of metadata items exceeds 128');
+      }
+      // Within the count, volume metadata is refused as before: this service does not store it.
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, metadata: items(128) } } }), 400, 'badRequest', /volume metadata is not supported/);
+      expect(await f.h.db.prisma.volume.count()).toBe(1);
+    });
+  });
+});
+
+/**
+ * The size limit in front of the real RemoteFS driver: sizes qcow2 cannot hold used to reach
+ * `qemu-img create`, answer 500 and leave a volume in `error`.
+ */
+describe.each(providers)('volume sizes on the RemoteFS driver (real qemu-img) on %s', (provider) => {
+  let service: Service | undefined;
+  let share = '';
+  beforeEach(async () => {
+    share = await mkdtemp(path.join(tmpdir(), 'volume-sizes-'));
+  });
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await rm(share, { recursive: true, force: true });
+  });
+  const start = async (env: Record<string, string>, logger = pino({ level: 'silent' })) => {
+    const config = loadConfig({ DATABASE_URL: await freshDatabaseUrl(provider), REMOTEFS_SHARE: share, LOG_LEVEL: 'silent', ...env });
+    service = await buildService(config, { compute: new TestCompute(), logger, ...(config.VOLUME_DRIVER === 'bookkeeping' ? { driver: createRemoteFsDriver(share) } : {}) });
+    return (size: number) => send(service!.app, 'POST', '/v3/p/volumes', { body: { volume: { size } } }, 'u:p');
+  };
+  const rows = () => service!.db.prisma.volume.findMany({ select: { size: true, status: true }, orderBy: { size: 'asc' } });
+
+  it('refuses what qcow2 cannot hold with 413 before the driver runs, and creates what it can', async () => {
+    const create = await start({});
+    for (const size of [3119190, 100000000, 2147483647]) {
+      const r = await create(size);
+      expectFault(r, 413, 'overLimit', `VolumeSizeExceedsLimit: Requested volume size ${size}G is larger than maximum allowed limit 2097152G.`);
+    }
+    expect([await rows(), await readdir(share)]).toEqual([[], []]);
+    const r = await create(1);
+    expect([r.status, r.json.volume.status]).toEqual([202, 'available']);
+    expect(await readdir(share)).toContain(`volume-${r.json.volume.id}`);
+  });
+
+  it('still leaves a volume in error, answered 500, when the driver fails within the limit', async () => {
+    // A limit above what qcow2 holds (the bookkeeping setting allows one) lets the size through.
+    const logged: Array<{ level: number; msg: string }> = [];
+    const create = await start(
+      { VOLUME_DRIVER: 'bookkeeping', VOLUME_MAX_SIZE_GB: String(QCOW2_MAX_SIZE_GIB + 1) },
+      pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+    );
+    expectFault(await create(QCOW2_MAX_SIZE_GIB + 1), 500, 'computeFault');
+    expect(await rows()).toEqual([{ size: QCOW2_MAX_SIZE_GIB + 1, status: 'error' }]);
+    expect(logged.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual(['unhandled error']);
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect } from 'vitest';
+import { QCOW2_MAX_SIZE_GIB } from '../../../src/config.js';
 import { createRemoteFsDriver } from '../../../src/drivers/remotefs/index.js';
 import { dirDigest, qemuImgChain } from '../../support/qemu.js';
 import { GiB, it, sids, World } from '../../support/remotefs-world.js';
@@ -18,6 +19,18 @@ describe('volumes', () => {
     await w.create();
     expect(await dirDigest(share)).toEqual(before);
     await expect(w.driver.createVolume({ ...w.vol, size: 2 })).rejects.toThrow(/virtual size 1073741824 bytes, but the volume is 2 GiB/);
+  });
+
+  it('holds up to 2 PiB, the largest qcow2 image (the default VOLUME_MAX_SIZE_GB), and fails past it', async ({ share }) => {
+    const largest = new World(share);
+    await largest.driver.createVolume({ ...largest.vol, size: QCOW2_MAX_SIZE_GIB });
+    const [img] = await qemuImgChain(largest.file(largest.volumeFile));
+    expect(img['virtual-size']).toBe(QCOW2_MAX_SIZE_GIB * GiB);
+    const before = await fs.readdir(share);
+    const larger = new World(share);
+    await expect(larger.driver.createVolume({ ...larger.vol, size: QCOW2_MAX_SIZE_GIB + 1 })).rejects.toThrow(/The image size is too large for file format 'qcow2'/);
+    // Nothing of the failed create is left on the share.
+    expect(await fs.readdir(share)).toEqual(before);
   });
 
   it('initializeConnection returns the NFS connection info naming the active file', async ({ share }) => {
