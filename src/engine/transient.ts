@@ -22,20 +22,26 @@ export class TransientError extends Error {
   readonly transient = true;
 }
 
+/**
+ * How Prisma's driver adapters describe a failure (DriverAdapterError's `cause`): the kinds that
+ * mean the database could not be reached or talked to, or asked for the transaction again.
+ */
+const transientKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed', 'TooManyConnections', 'TransactionWriteConflict']);
+
+/**
+ * Looks at the error, at the adapter's description of it, and down its chain of causes. The
+ * adapter's description comes two ways: under `meta.driverAdapterError` when the Prisma client
+ * threw, as the error's own `cause` when the adapter did (src/db/sql.ts calls it directly).
+ */
 export function isTransient(err: unknown, depth = 0): boolean {
   if (depth > 5 || typeof err !== 'object' || err === null) return false;
-  const e = err as { transient?: unknown; code?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  const e = err as { transient?: unknown; code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
   if (e.transient === true) return true;
   if (typeof e.code === 'string' && (transientCodes.has(e.code) || transientSqlState.test(e.code) || e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_IOERR'))) return true;
+  if (typeof e.kind === 'string' && transientKinds.has(e.kind)) return true;
+  if (typeof e.originalCode === 'string' && (transientCodes.has(e.originalCode) || transientSqlState.test(e.originalCode) || e.originalCode.startsWith('SQLITE_BUSY'))) return true;
   if (typeof e.message === 'string' && transientMessage.test(e.message)) return true;
-  const adapter = e.meta?.driverAdapterError as { cause?: { originalCode?: unknown; code?: unknown; kind?: string } } | undefined;
-  const cause = adapter?.cause;
-  if (cause) {
-    if (cause.kind === 'SocketTimeout' || cause.kind === 'TransactionAlreadyClosed' || cause.kind === 'DatabaseNotReachable' || cause.kind === 'ConnectionClosed') return true;
-    if (typeof cause.code === 'string' && transientSqlState.test(cause.code)) return true;
-    if (typeof cause.originalCode === 'string' && (transientCodes.has(cause.originalCode) || cause.originalCode.startsWith('SQLITE_BUSY'))) return true;
-  }
-  return isTransient(e.cause, depth + 1);
+  return isTransient(e.meta?.driverAdapterError, depth + 1) || isTransient(e.cause, depth + 1);
 }
 
 /** The delay before retry number `attempt` (1-based): doubling from `baseMs`, capped. */

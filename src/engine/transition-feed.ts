@@ -55,6 +55,8 @@ export class TransitionFeed {
   private again = false;
   private stopped = false;
   private primed = deferred();
+  /** Who waits for the first read and wants to hear when it fails (see `started`). */
+  private readonly startFailures = new Set<(err: unknown) => void>();
   private generation = 0;
 
   constructor(
@@ -98,6 +100,23 @@ export class TransitionFeed {
    */
   ready(): Promise<void> {
     return this.primed.promise;
+  }
+
+  /**
+   * Like `ready`, but a first read that fails (the database cannot be reached) rejects with its
+   * error instead of waiting for a later read to succeed: for a caller that would rather say
+   * "try again" than wait. Call it after `subscribe`, which starts the first read.
+   */
+  started(): Promise<void> {
+    if (this.mark !== null) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown) => reject(err);
+      this.startFailures.add(fail);
+      void this.primed.promise.then(() => {
+        this.startFailures.delete(fail);
+        resolve();
+      });
+    });
   }
 
   /** Read now (something committed); coalesces with a read already under way. */
@@ -156,6 +175,11 @@ export class TransitionFeed {
         }
       }
     } catch (err) {
+      if (this.mark === null) {
+        const waiting = [...this.startFailures];
+        this.startFailures.clear();
+        for (const fail of waiting) fail(err);
+      }
       this.options.onError?.(err);
     }
   }

@@ -145,36 +145,43 @@ export function uiRoutes(deps: UiDependencies): Hono {
     return c.json({ now: new Date().toISOString(), snapshot: snapshotSummary(snapshot), transitions: transitions.map(historyEntry) });
   });
 
-  api.get('/events', (c) => {
+  api.get('/events', async (c) => {
     const scope = projectScope(c);
     const keepAliveMs = deps.keepAliveMs ?? 15_000;
+    const queue: FeedBatch[] = [];
+    let wake: (() => void) | null = null;
+    let open = true;
+    const nudge = () => {
+      wake?.();
+      wake = null;
+    };
+    const unsubscribe = feed.subscribe(
+      (batch) => {
+        queue.push(batch);
+        nudge();
+      },
+      () => {
+        open = false;
+        nudge();
+      },
+    );
+    try {
+      // Before answering: a database that cannot be reached is a 503 like on every other
+      // route, not a stream that never says it is ready.
+      await feed.started();
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
     const response = streamSSE(c, async (stream) => {
-      const queue: FeedBatch[] = [];
-      let wake: (() => void) | null = null;
-      let open = true;
       let lastWrite = Date.now();
-      const nudge = () => {
-        wake?.();
-        wake = null;
-      };
-      const unsubscribe = feed.subscribe(
-        (batch) => {
-          queue.push(batch);
-          nudge();
-        },
-        () => {
-          open = false;
-          nudge();
-        },
-      );
       stream.onAbort(() => {
         open = false;
         nudge();
       });
       try {
-        // Only now is every later commit sure to reach this stream; the page loads its
-        // initial state after this event, so nothing falls between the two.
-        await feed.ready();
+        // Every commit from here on reaches this stream; the page loads its initial state
+        // after this event, so nothing falls between the two.
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ now: new Date().toISOString() }) });
         while (open) {
           const batch = queue.shift();

@@ -92,4 +92,23 @@ describe.each(providers)('transition feed on %s', (provider) => {
     expect([...received.ids].sort((a, b) => a - b)).toEqual(all.map((r) => r.id));
     expect(new Set(received.ids).size).toBe(received.ids.length);
   });
+
+  it('started() rejects when the first read fails, resolves once one succeeds, and at once after that', async () => {
+    const h: Harness = await harness(await freshDatabaseUrl(provider));
+    let down = true;
+    const store = h.engine.store;
+    const feed = new TransitionFeed(
+      { lastHistoryId: () => (down ? Promise.reject(new Error('Connection terminated unexpectedly')) : store.lastHistoryId()), historySince: store.historySince, loadSnapshots: store.loadSnapshots, volumeStamp: store.volumeStamp },
+      { pollMs: 50 },
+    );
+    cleanup.push(() => h.close(), () => feed.stop());
+    const unsubscribe = feed.subscribe(() => {});
+    await expect(feed.started()).rejects.toThrow('Connection terminated unexpectedly');
+    down = false;
+    // The feed keeps reading meanwhile; the next caller waits for the read that succeeds.
+    await feed.started();
+    await feed.ready();
+    await expect(feed.started()).resolves.toBeUndefined();
+    unsubscribe();
+  });
 });
