@@ -140,6 +140,8 @@ describe('DELETE /v2.1/os-assisted-volume-snapshots/{id}', () => {
     ['delete_info that is not JSON', q('{not json')],
     ['delete_info that is a JSON string', q('"x"')],
     ['delete_info without volume_id', q({ type: 'qcow2' })],
+    ['delete_info nested 5,000 levels deep', q(`${'['.repeat(5_000)}${']'.repeat(5_000)}`)],
+    ['delete_info with a NUL character', q('{"type":"qcow2\\u0000"}')],
   ])('answers 400 for %s', async (_name, query) => {
     const { app } = await agent();
     await attach(app);
