@@ -19,6 +19,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { badRequest, notAcceptable } from '../http/faults/index.js';
+import type { VersionsDocument } from './schemas/responses.js';
 
 export const API_VERSION_HEADER = 'OpenStack-API-Version';
 export const VOLUME_SERVICE = 'volume';
@@ -108,7 +109,7 @@ export function atLeast(c: Context, version: string): boolean {
  * The discovery document. `baseUrl` is the service root as clients reach it (Cinder uses
  * `public_endpoint` or the request's host URL), e.g. "http://127.0.0.1:8776".
  */
-export function versionsDocument(baseUrl: string) {
+export function versionsDocument(baseUrl: string): VersionsDocument {
   const root = baseUrl.replace(/\/+$/, '');
   return {
     versions: [

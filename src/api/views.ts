@@ -1,6 +1,8 @@
 // Cinder v3's JSON views of volumes and snapshots (cinder/api/v3/views). Admin-only fields are
-// added only when the caller may see them.
+// added only when the caller may see them. Each view's type is its documented response schema
+// (src/api/schemas/responses.ts).
 import type { Snapshot, Volume, VolumeAttachment } from '../db/client.js';
+import type { SnapshotView, TransitionView, VolumeSummaryView, VolumeView } from './schemas/responses.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('Z', '') : null);
 
@@ -8,7 +10,7 @@ export function snapshotView(
   s: Snapshot,
   metadata: Record<string, string>,
   opts: { extended: boolean },
-) {
+): SnapshotView {
   return {
     id: s.id,
     created_at: iso(s.createdAt),
@@ -29,11 +31,11 @@ export function snapshotView(
   };
 }
 
-export function volumeSummaryView(v: Volume, selfUrl: string) {
+export function volumeSummaryView(v: Volume, selfUrl: string): VolumeSummaryView {
   return { id: v.id, name: v.name, links: [{ rel: 'self', href: selfUrl }] };
 }
 
-export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean }) {
+export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean }): VolumeView {
   return {
     id: v.id,
     status: v.status,
@@ -80,7 +82,7 @@ export function transitionView(t: {
   rejected: boolean;
   reason: string | null;
   createdAt: Date;
-}) {
+}): TransitionView {
   return {
     id: t.id,
     version: t.version,

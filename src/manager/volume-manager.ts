@@ -8,7 +8,7 @@ import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
-import { checkMetadataItems, type Limits } from './limits.js';
+import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 
@@ -49,7 +49,6 @@ export class VolumeManager {
   listVolumes = (options: ListOptions) => listVolumes(this.engine.store, options);
 
   /** Refuses metadata with more items than a volume or snapshot may hold. */
-  checkMetadataItems = (metadata: Record<string, string> | null | undefined) => checkMetadataItems(Object.keys(metadata ?? {}).length, this.limits);
 
   // Snapshots.
   createSnapshot = (input: CreateSnapshotInput) => this.snapshots.create(input);

@@ -7,21 +7,18 @@ import { badRequest, notFound } from '../../http/faults/index.js';
 import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../../http/policy/index.js';
 import {
   METADATA_KEY_PATTERN,
-  metadataSchema,
   snapshotActionSchemas,
   snapshotCreateSchema,
   snapshotListQuerySchema,
+  snapshotMetadataBodySchema,
+  snapshotMetaItemBodySchema,
   snapshotUpdateSchema,
 } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { atLeast } from '../version.js';
 import { snapshotView, transitionView, collectionPage } from '../views.js';
-import * as z from 'zod';
 import type { SnapshotIdOrRow, VolumeManager } from '../../manager/volume-manager.js';
 import type { Snapshot } from '../../db/client.js';
-
-const metadataBody = z.strictObject({ metadata: metadataSchema });
-const metaItemBody = z.strictObject({ meta: metadataSchema });
 
 export function snapshotRoutes(manager: VolumeManager) {
   const app = new Hono();
@@ -156,7 +153,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
     await visible(c, id);
-    const { metadata } = await parseBody(c, metadataBody);
+    const { metadata } = await parseBody(c, snapshotMetadataBodySchema);
     return c.json({ metadata: await manager.setSnapshotMetadata(id, metadata, replace) });
   };
   app.post('/:id/metadata', writeMetadata(false));
@@ -175,10 +172,8 @@ export function snapshotRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const key = c.req.param('key');
-    const { meta } = await parseBody(c, metaItemBody);
-    const keys = Object.keys(meta);
-    if (keys.length !== 1) throw badRequest('Request body contains too many items');
-    if (keys[0] !== key) throw badRequest('Request body and URI mismatch');
+    const { meta } = await parseBody(c, snapshotMetaItemBodySchema);
+    if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
     await manager.setSnapshotMetadata(id, meta, false);
     return c.json({ meta });
   });

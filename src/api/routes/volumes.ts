@@ -2,24 +2,11 @@
 // Nova uses (reserve, initialize_connection, attach, begin_detaching, detach).
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
-import { badRequest } from '../../http/faults/index.js';
 import { assertVisible, authorize, grantedByRole } from '../../http/policy/index.js';
 import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
-
-/**
- * Keys cinderclient sends as null on every create, but which would make a volume something other
- * than a blank one (a copy, an image, a group member): this service builds blank volumes only, so
- * a non-null value is refused rather than silently ignored.
- */
-const UNSUPPORTED_CREATE_KEYS = ['snapshot_id', 'source_volid', 'backup_id', 'imageRef', 'image_id', 'consistencygroup_id', 'group_id'] as const;
-
-/** Volume metadata is not stored by this service; an empty object (cinderclient's default) is fine. */
-function refuseVolumeMetadata(metadata: Record<string, string> | null | undefined) {
-  if (metadata && Object.keys(metadata).length > 0) throw badRequest('Invalid input received: volume metadata is not supported by this service.');
-}
 
 export function volumeRoutes(manager: VolumeManager) {
   const app = new Hono();
@@ -35,14 +22,8 @@ export function volumeRoutes(manager: VolumeManager) {
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
+    // Only blank volumes: the schema takes the other sources as null only.
     const { volume: body } = await parseBody(c, volumeCreateSchema);
-    for (const key of UNSUPPORTED_CREATE_KEYS) {
-      if (body[key] !== undefined && body[key] !== null) {
-        throw badRequest(`Invalid input received: creating a volume with ${key} is not supported by this service; only blank volumes are.`);
-      }
-    }
-    manager.checkMetadataItems(body.metadata);
-    refuseVolumeMetadata(body.metadata);
     const created = await manager.createVolume({
       projectId: c.var.auth.projectId,
       userId: c.var.auth.userId,
@@ -83,8 +64,6 @@ export function volumeRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id);
     const { volume: fields } = await parseBody(c, volumeUpdateSchema);
-    manager.checkMetadataItems(fields.metadata);
-    refuseVolumeMetadata(fields.metadata);
     const updated = await manager.updateVolume(id, {
       ...(fields.name !== undefined ? { name: fields.name } : {}),
       ...(fields.description !== undefined ? { description: fields.description } : {}),

@@ -3,22 +3,26 @@
  * them (cinder/api/common.py: get_pagination_params, get_sort_params; utils.get_bool_param).
  * Use with `parseQuery(c, schema)` / `parseUuidParam(c, name, resource)` from src/http/validation.
  */
+import toRegexRange from 'to-regex-range';
 import * as z from 'zod';
-import { parseCinderBoolean, uuidSchema } from './common.js';
+import { CINDER_BOOLEAN_STRINGS, parseCinderBoolean, uuidSchema } from './common.js';
 
+const MAX_PAGE_PARAM = 0x7fffffff;
+
+/**
+ * Three patterns, one per Cinder message, checked in order (the first failure is the one
+ * answered); as patterns they are also the OpenAPI document's. "-0" is 0, as int() has it.
+ */
 const nonNegativeInt = (name: string) =>
   z
     .string()
     .regex(/^-?[0-9]+$/, { error: `${name} param must be an integer` })
-    .transform(Number)
-    .refine((n) => n >= 0, { error: `${name} param must be positive` })
-    .refine((n) => n <= 0x7fffffff, { error: `${name} param is too large` });
+    .regex(/^(?:-0+|[0-9]+)$/, { error: `${name} param must be positive` })
+    .regex(new RegExp(`^(?:-0+|0*${toRegexRange(0, MAX_PAGE_PARAM)})$`), { error: `${name} param is too large` })
+    .transform(Number);
 
 const queryBoolean = (name: string) =>
-  z
-    .string()
-    .refine((v) => parseCinderBoolean(v) !== undefined, { error: `Value for '${name}' is not a boolean.` })
-    .transform((v) => parseCinderBoolean(v) as boolean);
+  z.enum(CINDER_BOOLEAN_STRINGS, { error: `Value for '${name}' is not a boolean.` }).transform((v) => parseCinderBoolean(v) as boolean);
 
 export type SortDir = 'asc' | 'desc';
 export interface SortSpec<K extends string = string> {
@@ -34,10 +38,13 @@ const KNOWN = ['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all
  * `sortKeys` is the whitelist of sortable fields; the first sort defaults to `created_at desc`.
  */
 export function listQuerySchema<const K extends string>(sortKeys: readonly [K, ...K[]]) {
-  const allowed: ReadonlySet<string> = new Set(sortKeys);
+  // The grammar the parse below accepts, for the document: "key[:dir],..." with blanks around
+  // each part; a missing direction is "desc". No two parts can match the same blank.
+  const item = `\\s*(?:${sortKeys.join('|')})\\s*(?::\\s*(?:(?:asc|desc)\\s*)?)?`;
+  const sortPattern = `^${item}(?:,${item})*$`;
   const sortKeyMessage = `sort key must be one of ${sortKeys.join(', ')}`;
   const dir = z.enum(['asc', 'desc'], { error: "sort direction must be 'asc' or 'desc'" });
-  const key = z.string().refine((k) => allowed.has(k), { error: sortKeyMessage });
+  const key = z.enum(sortKeys, { error: sortKeyMessage });
 
   return z
     .looseObject({
@@ -51,11 +58,15 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
             .trim()
             .split(',')
             .map((part) => {
-              const [k = '', d = ''] = part.split(':', 2);
+              // Cinder's str.partition(':'): everything after the first colon is the direction.
+              const colon = part.indexOf(':');
+              const k = colon === -1 ? part : part.slice(0, colon);
+              const d = colon === -1 ? '' : part.slice(colon + 1);
               return { key: k.trim(), dir: d.trim() || 'desc' };
             }),
         )
         .pipe(z.array(z.object({ key, dir })).min(1))
+        .meta({ pattern: sortPattern })
         .optional(),
       sort_key: key.optional(),
       sort_dir: dir.optional(),

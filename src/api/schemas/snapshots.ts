@@ -4,7 +4,9 @@
  */
 import * as z from 'zod';
 import { computeSnapshotStatuses, resettableStatuses } from '../../../machines/snapshot.js';
+import { VERBATIM } from '../../http/validation/index.js';
 import {
+  atLeastOneOf,
   cinderBooleanSchema,
   descriptionSchema,
   metadataSchema,
@@ -12,6 +14,7 @@ import {
   noArgsSchema,
   progressSchema,
   statusSchema,
+  textUpTo,
   uuidSchema,
 } from './common.js';
 
@@ -42,23 +45,20 @@ export const snapshotCreateSchema = z
   }));
 export type SnapshotCreateBody = z.output<typeof snapshotCreateSchema>;
 
+const SNAPSHOT_UPDATE_KEYS = ['name', 'description', 'display_name', 'display_description'] as const;
+
 export const snapshotUpdateSchema = z
   .strictObject({
-    snapshot: z
-      .strictObject({
+    snapshot: atLeastOneOf(
+      z.strictObject({
         name: nameSchema.optional(),
         description: descriptionSchema.optional(),
         display_name: nameSchema.optional(),
         display_description: descriptionSchema.optional(),
-      })
-      .refine(
-        (s) =>
-          s.name !== undefined ||
-          s.description !== undefined ||
-          s.display_name !== undefined ||
-          s.display_description !== undefined,
-        { error: "at least one of 'name', 'description', 'display_name', 'display_description' is required" },
-      ),
+      }),
+      SNAPSHOT_UPDATE_KEYS,
+      `at least one of ${SNAPSHOT_UPDATE_KEYS.map((k) => `'${k}'`).join(', ')} is required`,
+    ),
   })
   .transform(({ snapshot: s }) => ({
     snapshot: {
@@ -79,7 +79,7 @@ export const updateSnapshotStatusSchema = z.strictObject({
   'os-update_snapshot_status': z.strictObject({
     // Bounded like Cinder's status column (255): the value is echoed in refusals and recorded in
     // the snapshot's history, so a 64 KiB "status" must not get that far.
-    status: z.string({ error: 'must be a string' }).max(255, { error: 'must be at most 255 characters' }),
+    status: textUpTo(255),
     progress: progressSchema.optional(),
     compute_snapshot_status: z
       .enum(COMPUTE_SNAPSHOT_STATUSES, { error: `must be one of ${COMPUTE_SNAPSHOT_STATUSES.join(', ')}` })
@@ -100,6 +100,16 @@ export type SnapshotResetStatusBody = z.output<typeof snapshotResetStatusSchema>
 
 export const snapshotForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });
 export type SnapshotForceDeleteBody = z.output<typeof snapshotForceDeleteSchema>;
+
+/** POST and PUT /snapshots/{id}/metadata (cinder/api/schemas/snapshot_metadata.py create, update_all). */
+export const snapshotMetadataBodySchema = z.strictObject({ metadata: metadataSchema });
+
+/** PUT /snapshots/{id}/metadata/{key}: exactly one item (Cinder's minProperties/maxProperties 1). */
+export const snapshotMetaItemBodySchema = z.strictObject({
+  meta: metadataSchema
+    .refine((m) => Object.keys(m).length === 1, { error: 'Request body contains too many items', params: VERBATIM })
+    .meta({ minProperties: 1, maxProperties: 1 }),
+});
 
 /** Schema per action name for POST /snapshots/{id}/action; see `peekAction` in src/http/body. */
 export const snapshotActionSchemas = {

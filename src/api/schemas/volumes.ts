@@ -4,59 +4,83 @@
  *
  * Volume create lists every key Cinder knows even where this service builds only blank volumes:
  * cinderclient sends `snapshot_id`, `source_volid`, `imageRef`, `volume_type`, ... as null on
- * every create, so refusing the keys would refuse the real client. Routes answer 400 when one
- * of the unsupported sources is non-null.
+ * every create, so refusing the keys would refuse the real client. They take null only (and
+ * metadata nothing), so the documented schema is what is accepted.
  */
+import toRegexRange from 'to-regex-range';
 import * as z from 'zod';
 import {
+  atLeastOneOf,
   cinderBooleanSchema,
-  metadataSchema,
   nameSchema,
   noArgsSchema,
-  statusSchema,
+  optionalStatusSchema,
+  textUpTo,
   uuidSchema,
   VOLUME_STATUSES,
 } from './common.js';
 
-const DB_MAX_INT = 0x7fffffff;
+/** Cinder's constants.DB_MAX_INT, the largest size its database column holds. */
+export const DB_MAX_INT = 0x7fffffff;
 
-/** parameter_types.volume_size: an integer or a string of digits, 1..2^31-1 GiB. */
-export const volumeSizeSchema = z
-  .union([z.int(), z.string().regex(/^[0-9]+$/)], { error: 'size must be an integer number of GiB' })
-  .transform((v) => (typeof v === 'string' ? Number(v) : v))
-  .refine((n) => Number.isSafeInteger(n) && n >= 1 && n <= DB_MAX_INT, {
-    error: `size must be an integer between 1 and ${DB_MAX_INT}`,
-  });
+/**
+ * parameter_types.volume_size: an integer, or a string of digits, from 1 to `max` GiB. The
+ * string's bound is a pattern (leading zeros allowed, as Cinder's int() allows them) so that the
+ * OpenAPI document states it too; Cinder's own schema lets "0" through to a later 400.
+ */
+export function volumeSizeSchema(max = DB_MAX_INT) {
+  const between = `size must be an integer between 1 and ${max}`;
+  return z
+    .union(
+      [
+        z.int().min(1, { error: between }).max(max, { error: between }),
+        z.string().regex(new RegExp(`^0*${toRegexRange(1, max)}$`), { error: between }),
+      ],
+      { error: 'size must be an integer number of GiB' },
+    )
+    .transform((v) => (typeof v === 'string' ? Number(v) : v));
+}
 
-/** Cinder's `*_non_mandatory_remove_white_spaces` formats: ≤255 once trimmed. */
+/**
+ * Cinder's `*_non_mandatory_remove_white_spaces` formats: ≤255 characters once trimmed (JS trim
+ * and the pattern's \s are one set of characters). Written so no two parts can match the same
+ * whitespace, which keeps the match linear on a long run of spaces.
+ */
+const TRIMMED_255 = /^\s*(?:\S(?:[\s\S]{0,253}\S)?\s*)?$/u;
 const trimmedText = (what: string) =>
   z
     .string({ error: 'must be a string or null' })
-    .refine((s) => s.trim().length <= 255, { error: `${what} must be at most 255 characters once trimmed` })
+    .regex(TRIMMED_255, { error: `${what} must be at most 255 characters once trimmed` })
     .nullable();
 
-const optionalUuid = uuidSchema.nullable();
-const shortText = z.string().max(255).nullable();
+/**
+ * A key that would make the volume something other than a blank one (a copy, an image, a group
+ * member): cinderclient sends it as null on every create, which is all this service takes.
+ */
+const blankOnly = (key: string) => z.null({ error: `creating a volume with ${key} is not supported by this service; only blank volumes are.` });
+
+/** Volume metadata is not stored by this service: only none (cinderclient's default {}) is taken. */
+const noVolumeMetadata = z.record(z.string(), z.never({ error: 'volume metadata is not supported by this service' }));
 
 export const volumeCreateSchema = z
   .strictObject({
     volume: z.strictObject({
-      size: volumeSizeSchema,
+      size: volumeSizeSchema(),
       name: trimmedText('name').optional(),
       description: trimmedText('description').optional(),
       display_name: trimmedText('name').optional(),
       display_description: trimmedText('description').optional(),
       volume_type: nameSchema.optional(),
-      metadata: metadataSchema.nullable().optional(),
-      snapshot_id: optionalUuid.optional(),
-      source_volid: optionalUuid.optional(),
-      consistencygroup_id: optionalUuid.optional(),
-      backup_id: optionalUuid.optional(),
-      group_id: shortText.optional(),
-      availability_zone: z.string().min(1).max(255).nullable().optional(),
+      metadata: noVolumeMetadata.nullable().optional(),
+      snapshot_id: blankOnly('snapshot_id').optional(),
+      source_volid: blankOnly('source_volid').optional(),
+      consistencygroup_id: blankOnly('consistencygroup_id').optional(),
+      backup_id: blankOnly('backup_id').optional(),
+      group_id: blankOnly('group_id').optional(),
+      availability_zone: textUpTo(255).min(1, { error: 'must not be empty' }).nullable().optional(),
       multiattach: cinderBooleanSchema.nullable().optional(),
-      image_id: shortText.optional(),
-      imageRef: shortText.optional(),
+      image_id: blankOnly('image_id').optional(),
+      imageRef: blankOnly('imageRef').optional(),
     }),
     'OS-SCH-HNT:scheduler_hints': z.record(z.string(), z.unknown()).nullable().optional(),
   })
@@ -69,19 +93,21 @@ export const volumeCreateSchema = z
   }));
 export type VolumeCreateBody = z.output<typeof volumeCreateSchema>;
 
+const VOLUME_UPDATE_KEYS = ['name', 'description', 'display_name', 'display_description', 'metadata'] as const;
+
 export const volumeUpdateSchema = z
   .strictObject({
-    volume: z
-      .strictObject({
+    volume: atLeastOneOf(
+      z.strictObject({
         name: trimmedText('name').optional(),
         description: trimmedText('description').optional(),
         display_name: trimmedText('name').optional(),
         display_description: trimmedText('description').optional(),
-        metadata: metadataSchema.optional(),
-      })
-      .refine((v) => Object.values(v).some((x) => x !== undefined), {
-        error: "at least one of 'name', 'description', 'display_name', 'display_description', 'metadata' is required",
+        metadata: noVolumeMetadata.optional(),
       }),
+      VOLUME_UPDATE_KEYS,
+      `at least one of ${VOLUME_UPDATE_KEYS.map((k) => `'${k}'`).join(', ')} is required`,
+    ),
   })
   .transform(({ volume: v }) => ({
     volume: {
@@ -110,17 +136,18 @@ export const terminateConnectionSchema = z.strictObject({
   'os-terminate_connection': z.strictObject({ connector: connectorSchema.nullable() }),
 });
 
+/** Attaching to a host (host_name, no instance) is Cinder's too: os-brick on a bare host. */
 export const attachSchema = z.strictObject({
-  'os-attach': z
-    .strictObject({
+  'os-attach': atLeastOneOf(
+    z.strictObject({
       instance_uuid: uuidSchema.optional(),
-      mountpoint: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(255, { error: 'must be at most 255 characters' }),
-      host_name: z.string().max(255).optional(),
+      mountpoint: textUpTo(255).min(1, { error: 'must not be empty' }),
+      host_name: textUpTo(255).optional(),
       mode: z.enum(['rw', 'ro'], { error: "mode must be 'rw' or 'ro'" }).optional(),
-    })
-    .refine((a) => a.instance_uuid !== undefined || a.host_name !== undefined, {
-      error: "one of 'instance_uuid' or 'host_name' is required",
     }),
+    ['instance_uuid', 'host_name'],
+    "one of 'instance_uuid' or 'host_name' is required",
+  ),
 });
 
 /** `{"os-detach": null}` and `{"attachment_id": null}` are both legal for old clients. */
@@ -131,16 +158,21 @@ export const detachSchema = z.strictObject({
 const ATTACH_STATUSES = ['attached', 'detached'] as const;
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'] as const;
 
+/**
+ * Each status may be null or "" (Cinder's checkers skip both); at least one must be a real one,
+ * with Cinder's message.
+ */
 export const volumeResetStatusSchema = z.strictObject({
-  'os-reset_status': z
-    .strictObject({
-      status: statusSchema(VOLUME_STATUSES, 'Volume').nullable().optional(),
-      attach_status: statusSchema(ATTACH_STATUSES, 'Volume attach').nullable().optional(),
-      migration_status: statusSchema(MIGRATION_STATUSES, 'Volume migration').nullable().optional(),
-    })
-    .refine((r) => Boolean(r.status || r.attach_status || r.migration_status), {
-      error: "Must specify 'status', 'attach_status' or 'migration_status' for update.",
+  'os-reset_status': atLeastOneOf(
+    z.strictObject({
+      status: optionalStatusSchema(VOLUME_STATUSES, 'Volume').optional(),
+      attach_status: optionalStatusSchema(ATTACH_STATUSES, 'Volume attach').optional(),
+      migration_status: optionalStatusSchema(MIGRATION_STATUSES, 'Volume migration').optional(),
     }),
+    ['status', 'attach_status', 'migration_status'],
+    "Must specify 'status', 'attach_status' or 'migration_status' for update.",
+    { nonEmpty: true },
+  ),
 });
 
 export const volumeForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });

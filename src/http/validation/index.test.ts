@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { onApiError } from '../faults/index.js';
-import { parseOrFault, parseQuery, parseUuidParam, uuidSchema } from './index.js';
+import { parseOrFault, parseQuery, parseUuidParam, uuidSchema, VERBATIM } from './index.js';
 
 const querySchema = z.strictObject({
   limit: z.string().regex(/^\d+$/, { error: 'must be an integer' }).transform(Number).optional(),
@@ -53,5 +53,18 @@ describe('uuidSchema', () => {
     expect(parseOrFault(uuidSchema, 'AAAAAAAA-BBBB-0CCC-FDDD-EEEEEEEEEEEE')).toBe('aaaaaaaa-bbbb-0ccc-fddd-eeeeeeeeeeee');
     expect(() => parseOrFault(uuidSchema, 'aaaaaaaa-bbbb-cccc-dddd')).toThrow(/must be a UUID/);
     expect(() => parseOrFault(uuidSchema, 42)).toThrow(/must be a UUID string/);
+  });
+});
+
+describe('messages', () => {
+  it("a refinement marked VERBATIM answers its own message, Cinder's whole answer, unwrapped", () => {
+    const one = z.record(z.string(), z.string()).refine((m) => Object.keys(m).length === 1, { error: 'Request body contains too many items', params: VERBATIM });
+    const plain = z.record(z.string(), z.string()).refine((m) => Object.keys(m).length === 1, { error: 'one item' });
+    expect(() => parseOrFault(one, { a: 'x', b: 'y' })).toThrow(/^Request body contains too many items$/);
+    expect(() => parseOrFault(plain, { a: 'x', b: 'y' })).toThrow(/^Invalid input for field\/attribute body\. Value: .*\. one item$/);
+  });
+
+  it('the UUID pattern spells both cases instead of a flag, so a JSON Schema pattern can carry it', () => {
+    expect(z.toJSONSchema(uuidSchema, { io: 'input' })).toMatchObject({ type: 'string', pattern: expect.stringContaining('[0-9a-fA-F]{8}') });
   });
 });

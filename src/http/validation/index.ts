@@ -13,11 +13,13 @@ type Issue = z.core.$ZodIssue;
 /**
  * Any 8-4-4-4-12 hex string, either case. Cinder's `is_uuid_like` does not check the version or
  * variant nibbles either, so zod's RFC-strict `z.uuid()` would refuse ids Cinder accepts.
- * Output is lower-cased: ids are stored that way.
+ * Output is lower-cased: ids are stored that way. Both cases are spelled out rather than given as
+ * the `i` flag, which a JSON Schema `pattern` (the OpenAPI document's) cannot carry.
  */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const uuidSchema = z
   .string({ error: 'must be a UUID string' })
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: 'must be a UUID' })
+  .regex(UUID_PATTERN, { error: 'must be a UUID' })
   .transform((s) => s.toLowerCase());
 
 function describeValue(value: unknown): string {
@@ -36,9 +38,17 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.');
 }
 
+/**
+ * Marks a refinement whose message is Cinder's whole answer (e.g. "Request body contains too
+ * many items"), to be given as is rather than wrapped in "Invalid input for field/attribute ...":
+ * `.refine(check, { error: '...', params: VERBATIM })`.
+ */
+export const VERBATIM = { verbatim: true } as const;
+
 /** One human-readable sentence for a zod issue, naming the field. */
 export function formatIssue(issue: Issue, root = 'body'): string {
   const path = issue.path;
+  if (issue.code === 'custom' && issue.params?.verbatim === true) return issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
     const where = path.length ? ` in ${pathText(path)}` : ` in the ${root}`;

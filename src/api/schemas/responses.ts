@@ -1,0 +1,134 @@
+/**
+ * Response bodies of the REST API. The views (src/api/views.ts) are typed by these schemas, so a
+ * view cannot render a field the schema does not have, and the OpenAPI document's responses are
+ * generated from them; the document-driven test validates every answer against them.
+ *
+ * Objects are closed (`strictObject`): a field added to a view must be added here, or the
+ * document-driven test fails.
+ */
+import * as z from 'zod';
+import { faultName } from '../../http/faults/index.js';
+
+/** How the views write a time: ISO 8601 in UTC without the zone letter, as Cinder does. */
+const timestamp = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?$/);
+const id = z.string();
+const link = z.strictObject({ rel: z.string(), href: z.string() });
+const stringMap = z.record(z.string(), z.string());
+
+export const snapshotViewSchema = z
+  .strictObject({
+    id,
+    created_at: timestamp.nullable(),
+    updated_at: timestamp.nullable(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    volume_id: id,
+    status: z.string(),
+    size: z.int(),
+    metadata: stringMap,
+    user_id: z.string(),
+    // Only for callers granted snapshot:extended_attributes.
+    'os-extended-snapshot-attributes:progress': z.string().optional(),
+    'os-extended-snapshot-attributes:project_id': z.string().optional(),
+  })
+  .meta({ title: 'Snapshot' });
+export type SnapshotView = z.output<typeof snapshotViewSchema>;
+
+export const volumeSummaryViewSchema = z
+  .strictObject({ id, name: z.string().nullable(), links: z.array(link) })
+  .meta({ title: 'VolumeSummary' });
+export type VolumeSummaryView = z.output<typeof volumeSummaryViewSchema>;
+
+const attachmentSchema = z.strictObject({
+  id,
+  attachment_id: id,
+  volume_id: id,
+  server_id: z.string().nullable(),
+  host_name: z.string().nullable(),
+  device: z.string().nullable(),
+  attached_at: timestamp.nullable(),
+});
+
+export const volumeViewSchema = z
+  .strictObject({
+    id,
+    status: z.string(),
+    size: z.int(),
+    availability_zone: z.string(),
+    created_at: timestamp.nullable(),
+    updated_at: timestamp.nullable(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    volume_type: z.string(),
+    snapshot_id: id.nullable(),
+    source_volid: id.nullable(),
+    metadata: stringMap,
+    links: z.array(link),
+    user_id: z.string(),
+    bootable: z.enum(['true', 'false']),
+    encrypted: z.boolean(),
+    replication_status: z.string().nullable(),
+    consistencygroup_id: id.nullable(),
+    multiattach: z.boolean(),
+    attachments: z.array(attachmentSchema),
+    // Only for callers granted volume:all_tenants.
+    'os-vol-tenant-attr:tenant_id': z.string().optional(),
+    'os-vol-host-attr:host': z.string().optional(),
+  })
+  .meta({ title: 'Volume' });
+export type VolumeView = z.output<typeof volumeViewSchema>;
+
+export const transitionViewSchema = z
+  .strictObject({
+    id: z.int(),
+    version: z.int(),
+    from_phase: z.string().nullable(),
+    to_phase: z.string(),
+    from_status: z.string().nullable(),
+    to_status: z.string(),
+    event: z.string(),
+    source: z.string(),
+    // The event as recorded: any JSON, or the recorded text when it was cut short.
+    payload: z.unknown(),
+    rejected: z.boolean(),
+    reason: z.string().nullable(),
+    created_at: timestamp.nullable(),
+  })
+  .meta({ title: 'Transition' });
+export type TransitionView = z.output<typeof transitionViewSchema>;
+
+/** A collection page: `<key>` and, when the page is full, `<key>_links` to the next one. */
+export function collectionPageSchema(key: string, item: z.ZodType) {
+  return z.strictObject({ [key]: z.array(item), [`${key}_links`]: z.array(link).optional() });
+}
+
+const versionSchema = z.strictObject({
+  id: z.string(),
+  status: z.string(),
+  version: z.string(),
+  min_version: z.string(),
+  updated: z.string(),
+  links: z.array(z.strictObject({ rel: z.string(), href: z.string(), type: z.string().optional() })),
+  'media-types': z.array(z.strictObject({ base: z.string(), type: z.string() })),
+});
+export const versionsDocumentSchema = z.strictObject({ versions: z.array(versionSchema) }).meta({ title: 'Versions' });
+export type VersionsDocument = z.output<typeof versionsDocumentSchema>;
+
+export const responseSchemas = {
+  volume: z.strictObject({ volume: volumeViewSchema }),
+  volumeSummaries: collectionPageSchema('volumes', volumeSummaryViewSchema),
+  volumeDetails: collectionPageSchema('volumes', volumeViewSchema),
+  connectionInfo: z.strictObject({ connection_info: z.record(z.string(), z.unknown()) }),
+  snapshot: z.strictObject({ snapshot: snapshotViewSchema }),
+  snapshots: collectionPageSchema('snapshots', snapshotViewSchema),
+  metadata: z.strictObject({ metadata: stringMap }),
+  metaItem: z.strictObject({ meta: stringMap }),
+  adminMetadata: z.strictObject({ admin_metadata: stringMap }),
+  transitions: z.strictObject({ transitions: z.array(transitionViewSchema) }),
+  versions: versionsDocumentSchema,
+};
+
+/** The OpenStack fault of one status: `{"<faultName>": {"code": <status>, "message": "..."}}`. */
+export function faultSchema(status: number) {
+  return z.strictObject({ [faultName(status)]: z.strictObject({ code: z.literal(status), message: z.string() }) });
+}

@@ -1,0 +1,187 @@
+// The API driven from its own OpenAPI document (served at /openapi.json), on SQLite and
+// PostgreSQL: for every operation, requests are generated from the documented parameters and
+// body (valid, nearly valid and hostile; headers and token varied), sent through the real
+// createApp, and every answer must be one the operation documents, with a body its schema
+// accepts, and never a 5xx. Each operation must also succeed at least once, so the generated
+// requests are not all refusals.
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../src/api/openapi.js';
+import { providers } from '../support/databases.js';
+import { apiFixture, createVolume, INSTANCE, P, send, type ApiFixture } from './helpers.js';
+import { SchemaArbitraries, type JsonSchema } from './json-schema-arbitrary.js';
+
+/**
+ * Requests per operation and provider: enough to reach each status, small enough for CI. The
+ * well-formed ones alone make a success all but certain (each one of them succeeds with a
+ * probability of one half or more), so "it succeeded at least once" cannot flake.
+ */
+const WELL_FORMED_RUNS = 10;
+const MIXED_RUNS = 16;
+const PROJECT = 'proj';
+const TOKEN = `alice:${PROJECT}`;
+
+interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  schema: JsonSchema;
+  style?: string;
+}
+interface Operation {
+  parameters: Parameter[];
+  requestBody?: { content: { 'application/json': { schema: JsonSchema } } };
+  responses: Record<string, { content?: { 'application/json': { schema: JsonSchema } } }>;
+  security?: unknown[];
+}
+
+const doc = openApiDocument() as unknown as { paths: Record<string, Record<string, Operation>> };
+const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+
+interface World {
+  volumes: string[];
+  snapshots: string[];
+  keys: string[];
+}
+
+/** Rows for the generated requests to find: volumes detached, attached and bare, snapshots of both. */
+async function makeWorld(f: ApiFixture): Promise<World> {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await f.call(method, path, body === undefined ? {} : { body });
+    expect(r.status, r.text).toBeLessThan(300);
+    return r;
+  };
+  const detached = (await createVolume(f)).id;
+  const attached = (await createVolume(f)).id;
+  const bare = (await createVolume(f)).id;
+  await call('POST', `${P}/volumes/${attached}/action`, { 'os-reserve': null });
+  await call('POST', `${P}/volumes/${attached}/action`, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } });
+  const offline = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: detached } })).json.snapshot.id as string;
+  const assisted = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: attached, force: true } })).json.snapshot.id as string;
+  await f.h.worker.drain();
+  await call('PUT', `${P}/snapshots/${offline}/metadata`, { metadata: { k: 'v' } });
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'] };
+}
+
+interface GeneratedRequest {
+  url: string;
+  token: string | null;
+  headers: Record<string, string>;
+  body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; raw: string; contentType: string };
+}
+
+/** Printable ASCII only: anything else cannot be sent as a header value at all. */
+const headerText = fc.stringMatching(/^[\x20-\x7e]{0,16}$/);
+
+/**
+ * `well-formed`: valid per the document throughout, names only rows that exist, the fixture's
+ * token; `mixed`: also nearly valid and hostile bodies, junk query values, other tokens, bad
+ * microversions, malformed JSON and other media types.
+ */
+function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, world: World, mode: 'well-formed' | 'mixed'): fc.Arbitrary<GeneratedRequest> {
+  const mixed = mode === 'mixed';
+  const pathValues: Record<string, fc.Arbitrary<string>> = {};
+  const query: Record<string, fc.Arbitrary<string | undefined>> = {};
+  let filters: fc.Arbitrary<Record<string, string>> = fc.constant({});
+  let version: fc.Arbitrary<string | undefined> = fc.constant(undefined);
+  for (const p of op.parameters) {
+    const documented = arbs.valid(p.schema) as fc.Arbitrary<string>;
+    if (p.in === 'path') {
+      // Only values the schema allows: outside it, a request is for another path, not this one.
+      const ids = path.startsWith('/v3/{project_id}/snapshots/') ? world.snapshots : world.volumes;
+      const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? world.keys : ids;
+      pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
+    } else if (p.in === 'query' && p.style === 'form' && p.schema.type === 'object') {
+      filters = fc.dictionary(fc.constantFrom('name', 'status', 'volume_id', 'size', 'project_id', 'id', 'bogus'), fc.string({ maxLength: 8 }), { maxKeys: 2 });
+    } else if (p.in === 'query') {
+      query[p.name] = fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 3 },
+        { arbitrary: documented, weight: 2 },
+        { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
+      );
+    } else if (p.in === 'header') {
+      version = fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 6 },
+        { arbitrary: fc.constantFrom('volume 3.0', 'volume 3.66', 'volume latest'), weight: 1 },
+        { arbitrary: fc.constantFrom('volume 3.71', 'volume 2.0', 'compute 2.1'), weight: mixed ? 1 : 0 },
+        { arbitrary: headerText, weight: mixed ? 1 : 0 },
+      );
+    }
+  }
+  const schema = op.requestBody?.content['application/json'].schema;
+  const body: fc.Arbitrary<GeneratedRequest['body']> = !schema
+    ? fc.constant({ kind: 'none' as const })
+    : !mixed
+      ? arbs.valid(schema).map((value) => ({ kind: 'json' as const, value }))
+      : fc.oneof(
+          { arbitrary: arbs.any(schema).map((value) => ({ kind: 'json' as const, value })), weight: 12 },
+          { arbitrary: fc.constant({ kind: 'none' as const }), weight: 1 },
+          { arbitrary: fc.constantFrom({ kind: 'raw' as const, raw: '{"a":', contentType: 'application/json' }, { kind: 'raw' as const, raw: '{}', contentType: 'text/plain' }), weight: 1 },
+        );
+  const token = fc.oneof({ arbitrary: fc.constant(TOKEN), weight: 10 }, { arbitrary: fc.constantFrom(null, 'bob:other'), weight: mixed ? 1 : 0 });
+  return fc.record({ pathValues: fc.record(pathValues), query: fc.record(query), filters, version, body, token }).map((g) => {
+    const search = new URLSearchParams(g.filters);
+    for (const [name, value] of Object.entries(g.query)) if (value !== undefined) search.set(name, value);
+    const concrete = path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(g.pathValues[name]!));
+    const qs = search.toString();
+    return {
+      url: qs ? `${concrete}?${qs}` : concrete,
+      token: op.security?.length === 0 ? null : g.token,
+      headers: g.version === undefined ? ({} as Record<string, string>) : { 'OpenStack-API-Version': g.version },
+      body: g.body,
+    };
+  });
+}
+
+describe.each(providers)('REST API on %s: every operation, driven from the OpenAPI document', (provider) => {
+  let f: ApiFixture;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  const validators = new Map<JsonSchema, ValidateFunction>();
+  const validator = (schema: JsonSchema) => {
+    if (!validators.has(schema)) validators.set(schema, ajv.compile(schema));
+    return validators.get(schema)!;
+  };
+
+  beforeAll(async () => {
+    f = await apiFixture(provider);
+  });
+  afterAll(async () => {
+    await f?.close();
+  });
+
+  it.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', async (method, path, { op }) => {
+    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [] } : await makeWorld(f);
+    // Ids in bodies name volumes (a snapshot's volume_id); ids in paths are drawn per path above.
+    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: world.volumes, keys: world.keys });
+    const seen = new Map<number, number>();
+    const answersAsDocumented = (mode: 'well-formed' | 'mixed') =>
+      fc.asyncProperty(requestArbitrary(path, op, arbs, world, mode), async (req) => {
+        const options =
+          req.body.kind === 'json'
+            ? { body: req.body.value }
+            : req.body.kind === 'raw'
+              ? { raw: req.body.raw, headers: { 'Content-Type': req.body.contentType } }
+              : {};
+        const r = await send(f.app, method, req.url, { ...options, headers: { ...req.headers, ...('headers' in options ? options.headers : {}) } }, req.token);
+        // Run the work a request queued, so later requests meet snapshots that moved on.
+        if (method !== 'GET') await f.h.worker.drain();
+        const what = `${method} ${req.url} ${JSON.stringify(req.body).slice(0, 300)} -> ${r.status} ${r.text.slice(0, 300)}`;
+        expect(r.status, what).toBeLessThan(500);
+        const documented = op.responses[String(r.status)];
+        expect(documented, `undocumented status: ${what}`).toBeDefined();
+        const content = documented!.content?.['application/json'];
+        if (content) {
+          expect(r.headers.get('content-type'), what).toMatch(/^application\/json/);
+          const validate = validator(content.schema);
+          expect(validate(r.json) ? [] : validate.errors, what).toEqual([]);
+        } else {
+          expect(r.text, what).toBe('');
+        }
+        seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+      });
+    await fc.assert(answersAsDocumented('well-formed'), { numRuns: WELL_FORMED_RUNS });
+    await fc.assert(answersAsDocumented('mixed'), { numRuns: MIXED_RUNS });
+    const successes = [...seen].filter(([status]) => status >= 200 && status < 400 && status !== 204);
+    expect(successes.length, `no success among ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+  });
+});
