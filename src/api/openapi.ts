@@ -183,10 +183,10 @@ function requestBody(body: ApiOperation['body']) {
 const FAULT_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'Bad request: the body, a query parameter or the microversion header is refused',
   401: 'No valid token (keystone)',
-  403: "Policy refuses the caller, or the path's project is not the token's",
+  403: "Policy refuses the caller, the path's project is not the token's, or too many metadata items (METADATA_MAX_ITEMS)",
   404: 'No such resource (or not visible to the caller)',
   406: 'Microversion outside the supported range',
-  413: 'Request body too large',
+  413: 'Request body too large, or a limit exceeded (VOLUME_MAX_SIZE_GB on volume create)',
   415: 'Content-Type other than application/json',
   503: 'The database cannot be reached; try again after Retry-After seconds',
 };
@@ -204,7 +204,7 @@ export function faultStatuses(op: ApiOperation): number[] {
 function fault(status: number) {
   return {
     description: `${FAULT_DESCRIPTIONS[status]} (OpenStack fault "${faultName(status)}")`,
-    ...(status === 503 ? { headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 } } } } : {}),
+    ...(status === 503 || status === 413 ? { headers: { 'Retry-After': { schema: { type: 'integer', minimum: 0 } } } } : {}),
     ...jsonContent(jsonSchema(faultSchema(status), 'output')),
   };
 }

@@ -128,7 +128,13 @@ export const responseSchemas = {
   versions: versionsDocumentSchema,
 };
 
-/** The OpenStack fault of one status: `{"<faultName>": {"code": <status>, "message": "..."}}`. */
+/**
+ * The OpenStack fault of one status: `{"<faultName>": {"code": <status>, "message": "..."}}`. A 413
+ * from a limit (VolumeSizeExceedsLimit) repeats its Retry-After in the body, as Cinder's does.
+ */
 export function faultSchema(status: number) {
-  return z.strictObject({ [faultName(status)]: z.strictObject({ code: z.literal(status), message: z.string() }) });
+  const body = { code: z.literal(status), message: z.string() };
+  return z.strictObject({
+    [faultName(status)]: status === 413 ? z.strictObject({ ...body, retryAfter: z.string().regex(/^[0-9]+$/).optional() }) : z.strictObject(body),
+  });
 }
