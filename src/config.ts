@@ -72,6 +72,12 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   /** Most events written by one group commit. */
   COMMIT_BATCH_MAX: z.coerce.number().int().min(1).max(1000).default(256),
+  /**
+   * How long a stop (SIGTERM/SIGINT) lets the effects in hand finish before it interrupts them
+   * and hands them back to run at the next start; 0 interrupts at once. Keep it below the time
+   * the supervisor waits before SIGKILL (systemd's TimeoutStopSec, 90 s by default).
+   */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(20),
 });
 
 /** What the settings must hold together, checked after each is read. */

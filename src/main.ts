@@ -1,6 +1,10 @@
-// `npm start`: one process serving the API with its workers. SIGTERM/SIGINT stop accepting
-// connections, let in-flight requests and the job in hand finish, then close the database;
-// everything not yet done is in the database and continues at the next start.
+// `npm start`: one process serving the API with its workers. SIGTERM/SIGINT drain it: no more
+// work is claimed, the effects in hand get SHUTDOWN_GRACE_SECONDS to finish (what is still running
+// then is interrupted and handed back), then the server stops accepting connections, lets
+// in-flight requests finish, and the database is closed; the process exits 0. Everything not yet
+// done is in the database and continues at the next start. The children that do the work
+// (qemu-img) run in process groups of their own, so a signal to this process's whole group, as
+// systemd sends it, reaches only this process.
 import { serve } from '@hono/node-server';
 import { loadConfig } from './config.js';
 import { buildService } from './service.js';
@@ -15,9 +19,9 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    service.logger.info({ signal }, 'draining');
-    // The embedded agent finishes its live operations while this server can still take their callbacks.
-    await service.stopCompute();
+    service.logger.info({ signal, graceSeconds: config.SHUTDOWN_GRACE_SECONDS }, 'draining');
+    // While this server still answers: the embedded agent's callbacks come through it.
+    await service.drain();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       // Idle keep-alive connections would hold close() open forever; busy ones finish first.

@@ -19,8 +19,10 @@ import { TransitionFeed } from './engine/transition-feed.js';
 import { authConfigFrom, createAuthentication, type Authentication } from './http/auth/index.js';
 import { loadPolicy } from './http/policy/index.js';
 import { currentRequest, requestContextMiddleware } from './http/request-context/index.js';
+import { within } from './lib/within.js';
 import { VolumeManager } from './manager/volume-manager.js';
 import { startObservability, type Observability } from './observability/index.js';
+import { children } from './qemu/child-processes.js';
 import { uiRoutes } from './ui/routes.js';
 
 export interface Service {
@@ -35,8 +37,15 @@ export interface Service {
   feed: TransitionFeed;
   /** Metrics and the inspector (src/observability). */
   observability: Observability;
-  /** Stops the embedded compute agent (it waits for its live operations and their callbacks). */
-  stopCompute(): Promise<void>;
+  /**
+   * The first half of a stop, while the API still answers (the embedded agent's callbacks come
+   * through it): claims no more work and lets the effects in hand and the embedded agent's live
+   * operations finish for up to SHUTDOWN_GRACE_SECONDS; then interrupts what still runs (its
+   * children are killed, its jobs handed back uncounted) and frees every job this process holds,
+   * so the next start runs them at once. Never records a failure for what it cut short.
+   */
+  drain(): Promise<void>;
+  /** Drains (if not done yet), then closes everything. */
   stop(): Promise<void>;
 }
 
@@ -73,6 +82,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
     onRecordRetry: (err) => logger.warn({ err }, 'recording an effect result failed; retrying'),
+    onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
   });
   if (config.WORKER_ID) await worker.releaseOwnLeases();
   const runner = new Runner(engine, worker, {
@@ -102,6 +112,8 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   app.get('/metrics', observability.metricsHandler);
   app.route('/ui', uiRoutes({ store: engine.store, feed, authenticate: auth.middleware, policy }));
   runner.start();
+  let draining: Promise<void> | null = null;
+  const drain = () => (draining ??= drainWork({ runner, stopCompute: computeSide.stop, graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger }));
   return {
     config,
     db,
@@ -112,17 +124,39 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     logger,
     feed,
     observability,
-    stopCompute: () => computeSide.stop(),
+    drain,
     async stop() {
-      await runner.stop();
+      await drain();
       await engine.idle();
-      await computeSide.stop();
       observability.stop();
       engine.events.off('transition', pokeFeed);
       await feed.stop();
       await db.close();
     },
   };
+}
+
+/** How long interrupted effects get to record their hand-back before the stop goes on without them. */
+const INTERRUPTED_SETTLE_MS = 10_000;
+
+async function drainWork(o: { runner: Runner; stopCompute: () => Promise<void>; graceMs: number; logger: Logger }): Promise<void> {
+  const { runner, logger } = o;
+  runner.stopClaiming();
+  // The effects first, then the agent: a compute request in hand is accepted, and the live part it
+  // starts finishes (with its callback) within the same grace.
+  const settled = runner.settled().then(o.stopCompute);
+  if (!(await within(settled, o.graceMs))) {
+    logger.warn({ graceSeconds: o.graceMs / 1000, effects: runner.inFlightCount, children: children.size }, 'shutdown grace over; interrupting what still runs');
+    await children.interrupt();
+    if (!(await within(settled, INTERRUPTED_SETTLE_MS))) logger.warn({ effects: runner.inFlightCount }, 'effects still running after the interrupt; leaving them to the next start');
+  }
+  try {
+    const freed = await runner.handBack();
+    if (freed > 0) logger.info({ jobs: freed }, 'handed back the jobs still held');
+  } catch (err) {
+    // The database is gone too: the leases run out instead (WORKER_ID makes the next start take them back at once).
+    logger.warn({ err }, 'could not hand back the jobs still held');
+  }
 }
 
 async function volumeDriver(config: Config): Promise<VolumeDriver> {

@@ -11,13 +11,19 @@
 // refusal (or running out of attempts) fails the snapshot. A database fault while recording a
 // result is never the snapshot's failure: the result is kept and recording is retried while this
 // worker lives; if it dies, the lease runs out and the job runs again.
+//
+// An effect cut short (a qemu-img child killed by a signal: see isInterrupted) is no answer either.
+// While the process shuts down, such an effect, or one that failed in a passing way (the
+// embedded compute agent no longer listening), is handed back at once without counting as an
+// attempt, so the next start runs it first thing; at any other time it is retried like a passing
+// fault.
 import { randomUUID } from 'node:crypto';
 import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
 import type { ComputeClient } from '../compute/compute-client.js';
 import { CREATE_INFO_KEY, DELETE_INFO_KEY, runDriverPhase, type DriverPhase, type SnapshotRef, type VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from './engine.js';
 import type { JobContext, JobRow } from './store/index.js';
-import { backoffMs, isTransient } from './transient.js';
+import { backoffMs, isInterrupted, isTransient } from './transient.js';
 import type { Outcome } from './types.js';
 
 export interface OutboxWorkerOptions {
@@ -35,13 +41,15 @@ export interface OutboxWorkerOptions {
   recordRetryMs?: number;
   /** Called when recording a result failed and will be retried. */
   onRecordRetry?: (err: unknown) => void;
+  /** Called when an effect cut short by the stop has been handed back. */
+  onInterrupted?: (report: JobReport, reason: string) => void;
 }
 
 export interface JobReport {
   jobId: number;
   snapshotId: string;
   kind: string;
-  result: 'ran' | 'cancelled' | 'gave_up' | 'deferred' | 'retrying';
+  result: 'ran' | 'cancelled' | 'gave_up' | 'deferred' | 'retrying' | 'interrupted';
   outcome?: Outcome;
 }
 
@@ -54,6 +62,7 @@ export class OutboxWorker {
   private readonly retryMaxMs: number;
   private readonly recordRetryMs: number;
   private stopping = false;
+  private shuttingDown = false;
 
   constructor(
     private readonly engine: Engine,
@@ -77,6 +86,11 @@ export class OutboxWorker {
   /** Stops retrying to record results (the process is going away; leases take over). */
   stop() {
     this.stopping = true;
+  }
+
+  /** The process is stopping: from now on an effect cut short is handed back, not retried here. */
+  beginShutdown() {
+    this.shuttingDown = true;
   }
 
   /**
@@ -169,7 +183,14 @@ export class OutboxWorker {
       else result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      if (isTransient(err) && job.attempts < this.maxAttempts) {
+      const interrupted = isInterrupted(err);
+      if (this.shuttingDown && (interrupted || isTransient(err))) {
+        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.engine.clock(), uncount: true, error: reason }));
+        const report = { ...base, result: 'interrupted' as const };
+        this.options.onInterrupted?.(report, reason);
+        return report;
+      }
+      if ((interrupted || isTransient(err)) && job.attempts < this.maxAttempts) {
         const delay = backoffMs(job.attempts, this.retryBaseMs, this.retryMaxMs);
         await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(delay), error: reason }));
         return { ...base, result: 'retrying' };

@@ -3,6 +3,10 @@
 // polls, because other processes on the same database commit work this one hears nothing about.
 // Up to `concurrency` jobs run at once; the per-volume rule (one assisted operation at a time)
 // is the worker's, and holds whatever the concurrency.
+//
+// A stop comes in two steps so the service can bound it (src/service.ts): stopClaiming() ends the
+// claims and lets the jobs in hand run on (settled() says when they are done); whatever is still
+// claimed when the service gives up on them is freed by handBack() for the next start.
 import type { Engine } from './engine.js';
 import { sweepDeadlines } from './deadline-sweeper.js';
 import type { OutboxWorker } from './outbox-worker.js';
@@ -48,13 +52,39 @@ export class Runner {
 
   /** Finishes the jobs in hand (their results are recorded), then stops. */
   async stop() {
-    this.running = false;
+    this.stopClaiming();
     // A result the database refuses now is left to the lease (the job runs again later), so a
     // stop during an outage does not wait out the retries.
     this.worker.stop();
+    await this.loop;
+  }
+
+  /** Claims nothing more; the jobs in hand run on, and an effect cut short is handed back. */
+  stopClaiming() {
+    this.running = false;
+    this.worker.beginShutdown();
     this.engine.events.off('transition', this.onTransition);
     this.poke();
-    await this.loop;
+  }
+
+  /** Resolves once the loop has ended and every job in hand has finished (after stopClaiming). */
+  settled(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** How many jobs are running now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * The process is about to exit: stops retrying to record results and frees every job this
+   * worker still holds (one whose effect never settled, or whose hand-back the database refused),
+   * so the next start runs them at once instead of waiting out their leases. Returns how many.
+   */
+  handBack(): Promise<number> {
+    this.worker.stop();
+    return this.worker.releaseOwnLeases();
   }
 
   poke() {

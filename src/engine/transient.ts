@@ -44,6 +44,21 @@ export function isTransient(err: unknown, depth = 0): boolean {
   return isTransient(e.meta?.driverAdapterError, depth + 1) || isTransient(e.cause, depth + 1);
 }
 
+/**
+ * An effect cut short rather than answered: a child process (qemu-img) killed by a signal, or one
+ * the service did not start because it is stopping. Like a passing fault it says nothing about the
+ * snapshot; the phase runs again (src/drivers/remotefs/recovery.ts clears what a killed child
+ * left half-written). Recognised by shape, since the engine sits above the tools that run
+ * children: an `interrupted: true` flag (src/qemu's errors), or the `signal` that
+ * node:child_process sets on the error of a child a signal killed.
+ */
+export function isInterrupted(err: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof err !== 'object' || err === null) return false;
+  const e = err as { interrupted?: unknown; signal?: unknown; cause?: unknown };
+  if (e.interrupted === true || (typeof e.signal === 'string' && e.signal.startsWith('SIG'))) return true;
+  return isInterrupted(e.cause, depth + 1);
+}
+
 /** The delay before retry number `attempt` (1-based): doubling from `baseMs`, capped. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));

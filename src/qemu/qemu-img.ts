@@ -2,8 +2,11 @@
 // embedded compute agent, which stands in for libvirt/QEMU and runs the offline equivalents of
 // libvirt's block jobs. Every failure carries qemu-img's stderr, because that text (e.g. "Could
 // not open backing file", "Failed to get write lock") is what an operator needs; the engine
-// records it as `driver_error: ...` and the agent reports it in its error callback.
-import { execFile } from 'node:child_process';
+// records it as `driver_error: ...` and the agent reports it in its error callback. A run cut
+// short by a signal is not qemu-img's answer: its error says `interrupted`, and the engine runs
+// the phase again instead of recording a failure. Each run is a child in a process group of its
+// own (child-processes.ts), so a stop signal to the service's group does not reach it.
+import { ChildProcessError, children } from './child-processes.js';
 
 export interface ImageInfo {
   /** The path as qemu-img reports it (absolute when it was opened by an absolute path). */
@@ -21,23 +24,27 @@ export class QemuImgError extends Error {
     readonly args: readonly string[],
     readonly stderr: string,
     readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null = null,
+    /** Cut short (a signal, or the service stopping), not refused: worth running again. */
+    readonly interrupted = false,
+    how = exitCode === null ? 'failed' : `failed (exit ${exitCode})`,
   ) {
-    super(`qemu-img ${args.join(' ')} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderr.trim() || 'no output'}`);
+    super(`qemu-img ${args.join(' ')} ${how}: ${stderr.trim() || 'no output'}`);
     this.name = 'QemuImgError';
   }
 }
 
 const INSTALL_HINT = 'install it with: apt-get install qemu-utils';
 
-function run(binary: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, args, { maxBuffer: 64 * 1024 * 1024, env: env ?? process.env }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const e = err as NodeJS.ErrnoException & { code?: string | number };
-      if (e.code === 'ENOENT') return reject(new Error(`${binary} not found on PATH; ${INSTALL_HINT}`));
-      reject(new QemuImgError(args, String(stderr || e.message), typeof e.code === 'number' ? e.code : null));
-    });
-  });
+async function run(binary: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    return await children.run(binary, args, { maxBuffer: 64 * 1024 * 1024, env: env ?? process.env });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${binary} not found on PATH; ${INSTALL_HINT}`);
+    if (!(err instanceof ChildProcessError)) throw err;
+    const how = err.signal ? `interrupted by ${err.signal}` : err.interrupted ? `interrupted (${err.detail})` : err.exitCode === null ? `failed (${err.detail})` : undefined;
+    throw new QemuImgError(args, err.stderr, err.exitCode, err.signal, err.interrupted, how);
+  }
 }
 
 const qemuImg = (args: string[]) => run('qemu-img', args);

@@ -64,6 +64,8 @@ export class TestDriver implements VolumeDriver {
   readonly failNext: DriverPhase[] = [];
   /** Phases that fail on their next call with a passing fault (EIO), worth retrying. */
   readonly transientNext: DriverPhase[] = [];
+  /** Phases cut short on their next call: their child process killed by SIGTERM, as node:child_process reports it. */
+  readonly interruptNext: DriverPhase[] = [];
   /** Begin phases that report "nothing for compute to do" on their next call (consumed once). */
   readonly skipComputeNext: DriverPhase[] = [];
 
@@ -90,6 +92,11 @@ export class TestDriver implements VolumeDriver {
     if (t >= 0) {
       this.transientNext.splice(t, 1);
       throw Object.assign(new Error(`EIO: i/o error, injected in ${op}`), { code: 'EIO' });
+    }
+    const k = this.interruptNext.indexOf(op);
+    if (k >= 0) {
+      this.interruptNext.splice(k, 1);
+      throw Object.assign(new Error(`qemu-img killed by SIGTERM in ${op}`), { signal: 'SIGTERM', code: null });
     }
     this.journal.apply(op, s.id);
     const skip = this.skipComputeNext.indexOf(op);

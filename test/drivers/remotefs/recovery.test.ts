@@ -1,7 +1,11 @@
 // Recovery (recovery.ts): a phase stopped after any of its durable steps, as a crash would stop
 // it, is finished by running it again, offline and assisted alike.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { promisify } from 'node:util';
 import { describe, expect } from 'vitest';
+import { TEMP_MARKER } from '../../../src/share-fs/index.js';
 import { CRASH_ORDERS, it, runScenario, sids, World } from '../../support/remotefs-world.js';
 
 describe.concurrent('offline snapshots', () => {
@@ -35,5 +39,26 @@ describe('recovery', () => {
     const names = await fs.readdir(share);
     for (const name of leftovers) expect(names).not.toContain(name);
     for (const name of others) expect(names).toContain(name);
+  });
+
+  it('clears the half-written overlay a killed qemu-img left, and the snapshot is then taken', async ({ share }) => {
+    const w = new World(share);
+    await w.create();
+    await w.write(0, 0x11);
+    const [sid] = sids(1);
+    // What the overlay's two qemu-img runs leave when killed (the driver builds it under a
+    // temporary name): a header cut short by `create`, and a whole file still pointing at the
+    // absolute backing path because `rebase -u` never ran.
+    const temp = () => w.file(`${w.snapFile(sid)}${TEMP_MARKER}${randomUUID()}`);
+    const [cut, unrebased] = [temp(), temp()];
+    for (const file of [cut, unrebased]) {
+      await promisify(execFile)('qemu-img', ['create', '-f', 'qcow2', '-o', `backing_file=${w.file(w.volumeFile)},backing_fmt=qcow2`, file, '1G']);
+    }
+    await fs.truncate(cut, 100);
+    await w.snapshot('offline', sid);
+    await w.write(0, 0x22);
+    await w.verify('after the killed runs');
+    const names = await fs.readdir(share);
+    expect(names.filter((n) => n.includes(TEMP_MARKER))).toEqual([]);
   });
 });
