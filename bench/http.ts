@@ -1,9 +1,9 @@
 // `npm run bench:http`: HTTP load on the real service, run as its own process exactly as
-// `npm start` runs it (tsx src/main.ts), driven by autocannon, on a fresh SQLite file and/or a
-// fresh PostgreSQL database.
+// `npm start` runs it (the compiled dist/src/main.js; `--form tsx`: `tsx src/main.ts`), driven by
+// autocannon, on a fresh SQLite file and/or a fresh PostgreSQL database.
 //
 //   npm run bench:http -- [--provider sqlite|postgresql|both] [--duration 10] [--large] [--json out.json]
-//                         [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+//                         [--admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--form compiled|plain|tsx]
 //
 // Scenarios (each: 1 s warm-up, not counted, then --duration seconds):
 //   1. compute callbacks (os-update_snapshot_status, creating 50%) round-robin over 1,000
@@ -27,7 +27,8 @@ import { freshDatabase, type BenchDatabase, type ProviderName } from './lib/data
 import { measureCpu } from './lib/cpu.js';
 import { round, roundRobin, runLoad, type LoadResult } from './lib/load.js';
 import { printTables, type Row } from './lib/report.js';
-import { freePort, ServiceProcess, tail } from './lib/service.js';
+import { freePort, ServiceProcess, serviceForms, tail, type ServiceForm } from './lib/service.js';
+import { ensureBuilt } from '../scripts/build.js';
 import { addClones, census, openActivityProbe, SEED_COMPUTE_WAIT_SECONDS, seedWaitingSnapshots, type Census } from './seed.js';
 
 const { values: args } = parseArgs({
@@ -40,12 +41,17 @@ const { values: args } = parseArgs({
     // Another checkout (e.g. `git worktree add ../before <commit>`, with node_modules and
     // src/generated in place) whose service runs instead of this one: before/after in one run.
     'service-root': { type: 'string' },
+    // compiled: `npm start`'s command (dist/, built by `npm install` / `npm run build`); plain:
+    // node dist/src/main.js without the start script's environment; tsx: the sources compiled at
+    // run time (`npm run dev`; a checkout from before dist/ existed). See bench/lib/service.ts.
+    form: { type: 'string', default: 'compiled' },
   },
   strict: true,
 });
 
 const providers: ProviderName[] =
   args.provider === 'both' ? ['sqlite', 'postgresql'] : args.provider === 'sqlite' || args.provider === 'postgresql' ? [args.provider] : usage(`--provider ${args.provider}`);
+const form = serviceForms.includes(args.form as ServiceForm) ? (args.form as ServiceForm) : usage(`--form ${args.form}`);
 const duration = Number(args.duration);
 if (!Number.isFinite(duration) || duration <= 0) usage(`--duration ${args.duration}`);
 const WARMUP_SECONDS = 1;
@@ -64,7 +70,7 @@ const callbackPath = (id: string) => `/v3/${COMPUTE.project}/snapshots/${id}/act
 const getPath = (id: string) => `/v3/${OWNER.project}/snapshots/${id}`;
 
 function usage(bad: string): never {
-  console.error(`bench:http: bad argument ${bad}\nusage: npm run bench:http -- [--provider sqlite|postgresql|both] [--duration 10] [--large] [--json out.json]`);
+  console.error(`bench:http: bad argument ${bad}\nusage: npm run bench:http -- [--provider sqlite|postgresql|both] [--duration 10] [--large] [--json out.json] [--form compiled|plain|tsx]`);
   process.exit(2);
 }
 
@@ -127,7 +133,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function startService(env: Record<string, string>, port: number, logFile: string, until: 'root' | string) {
   const { service: started, readyMs } = await ServiceProcess.start(
-    { env, logFile, host: HOST, port, ...(args['service-root'] ? { root: path.resolve(args['service-root']) } : {}) },
+    { env, logFile, host: HOST, port, form, ...(args['service-root'] ? { root: path.resolve(args['service-root']) } : {}) },
     until === 'root' ? { path: '/' } : { path: getPath(until), headers: OWNER.headers, expectStatus: 200 },
   );
   service = started;
@@ -292,6 +298,8 @@ function summarizeLogLine(line: string): string {
   }
 }
 
+// The compiled form of this checkout is the code in front of you: rebuilt if older than the sources.
+if (form !== 'tsx' && !args['service-root']) ensureBuilt();
 const started = new Date();
 const loadBefore = loadavg().map((x) => round(x, 2));
 log(`load average before: ${loadBefore.join(' ')} on ${cpus().length} cores`);

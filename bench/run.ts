@@ -1,4 +1,6 @@
-// `npm run bench`: the engine's own cost, then the HTTP load on the real service (bench/http.ts).
+// `npm run bench`: the engine's own cost, then start time and idle memory of the real service,
+// compiled and under tsx, with 100,000 rows (bench/startup.ts), then the HTTP load on it
+// (bench/http.ts).
 //
 // Engine part: full assisted creates (storage begin, compute request, callback, storage
 // complete: four transitions and three effects each) with an effect-free driver and a compute
@@ -6,7 +8,8 @@
 // from 64 concurrent callers over 32 volumes; the worker runs as the service runs it (Runner,
 // WORKER_CONCURRENCY's default), so the figures are orchestration cost: machine steps, group
 // commits, outbox claims.
-//   npm run bench -- [--creates 2000] [--engine-only] [any bench/http.ts option]
+//   npm run bench -- [--creates 2000] [--engine-only] [--no-startup] [any bench/http.ts option]
+// (--provider and --admin-url are handed to bench/startup.ts as well.)
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +32,9 @@ const { values: args } = parseArgs({
   options: {
     creates: { type: 'string', default: '2000' },
     'engine-only': { type: 'boolean', default: false },
+    'no-startup': { type: 'boolean', default: false },
     'admin-url': { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432/postgres' },
+    provider: { type: 'string' },
   },
   strict: false,
 });
@@ -124,17 +129,23 @@ console.log('\nEngine: full assisted creates (4 transitions, 3 effects each), ef
 console.table(results);
 
 if (!args['engine-only']) {
+  const tsx = (file: string, argv: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, file), ...argv], { stdio: 'inherit' }).status ?? 1;
+  if (!args['no-startup']) {
+    const provider = typeof args.provider === 'string' ? ['--provider', args.provider] : [];
+    const status = tsx('startup.ts', [...provider, '--admin-url', adminUrl]);
+    if (status !== 0) process.exit(status);
+  }
   // The HTTP load runs the service as its own process; the remaining options are its own.
   const rest: string[] = [];
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--engine-only' || argv[i].startsWith('--creates=')) continue;
+    if (argv[i] === '--engine-only' || argv[i] === '--no-startup' || argv[i].startsWith('--creates=')) continue;
     if (argv[i] === '--creates') {
       i++;
       continue;
     }
     rest.push(argv[i]);
   }
-  const http = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'http.ts'), ...rest], { stdio: 'inherit' });
-  process.exit(http.status ?? 1);
+  process.exit(tsx('http.ts', rest));
 }

@@ -1,6 +1,7 @@
 // `npm run demo`: the whole story in under a minute, on real qcow2 files and real HTTP.
-// Starts the service with its embedded defaults (SQLite, RemoteFS share, embedded compute agent)
-// in a scratch directory, creates a volume, writes data, attaches it to an instance through the
+// Starts the service as `npm start` does (the compiled dist/, rebuilt first if older than the
+// sources) with its embedded defaults (SQLite, RemoteFS share, embedded compute agent) in a
+// scratch directory, creates a volume, writes data, attaches it to an instance through the
 // compute agent (which plays Nova's attach against the service), snapshots it twice, deletes
 // the older (middle-of-chain) snapshot, and prints every snapshot transition as the service
 // commits it. Exits non-zero if anything does not end as it should.
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { ensureBuilt } from './build.js';
+import { startCommand } from './start-command.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -44,10 +47,13 @@ interface Transition {
 const names = new Map<string, string>();
 const waiters: Array<{ test: (tr: Transition) => boolean; resolve: () => void }> = [];
 
-const service = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+ensureBuilt();
+const npmStart = startCommand(root);
+const service = spawn(npmStart.command, npmStart.args, {
   cwd: root,
   env: {
     ...process.env,
+    ...npmStart.env,
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: `file:${join(dir, 'demo.db')}`,

@@ -1,5 +1,6 @@
 // CPU use over an interval, from /proc: the whole machine's busy share, and single processes'
 // share of one core. Both come in clock ticks, so no tick rate is needed for the ratios.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
@@ -16,7 +17,7 @@ function hostTimes(): HostTimes {
   return { total, busy: total - idle };
 }
 
-function processTicks(pid: number): number {
+export function processTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -25,6 +26,14 @@ function processTicks(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system) the processes have used so far, in milliseconds. */
+export function cpuMsOf(pids: readonly number[]): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return Math.round((pids.reduce((sum, pid) => sum + processTicks(pid), 0) * 1000) / ticksPerSecond);
 }
 
 export interface CpuUse {

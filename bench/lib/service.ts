@@ -1,10 +1,13 @@
-// The service under test as a separate process, started exactly as `npm start` starts it
-// (tsx src/main.ts, which migrates the database itself), with its output in a log file.
+// The service under test as a separate process, started exactly as `npm start` starts it (the
+// compiled dist/src/main.js with package.json's start command, which migrates the database
+// itself), or from its sources under tsx as `npm run dev` does (and as `npm start` did before
+// the service shipped compiled), with its output in a log file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { startCommand } from '../../scripts/start-command.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -23,8 +26,27 @@ export interface ServiceOptions {
   logFile: string;
   host: string;
   port: number;
-  /** The checkout whose src/main.ts runs (default this one): another commit's, for before/after in one run. */
+  /** The checkout whose service runs (default this one): another commit's, for before/after in one run. */
   root?: string;
+  /** How the service is started (default `compiled`, what `npm start` runs). */
+  form?: ServiceForm;
+}
+
+/**
+ * `compiled`: `npm start`'s command (package.json), the build in dist/ with the environment the
+ * script sets; `plain`: `node dist/src/main.js` alone, without that environment (what the
+ * script's settings buy); `tsx`: `tsx src/main.ts`, the sources compiled at run time (`npm run
+ * dev`, and `npm start` before the service shipped compiled).
+ */
+export type ServiceForm = 'compiled' | 'plain' | 'tsx';
+export const serviceForms: readonly ServiceForm[] = ['compiled', 'plain', 'tsx'];
+
+/** The command that starts the service of the checkout at `root` in the given form. */
+export function serviceCommand(root: string, form: ServiceForm): { command: string; args: string[]; entry: string; env: Record<string, string> } {
+  const compiled = form === 'tsx' ? null : startCommand(root);
+  if (compiled && form === 'compiled') return compiled;
+  if (compiled) return { command: compiled.command, args: [compiled.entry], entry: compiled.entry, env: {} };
+  return { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: ['src/main.ts'], entry: 'src/main.ts', env: {} };
 }
 
 export class ServiceProcess {
@@ -49,15 +71,16 @@ export class ServiceProcess {
     return `http://${this.options.host}:${this.options.port}`;
   }
 
-  /** Spawns `tsx src/main.ts` (what `npm start` runs) in the project root. */
+  /** Spawns the service (`npm start`'s command, or `tsx src/main.ts`) in the project root. */
   static spawn(options: ServiceOptions): ServiceProcess {
+    const root = options.root ?? projectRoot;
+    const how = serviceCommand(root, options.form ?? 'compiled');
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of SERVICE_SETTINGS) delete env[key];
-    Object.assign(env, options.env);
+    for (const key of [...SERVICE_SETTINGS, 'MALLOC_ARENA_MAX']) delete env[key];
+    Object.assign(env, how.env, options.env);
     const log = openSync(options.logFile, 'a');
     try {
-      const root = options.root ?? projectRoot;
-      const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+      const child = spawn(how.command, how.args, {
         cwd: root,
         env,
         stdio: ['ignore', log, log],
@@ -105,13 +128,15 @@ export class ServiceProcess {
   }
 
   /**
-   * VmRSS in KiB of the process that runs src/main.ts (tsx's child: the last process in the tree
-   * whose command line names it; the tsx wrapper only relays signals), and of the whole tree
-   * (wrapper and any helper such as esbuild's service process included).
+   * VmRSS in KiB of the process that runs the service's entry point (compiled: the process
+   * spawned; under tsx: tsx's child, the last process in the tree whose command line names
+   * src/main.ts, since the tsx wrapper only relays signals), and of the whole tree (wrapper and
+   * any helper such as esbuild's service process included).
    */
   rss(): { serviceKiB: number; treeKiB: number; servicePid: number; pids: number[] } {
     const pids = [this.child.pid!, ...descendantsOf(this.child.pid!)];
-    const runsMain = pids.filter((pid) => cmdline(pid).includes('src/main.ts'));
+    const { entry } = serviceCommand(this.options.root ?? projectRoot, this.options.form ?? 'compiled');
+    const runsMain = pids.filter((pid) => cmdline(pid).includes(entry));
     const servicePid = runsMain[runsMain.length - 1] ?? this.child.pid!;
     return {
       serviceKiB: vmRssKiB(servicePid),

@@ -4,10 +4,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../lib/project-root.js';
 import { normalizeDatabaseUrl, openDatabase, providerOf, sqliteFilePath, type Db } from './client.js';
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface CliResult {
   code: number | null;
@@ -17,12 +15,12 @@ export interface CliResult {
 
 /** Runs the project's Prisma CLI (node_modules/prisma) with the given env additions. */
 export function runPrismaCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const cli = path.join(projectRoot, 'node_modules', 'prisma', 'build', 'index.js');
+  const cli = path.join(projectRoot(), 'node_modules', 'prisma', 'build', 'index.js');
   // The preload stops the wasm schema engine's stray 10 s timer from delaying exit (see file).
-  const preload = path.join(projectRoot, 'prisma', 'cli-preload.cjs');
+  const preload = path.join(projectRoot(), 'prisma', 'cli-preload.cjs');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', preload, cli, ...args], {
-      cwd: projectRoot,
+      cwd: projectRoot(),
       env: {
         ...process.env,
         CHECKPOINT_DISABLE: '1',
@@ -48,7 +46,7 @@ export async function migrateDeploy(url: string): Promise<void> {
     if (file === ':memory:') throw new Error('migrateDeploy: cannot migrate an in-memory SQLite database');
     mkdirSync(path.dirname(file), { recursive: true });
   }
-  const config = path.join(projectRoot, 'prisma', `${provider}.config.ts`);
+  const config = path.join(projectRoot(), 'prisma', `${provider}.config.ts`);
   const result = await runPrismaCli(['migrate', 'deploy', '--config', config], {
     DATABASE_URL: databaseUrl,
   });
@@ -66,7 +64,7 @@ function redact(url: string): string {
 
 /** The committed migrations of the database's provider that it has not applied (all, for a new one). */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const dir = path.join(projectRoot, 'prisma', db.provider, 'migrations');
+  const dir = path.join(projectRoot(), 'prisma', db.provider, 'migrations');
   const committed = readdirSync(dir).filter((d) => statSync(path.join(dir, d)).isDirectory()).sort();
   try {
     const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(

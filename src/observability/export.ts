@@ -4,10 +4,10 @@
 // test can regenerate them and compare with what is committed.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { allStates, describeImplementation, machineGraph, type GraphState, type GraphTransition } from '../../machines/graph.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
+import { projectRoot } from '../lib/project-root.js';
 
 /** Mermaid ids allow no dots; `__` cannot clash with a key that has single underscores. */
 const mermaidId = (statePath: string) => statePath.split('.').join('__');
@@ -138,9 +138,6 @@ export const exportMachine = (machine: AnyStateMachine = snapshotMachine): Machi
   mermaid: toMermaid(machine),
   json: toStudioJson(machine),
 });
-
-/** The repository root, from this file's place in it (src/observability/). */
-export const projectRoot = () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const exportPaths = (root = projectRoot()) => ({
   mermaid: path.join(root, 'docs/machines/snapshot.mmd'),

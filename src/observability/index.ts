@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { SnapshotStore } from '../engine/store/index.js';
 import type { EngineEvents } from '../engine/engine.js';
 import type { TransitionFeed } from '../engine/transition-feed.js';
-import { SnapshotInspector } from './inspector.js';
+import type { SnapshotInspector } from './inspector.js';
 import { ServiceMetrics } from './metrics.js';
 
 export interface Observability {
@@ -36,6 +36,9 @@ export async function startObservability(o: ObservabilityOptions): Promise<Obser
   let inspector: SnapshotInspector | null = null;
   if (o.inspectUrl !== null) {
     const url = o.inspectUrl;
+    // Loaded only when asked for: @statelyai/inspect and its WebSocket client cost every other
+    // start about 30 ms and 2 MB.
+    const { SnapshotInspector } = await import('./inspector.js');
     inspector = new SnapshotInspector(o.store, o.feed, { url, onError: (err) => o.logger.warn({ err }, 'inspector update failed') });
     // From the service's start on: whatever commits once this returns reaches the inspector.
     await o.feed.ready();

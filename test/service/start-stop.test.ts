@@ -1,20 +1,31 @@
-// `npm start`'s process for real: it migrates a brand-new database, serves, drains on SIGTERM
-// (exit 0, nothing lost), and a restarted process continues where the first one stopped.
+// `npm start`'s process for real: the compiled service (dist/, what `npm start` runs, started with
+// package.json's own start command) migrates a brand-new database, serves the API and the web UI,
+// drains on SIGTERM (exit 0, nothing lost), and a restarted process continues where the first one
+// stopped. The sources under tsx (`npm run dev`) refuse a bad setting as the compiled form would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../../scripts/build.js';
+import { startCommand } from '../../scripts/start-command.js';
+import { emptyDatabaseUrl, providers } from '../support/databases.js';
 import { freePort } from '../support/ports.js';
 
 const root = join(import.meta.dirname, '..', '..');
+const npmStart = startCommand(root);
+const dev = { command: process.execPath, args: ['--import', 'tsx', join(root, 'src/main.ts')], env: {} };
 
-/** Starts src/main.ts and resolves once it logged "listening"; collects its JSON log lines. */
-async function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+// `npm install` builds dist/ (CI's `npm ci` included); after an edit here the compiled form would
+// be stale, and this test would prove nothing about the code in front of you, so it builds first.
+beforeAll(() => ensureBuilt(), 300_000);
+
+/** Starts the service and resolves once it logged "listening"; collects its JSON log lines. */
+async function start(how: { command: string; args: string[]; env: Record<string, string> }, env: Record<string, string>) {
+  const child = spawn(how.command, how.args, {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', ...how.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -34,21 +45,29 @@ async function start(env: Record<string, string>) {
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-describe('the service process', () => {
+describe.each(providers)('the compiled service process (npm start) on %s', (provider) => {
   it('migrates a new database, serves, drains on SIGTERM and continues after a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'service-'));
     const port = await freePort();
     const env = {
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: `file:${join(dir, 'nested', 'db.sqlite')}`,
+      // The SQLite file's directory does not exist yet either.
+      DATABASE_URL: provider === 'sqlite' ? `file:${join(mkdtempSync(join(tmpdir(), 'service-')), 'nested', 'db.sqlite')}` : await emptyDatabaseUrl(provider),
       WORKER_POLL_MS: '50',
       VOLUME_DRIVER: 'bookkeeping',
     };
     const base = `http://127.0.0.1:${port}/v3/demo`;
     const headers = { 'X-Auth-Token': 'me:demo', 'Content-Type': 'application/json' };
 
-    const first = await start(env);
+    const first = await start(npmStart, env);
+    expect(first.logs).toContainEqual(expect.objectContaining({ msg: 'database migrated', migrations: expect.arrayContaining([expect.any(String)]) }));
+    // The web UI's files are read beside the compiled modules.
+    for (const [file, type] of [['', 'text/html'], ['/app.js', 'javascript'], ['/style.css', 'text/css']]) {
+      const res = await fetch(`http://127.0.0.1:${port}/ui${file}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain(type);
+      expect((await res.text()).length).toBeGreaterThan(0);
+    }
     const volume = await (await fetch(`${base}/volumes`, { method: 'POST', headers, body: JSON.stringify({ volume: { size: 1, name: 'v' } }) })).json();
     const created = await fetch(`${base}/snapshots`, { method: 'POST', headers, body: JSON.stringify({ snapshot: { volume_id: volume.volume.id } }) });
     expect(created.status).toBe(202);
@@ -59,8 +78,9 @@ describe('the service process', () => {
     expect(first.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['draining', 'stopped']));
 
     // Whatever the first process had not finished is in the database; the second one finishes it.
-    const second = await start(env);
+    const second = await start(npmStart, env);
     try {
+      expect(second.logs.map((l) => l.msg)).not.toContain('database migrated');
       let status = '';
       for (let i = 0; i < 100 && status !== 'available'; i++) {
         status = (await (await fetch(`${base}/snapshots/${snapshot.id}`, { headers })).json()).snapshot.status;
@@ -75,11 +95,13 @@ describe('the service process', () => {
       expect(await stopped).toBe(0);
     }
   });
+});
 
+describe('the service from its sources (npm run dev)', () => {
   it('refuses noauth on a non-loopback address with a clear message', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+    const child = spawn(dev.command, dev.args, {
       cwd: root,
-      env: { ...process.env, HOST: '0.0.0.0', AUTH_STRATEGY: 'noauth', DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'svc-')), 'db')}` },
+      env: { ...process.env, ...dev.env, HOST: '0.0.0.0', AUTH_STRATEGY: 'noauth', DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), 'svc-')), 'db')}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
