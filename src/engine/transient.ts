@@ -33,13 +33,17 @@ const transientKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'Soc
  * adapter's description comes two ways: under `meta.driverAdapterError` when the Prisma client
  * threw, as the error's own `cause` when the adapter did (src/db/sql.ts calls it directly).
  */
+/** A Node errno, a PostgreSQL SQLSTATE or an SQLite result code that means "try again". */
+function isTransientCode(code: unknown): boolean {
+  return typeof code === 'string' && (transientCodes.has(code) || transientSqlState.test(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR'));
+}
+
 export function isTransient(err: unknown, depth = 0): boolean {
   if (depth > 5 || typeof err !== 'object' || err === null) return false;
   const e = err as { transient?: unknown; code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
   if (e.transient === true) return true;
-  if (typeof e.code === 'string' && (transientCodes.has(e.code) || transientSqlState.test(e.code) || e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_IOERR'))) return true;
+  if (isTransientCode(e.code) || isTransientCode(e.originalCode)) return true;
   if (typeof e.kind === 'string' && transientKinds.has(e.kind)) return true;
-  if (typeof e.originalCode === 'string' && (transientCodes.has(e.originalCode) || transientSqlState.test(e.originalCode) || e.originalCode.startsWith('SQLITE_BUSY'))) return true;
   if (typeof e.message === 'string' && transientMessage.test(e.message)) return true;
   return isTransient(e.meta?.driverAdapterError, depth + 1) || isTransient(e.cause, depth + 1);
 }
