@@ -82,7 +82,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
     onRecordRetry: (err) => logger.warn({ err }, 'recording an effect result failed; retrying'),
-    onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
+    onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, volumeId: r.volumeId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
   });
   if (config.WORKER_ID) await worker.releaseOwnLeases();
   const runner = new Runner(engine, worker, {

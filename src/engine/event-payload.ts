@@ -1,9 +1,8 @@
 // A short, bounded JSON summary of an event for the history (never the whole request).
-import type { SnapshotEvent } from '../../machines/snapshot.js';
-
 const PAYLOAD_LIMIT = 500;
 
-export function eventPayload(event: SnapshotEvent): string | null {
+/** Any machine's event: its type is the history's event_type, the rest goes here. */
+export function eventPayload(event: { type: string }): string | null {
   const { type: _type, ...rest } = event;
   if (Object.keys(rest).length === 0) return null;
   const text = JSON.stringify(rest);

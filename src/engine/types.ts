@@ -54,6 +54,19 @@ export interface CommittedTransition {
   fromPhaseEnteredAt: Date | null;
 }
 
+/** One accepted transition of a volume's machine (volume-committer.ts), once committed. */
+export interface VolumeTransitionCommitted {
+  volumeId: string;
+  version: number;
+  fromPhase: string | null;
+  toPhase: string;
+  toStatus: string;
+  eventType: string;
+  source: EventSource;
+  effects: string[];
+  at: Date;
+}
+
 export type Outcome =
   | {
       kind: 'accepted';

@@ -56,7 +56,7 @@ async function withDb<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
 
 async function seedSnapshot(prisma: PrismaClient, id: string): Promise<void> {
   await prisma.volume.create({
-    data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available' },
+    data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available', machineState: JSON.stringify({ value: 'available', context: { attachStatus: 'detached', reason: null } }), phase: 'available' },
   });
   await prisma.snapshot.create({
     data: {

@@ -59,6 +59,7 @@ export const POLICY_RULES = [
   'volume:reset_status',
   'volume:force_delete',
   'volume:admin_metadata',
+  'volume:transitions',
   'volume:all_tenants',
 ] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];
