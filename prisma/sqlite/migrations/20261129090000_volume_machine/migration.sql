@@ -76,9 +76,9 @@ PRAGMA defer_foreign_keys=OFF;
 CREATE INDEX "volume_transitions_volume_id_id_idx" ON "volume_transitions"("volume_id", "id");
 
 -- Written by hand: every existing volume gets the machine state its status stands for. A status
--- the volume machine has a state for is kept; a volume caught `creating` or `deleting` (a
+-- the volume machine has a state for is kept, a volume caught `creating` or `deleting` (a
 -- synchronous driver call that never reported back) goes to `error` / `error_deleting`, from which
--- a delete or an admin's reset leads on; any other status an admin had reset it to goes to `error`.
+-- a delete or a reset by an admin leads on, and any other status an admin had reset it to goes to `error`.
 -- Version 0: the state was carried over, no event of the machine produced it.
 UPDATE "volumes" SET
   "phase" = CASE
