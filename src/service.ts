@@ -75,6 +75,12 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       'snapshot transition',
     ),
   );
+  engine.events.on('volumeTransition', (t) =>
+    logger.info(
+      { volumeId: t.volumeId, version: t.version, fromPhase: t.fromPhase, phase: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects, requestId: currentRequest()?.requestId, globalRequestId: currentRequest()?.globalRequestId },
+      'volume transition',
+    ),
+  );
   const driver = parts.driver ?? (await volumeDriver(config));
   const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
   const compute = computeSide.client;
