@@ -53,6 +53,12 @@ export async function runVolumeJobs(h: Harness, volumeId: string) {
   }
 }
 
+/** Deletes a volume as the API does, and runs the driver's delete: the volume is gone after. */
+export async function deletedVolume(h: Harness, volumeId: string, force = false) {
+  await h.manager.deleteVolume(volumeId, force);
+  await runVolumeJobs(h, volumeId);
+}
+
 /** A volume, attached to an instance when `attached`, ready to be snapshotted. */
 export async function volumeFor(h: Harness, attached: boolean, projectId = 'project-a') {
   const volume = await createdVolume(h, { projectId, userId: 'user-a', size: 1, name: 'vol' });

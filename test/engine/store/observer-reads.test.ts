@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequest } from '../../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../../support/databases.js';
-import { harness, volumeFor, type Harness } from '../../support/harness.js';
+import { deletedVolume, harness, volumeFor, type Harness } from '../../support/harness.js';
 
 describe.each(providers)('store reads on %s', (provider) => {
   let h: Harness;
@@ -24,7 +24,7 @@ describe.each(providers)('store reads on %s', (provider) => {
     const b = await volumeFor(h, false, 'project-b');
     h.clock.advance(1);
     const gone = await volumeFor(h, false, 'project-a');
-    await h.manager.deleteVolume(gone.id);
+    await deletedVolume(h, gone.id);
     const snap = await h.manager.createSnapshot({ volumeId: a.id, projectId: 'project-a', userId: 'user-a' });
     const mine = await store.readOverview('project-a');
     expect([mine.volumes.map((v) => v.id), mine.snapshots.map((s) => s.id)]).toEqual([[a.id], [snap.id]]);
@@ -75,7 +75,7 @@ describe.each(providers)('store reads on %s', (provider) => {
     await h.manager.updateVolume(volume.id, { name: 'renamed' });
     expect(await store.volumeStamp()).toBe(await expected());
     // A soft delete keeps the count; the change shows in the latest update.
-    await h.manager.deleteVolume(volume.id);
+    await deletedVolume(h, volume.id);
     expect(await store.volumeStamp()).toBe(await expected());
     expect((await store.volumeStamp()).startsWith('1/')).toBe(true);
   });
