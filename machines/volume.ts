@@ -80,7 +80,7 @@ export const volumeMachine = setup({
   },
   guards: {
     forPhase: ({ event }, params: { phase: string }) => 'phase' in event && event.phase === params.phase,
-    attachmentsRemain: ({ event }) => event.type === 'os-detach' && event.remaining > 0,
+    attachmentsRemain: ({ context, event }) => context.attachStatus === 'attached' && event.type === 'os-detach' && event.remaining > 0,
     hasAttachments: ({ context }) => context.attachStatus === 'attached',
     resetTo: ({ event }, params: { status: ResettableVolumeStatus }) => event.type === 'os-reset_status' && event.status === params.status,
     /** A reset of attach_status alone: the volume stays where it is. */
@@ -187,11 +187,11 @@ function attachOrUnreserve() {
   };
 }
 
-/** Closing attachments: the volume stays in use while others remain. */
+/** Closing attachments (only of a volume that has some): it stays in use while others remain. */
 function detach() {
   return [
     { guard: 'attachmentsRemain' as const, target: '#volume.in-use' },
-    { target: '#volume.available', actions: 'markDetachedIfLast' as const },
+    { guard: 'hasAttachments' as const, target: '#volume.available', actions: 'markDetachedIfLast' as const },
   ];
 }
 

@@ -132,6 +132,7 @@ export class VolumeCommitter {
       history: history(row.id, version, from, columns, event, d.source, now, false, columns.errorReason),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version, runAfter: now, createdAt: now })),
       conditions: conditionsFor(event.type),
+      ...(from.phase === columns.phase && columns.phaseEnteredAt === from.phaseEnteredAt && result.effects.length === 0 ? { carriesJobsOf: from.phase } : {}),
       ...(d.attach
         ? {
             attach: {

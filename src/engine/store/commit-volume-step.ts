@@ -71,6 +71,12 @@ export async function commitVolumeStep(db: Db, d: Dialect, w: VolumeStepWrite, r
             ])})`);
         }
         if (!w.insert) await move(tx, d, w);
+        if (w.carriesJobsOf !== undefined) {
+          await tx.execute(sql`
+            UPDATE outbox SET version = ${d.integer(w.update.version)}
+            WHERE volume_id = ${d.text(w.volumeId)} AND status = ${d.text('pending')} AND phase = ${d.text(w.carriesJobsOf)}
+              AND version = ${d.integer(w.fromVersion)}`);
+        }
       }
       await appendVolumeHistory(tx, d, w.history);
       if (w.update && w.outbox.length > 0) {

@@ -77,6 +77,12 @@ export interface VolumeStepWrite {
   /** Closes the named attachment, or every live one (null). */
   detach?: { attachmentId: string | null; at: Date };
   conditions: VolumeCondition[];
+  /**
+   * The event kept the volume in its phase without entering it again (an admin's reset of
+   * attach_status alone): the phase's pending jobs belong to the same visit and move to the new
+   * version with it, so their results are not refused as stale.
+   */
+  carriesJobsOf?: string;
   /** An outbox job this event answers: closed in the same commit, done or cancelled. */
   closesJob?: { jobId: number; status: ClosedJobStatus; error?: string | null };
 }
