@@ -103,6 +103,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const feed = new TransitionFeed(engine.store, { pollMs: 1000, onError: (err) => logger.warn({ err }, 'transition feed read failed; retrying') });
   const pokeFeed = () => feed.poke();
   engine.events.on('transition', pokeFeed);
+  engine.events.on('volumeTransition', pokeFeed);
   // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
   const observability = await startObservability({ store: engine.store, events: engine.events, feed, logger, inspectUrl: config.INSPECT ? config.INSPECT_URL : null });
   const app = createApp({
@@ -136,6 +137,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       await engine.idle();
       observability.stop();
       engine.events.off('transition', pokeFeed);
+      engine.events.off('volumeTransition', pokeFeed);
       await feed.stop();
       await db.close();
     },

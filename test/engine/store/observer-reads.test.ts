@@ -60,14 +60,15 @@ describe.each(providers)('store reads on %s', (provider) => {
     expect(before.map((t) => t.id)).toEqual([history[0].id, history[1].id]);
   });
 
-  it('stamps the volumes with their count and latest change', async () => {
+  it('stamps the volumes with their count, latest change and newest history row', async () => {
     const store = await setup();
     const expected = async () => {
       const rows = await h.db.prisma.volume.findMany();
-      return `${rows.length}/${Math.max(0, ...rows.map((r) => r.updatedAt.getTime()))}`;
+      const history = await h.db.prisma.volumeTransition.findMany();
+      return `${rows.length}/${Math.max(0, ...rows.map((r) => r.updatedAt.getTime()))}/${Math.max(0, ...history.map((t) => t.id))}`;
     };
     const empty = await store.volumeStamp();
-    expect(empty).toBe('0/0');
+    expect(empty).toBe('0/0/0');
     const volume = await volumeFor(h, false);
     const created = await store.volumeStamp();
     expect(created).not.toBe(empty);
@@ -78,6 +79,12 @@ describe.each(providers)('store reads on %s', (provider) => {
     await deletedVolume(h, volume.id);
     expect(await store.volumeStamp()).toBe(await expected());
     expect((await store.volumeStamp()).startsWith('1/')).toBe(true);
+    // A refused event changes no row, but it is in the history: the stamp moves.
+    const before = await store.volumeStamp();
+    await expect(h.manager.reserveVolume((await volumeFor(h, true)).id)).rejects.toThrow(/to reserve/);
+    const after = await store.volumeStamp();
+    expect(after).not.toBe(before);
+    expect(after).toBe(await expected());
   });
 
   it('counts snapshots per phase (deleted ones too) and pending jobs per effect kind', async () => {
