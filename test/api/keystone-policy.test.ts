@@ -106,6 +106,7 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
       expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-force_delete': null } }), 403, 'forbidden', denied('snapshot:force_delete'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/admin_metadata`), 403, 'forbidden', denied('snapshot:admin_metadata'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/transitions`), 403, 'forbidden', denied('snapshot:transitions'));
+      expectFault(await as(user, 'GET', `/volumes/${volume}/transitions`), 403, 'forbidden', denied('volume:transitions'));
     }
     expect(await status()).toBe('creating');
 
@@ -124,6 +125,13 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     expect([meta.status, Object.keys(meta.json.admin_metadata)]).toEqual([200, ['create_info']]);
     const history = await as('admin', 'GET', `/snapshots/${snapshot}/transitions`);
     expect(history.json.transitions[0]).toMatchObject({ version: 1, event: 'snapshot.create', source: 'api' });
+    const volumeHistory = await as('admin', 'GET', `/volumes/${volume}/transitions`);
+    expect(volumeHistory.json.transitions.map((t: { event: string; source: string }) => `${t.event}/${t.source}`)).toEqual([
+      'volume.create/api',
+      'storage.done/driver',
+      'os-reserve/api',
+      'os-attach/api',
+    ]);
 
     expect((await as('admin', 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reset_status': { status: 'error' } } })).status).toBe(202);
     expect(await status()).toBe('error');

@@ -170,6 +170,30 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expectFault(await f.call('GET', `${P}/volumes/${v.id}`), 404, 'itemNotFound');
     });
 
+    it('answers the volume machine history to admins, and keeps it after the volume is gone', async () => {
+      const v = await createVolume();
+      expect((await volumeAction(v.id, { 'os-reserve': null })).status).toBe(202);
+      expectFault(await volumeAction(v.id, { 'os-reserve': null }), 400, 'badRequest');
+      expect((await f.call('DELETE', `${P}/volumes/${v.id}`)).status).toBe(400);
+      expect((await volumeAction(v.id, { 'os-force_delete': null })).status).toBe(202);
+      await runVolumeJobs(f.h, v.id);
+      const r = await f.call('GET', `${P}/volumes/${v.id}/transitions`);
+      expect(r.status).toBe(200);
+      const rows = r.json.transitions as Array<{ version: number; from_phase: string | null; to_phase: string; event: string; source: string; rejected: boolean; reason: string | null }>;
+      expect(rows.map((t) => [t.version, t.from_phase, t.to_phase, t.event, t.source, t.rejected])).toEqual([
+        [1, null, 'creating', 'volume.create', 'api', false],
+        [2, 'creating', 'available', 'storage.done', 'driver', false],
+        [3, 'available', 'attaching', 'os-reserve', 'api', false],
+        [3, 'attaching', 'attaching', 'os-reserve', 'api', true],
+        [3, 'attaching', 'attaching', 'volume.delete', 'api', true],
+        [4, 'attaching', 'deleting', 'os-force_delete', 'admin', false],
+        [5, 'deleting', 'deleted', 'storage.done', 'driver', false],
+      ]);
+      expect(rows[3]!.reason).toBe('os-reserve not allowed in phase attaching (status attaching)');
+      // Admin only (noauth callers are admins; test/api/keystone-policy.test.ts refuses members).
+      expectFault(await f.call('GET', `${P}/volumes/${MISSING}/transitions`), 404, 'itemNotFound', `Volume ${MISSING} could not be found.`);
+    });
+
     it('refuses to delete a volume that still has snapshots', async () => {
       const v = await createVolume();
       const s = await f.call('POST', `${P}/snapshots`, { body: { snapshot: { volume_id: v.id } } });
