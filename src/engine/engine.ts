@@ -53,7 +53,7 @@ export class Engine {
       maxConflictRetries: options.maxConflictRetries ?? 50,
       onCommitted: (ts) => this.committed(ts),
     });
-    this.volumes = new VolumeCommitter(this.store, this.clock, this.events, options.maxConflictRetries ?? 50);
+    this.volumes = new VolumeCommitter(this.store, this.clock, this.events, options.maxConflictRetries ?? 50, this.hooks);
   }
 
   /**

@@ -89,8 +89,8 @@ export type Outcome =
   | { kind: 'closed'; jobId: number };
 
 /**
- * Points where tests inject crashes (a child process SIGKILLs itself) or observe the engine.
- * Production code passes none.
+ * Points where tests inject crashes (a child process SIGKILLs itself) or observe the engine; for
+ * a volume's events, `snapshotId` carries the volume's id. Production code passes none.
  */
 export interface EngineHooks {
   /** Inside the transaction, after every write, before commit (once per event of the batch). */

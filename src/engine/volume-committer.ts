@@ -11,7 +11,7 @@ import { eventPayload } from './event-payload.js';
 import type { EngineEventBus } from './events.js';
 import type { SnapshotStore, VolumeWithAttachments } from './store/index.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
-import type { Clock, EventSource, VolumeTransitionCommitted } from './types.js';
+import type { Clock, EngineHooks, EventSource, VolumeTransitionCommitted } from './types.js';
 import { conditionRefusal, conditionsFor, volumeRejectionReason } from './volume-rules.js';
 import { volumeStateColumns } from './volume-state-columns.js';
 
@@ -48,7 +48,14 @@ export class VolumeCommitter {
     private readonly clock: Clock,
     private readonly events: EngineEventBus,
     private readonly maxConflictRetries: number,
+    private readonly hooks: EngineHooks = {},
   ) {}
+
+  /** Commits one step; the test hooks see the volume's id where a snapshot's would be. */
+  private commit(w: VolumeStepWrite) {
+    const before = this.hooks.beforeCommit;
+    return this.store.commitVolumeStep(w, conditionRefusal, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
+  }
 
   /** Creates the volume row from its first event (the create request). */
   async start(identity: VolumeIdentity, source: EventSource): Promise<Extract<VolumeOutcome, { kind: 'accepted' }>> {
@@ -66,7 +73,7 @@ export class VolumeCommitter {
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version: 1, runAfter: now, createdAt: now })),
       conditions: [],
     };
-    const committed = await this.store.commitVolumeStep(write, conditionRefusal);
+    const committed = await this.commit(write);
     if (committed.kind !== 'committed') throw new Error(`volume ${identity.id}: create not committed (${committed.kind})`);
     return this.announce(identity.id, 1, null, columns, null, event, source, result.effects, now);
   }
@@ -93,7 +100,7 @@ export class VolumeCommitter {
     const from = row;
     const event = this.eventFor(d, row);
     const refuse = async (reason: string): Promise<VolumeOutcome | 'conflict'> => {
-      const r = await this.store.commitVolumeStep(
+      const r = await this.commit(
         {
           volumeId: row.id,
           fromVersion: row.version,
@@ -102,7 +109,6 @@ export class VolumeCommitter {
           conditions: [],
           ...(d.completesJob !== undefined ? { closesJob: { jobId: d.completesJob, status: 'cancelled' as const, error: reason } } : {}),
         },
-        conditionRefusal,
       );
       if (r.kind === 'conflict') return 'conflict';
       return { kind: 'rejected', volumeId: row.id, version: row.version, phase: row.phase, status: row.status, reason };
@@ -147,7 +153,7 @@ export class VolumeCommitter {
       ...(d.detach ? { detach: { attachmentId: d.detach.attachmentId, at: now } } : {}),
       ...(d.completesJob !== undefined ? { closesJob: { jobId: d.completesJob, status: 'done' as const } } : {}),
     };
-    const r = await this.store.commitVolumeStep(write, conditionRefusal);
+    const r = await this.commit(write);
     if (r.kind === 'conflict' || r.kind === 'attachment_missing') return 'conflict';
     if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: conditionRefusal(r.failure), failure: r.failure };
     const accepted = this.announce(row.id, version, from, columns, row.status, event, d.source, result.effects, now);
@@ -173,6 +179,8 @@ export class VolumeCommitter {
     effects: string[],
     at: Date,
   ): Extract<VolumeOutcome, { kind: 'accepted' }> {
+    // Hooks are for tests (crash points); a throwing listener must not hide the transition.
+    void Promise.resolve(this.hooks.afterCommit?.({ snapshotId: volumeId, event: event.type, effects }));
     this.events.emit('volumeTransition', { volumeId, version, fromPhase: from?.phase ?? null, toPhase: to.phase, toStatus: to.status, eventType: event.type, source, effects, at });
     return { kind: 'accepted', volumeId, version, fromPhase: from?.phase ?? null, toPhase: to.phase, fromStatus, toStatus: to.status, effects };
   }

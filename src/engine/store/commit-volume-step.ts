@@ -29,7 +29,14 @@ class Rollback extends Error {
   }
 }
 
-export async function commitVolumeStep(db: Db, d: Dialect, w: VolumeStepWrite, rejectionReason: (f: VolumeConditionFailure) => string): Promise<VolumeStepResult> {
+export async function commitVolumeStep(
+  db: Db,
+  d: Dialect,
+  w: VolumeStepWrite,
+  rejectionReason: (f: VolumeConditionFailure) => string,
+  /** Runs inside the transaction after every write (crash tests kill the process there). */
+  beforeCommit?: () => Promise<void>,
+): Promise<VolumeStepResult> {
   try {
     return await db.sql.transaction(async (tx) => {
       if (w.insert) {
@@ -91,6 +98,7 @@ export async function commitVolumeStep(db: Db, d: Dialect, w: VolumeStepWrite, r
           VALUES ${join(values)}`);
       }
       if (w.closesJob) await closeJob(tx, d, w, w.closesJob.status, w.closesJob.error ?? null);
+      await beforeCommit?.();
       return { kind: 'committed' } as const;
     });
   } catch (err) {

@@ -80,8 +80,8 @@ export class SnapshotStore {
   /** Name and description, outside the machine. */
   updateVolumeFields = (id: string, fields: VolumeFields) => updateVolumeFields(this.prisma, id, fields);
   /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
-  commitVolumeStep = (w: VolumeStepWrite, rejectionReason: (f: VolumeConditionFailure) => string) =>
-    commitVolumeStep(this.db, this.dialect, w, rejectionReason);
+  commitVolumeStep = (w: VolumeStepWrite, rejectionReason: (f: VolumeConditionFailure) => string, beforeCommit?: () => Promise<void>) =>
+    commitVolumeStep(this.db, this.dialect, w, rejectionReason, beforeCommit);
   readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
   volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 
