@@ -125,8 +125,12 @@ export interface VolumeDriver {
    */
   reconcileCreate?(snapshot: SnapshotRef): Promise<PhaseResult>;
   reconcileDelete?(snapshot: SnapshotRef): Promise<PhaseResult>;
-  /** Files in the backend that no volume or snapshot in `owned` accounts for. Read only. */
-  findOrphans?(owned: OwnedIds): Promise<OrphanFile[]>;
+  /**
+   * Files in the backend that no volume or snapshot accounts for. Read only. `owned` is asked
+   * after the files are listed: rows are written before their files, so a file created during
+   * the scan is never taken for an orphan.
+   */
+  findOrphans?(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]>;
 }
 
 // The machine names the phases (its driver effects); runDriverPhase below fails to compile if one

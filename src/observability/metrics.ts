@@ -27,6 +27,8 @@ export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source'>
 export interface ServiceMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop); on unless turned off. */
   defaultMetrics?: boolean;
+  /** Orphan files found by the last scan of the backend (null: not scanned yet). */
+  orphanFiles?: () => number | null;
 }
 
 export class ServiceMetrics {
@@ -70,6 +72,17 @@ export class ServiceMetrics {
         const counts = await this.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
+      },
+    });
+
+    const orphans = new Gauge({
+      name: `${PREFIX}orphan_files`,
+      help: 'Files in the backend that no volume or snapshot owns, as the last scan found them (at start, and at each GET os-orphan-files); never removed by the service.',
+      registers,
+      collect: () => {
+        const count = this.options.orphanFiles?.() ?? null;
+        orphans.reset();
+        if (count !== null) orphans.set(count);
       },
     });
 

@@ -13,7 +13,7 @@ const AGENT_STATE_PREFIX = '.compute-agent-state.json';
 const VOLUME_FILE = /^volume-([0-9a-f-]+)(?:\.(.+))?$/i;
 const SNAPSHOT_SUFFIX = /^[0-9a-f-]+$/i;
 
-export async function findOrphans(share: RemoteFsShare, owned: OwnedIds): Promise<OrphanFile[]> {
+export async function findOrphans(share: RemoteFsShare, ownedNow: () => Promise<OwnedIds>): Promise<OrphanFile[]> {
   let names: string[];
   try {
     names = await fs.readdir(share.dir);
@@ -21,6 +21,7 @@ export async function findOrphans(share: RemoteFsShare, owned: OwnedIds): Promis
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+  const owned = await ownedNow();
   const infos = new Map<string, SnapInfo | null>();
   const infoOf = async (volumeId: string) => {
     if (!infos.has(volumeId)) infos.set(volumeId, await share.infos.read(volumeId).catch(() => null));

@@ -81,7 +81,7 @@ export class RemoteFsDriver implements VolumeDriver {
     return reconcile.reconcileDelete(this.share, this.probe, snapshot);
   }
 
-  async findOrphans(owned: OwnedIds): Promise<OrphanFile[]> {
+  async findOrphans(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]> {
     return findOrphans(this.share, owned);
   }
 }
