@@ -71,6 +71,8 @@ export class TestDriver implements VolumeDriver {
   readonly skipComputeNext: DriverPhase[] = [];
   /** Verdicts the next reconcile calls answer, consumed once each; none queued: `unverified`. */
   readonly verdictNext: ReconcileVerdict[] = [];
+  /** Awaited inside a reconcile phase, after it looked and before it answers (a test acts there). */
+  duringReconcile?: (snapshotId: string) => Promise<void>;
   /** The same, for one snapshot only (tests whose database holds other snapshots' jobs too). */
   readonly verdictFor = new Map<string, ReconcileVerdict[]>();
 
@@ -129,8 +131,16 @@ export class TestDriver implements VolumeDriver {
         [DELETE_INFO_KEY]: JSON.stringify({ type: 'qcow2', volume_id: s.volumeId, file_to_merge: `volume-${s.volumeId}.${s.id}`, merge_target_file: null }),
       },
     });
-  reconcileCreate = async (s: SnapshotRef) => this.phase('reconcileCreate', s, this.verdict(s.id, 'create'));
-  reconcileDelete = async (s: SnapshotRef) => this.phase('reconcileDelete', s, this.verdict(s.id, 'delete'));
+  reconcileCreate = async (s: SnapshotRef) => {
+    const result = this.phase('reconcileCreate', s, this.verdict(s.id, 'create'));
+    await this.duringReconcile?.(s.id);
+    return result;
+  };
+  reconcileDelete = async (s: SnapshotRef) => {
+    const result = this.phase('reconcileDelete', s, this.verdict(s.id, 'delete'));
+    await this.duringReconcile?.(s.id);
+    return result;
+  };
   /**
    * A queued verdict is read as what the files show (compute's part done, not done, or unknown)
    * and answered in the phase's own words, as a real driver would: a queued `merged` makes a
