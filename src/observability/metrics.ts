@@ -18,9 +18,13 @@ import { currentRequest } from '../http/request-context/index.js';
 const PREFIX = 'assisted_snapshots_';
 const CALLBACK_ACTION = 'os-update_snapshot_status';
 
-/** How a phase ended: left for an error state, ended by an admin action, or moved on. */
-export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source'>): 'ok' | 'error' | 'admin' {
+/**
+ * How a phase ended: left for an error state, ended by an admin action, ran out of time (a
+ * compute wait, which then reconciles), or moved on.
+ */
+export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source' | 'eventType'>): 'ok' | 'error' | 'admin' | 'timeout' {
   if (t.source === 'admin') return 'admin';
+  if (t.eventType === 'timer.expired') return 'timeout';
   return t.toStatus.startsWith('error') ? 'error' : 'ok';
 }
 
