@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import { writeLockState } from '../../qemu/qemu-img.js';
 import type { ActiveFileProbe, PhaseResult, ReconcileReport, SnapshotRef } from '../driver.js';
 import { isReferenced } from './info-store.js';
-import { recordedPlan } from './assisted-delete.js';
+import { DELETE_PLAN_KEY, recordedPlan } from './assisted-delete.js';
 import { snapshotFile, volumeFile } from './layout.js';
 import { mergeOutstanding, type ChainLink } from './merge-plan.js';
 import { recover } from './recovery.js';
@@ -121,7 +121,7 @@ export async function reconcileCreate(share: RemoteFsShare, probe: ActiveFilePro
 export async function reconcileDelete(share: RemoteFsShare, probe: ActiveFileProbe | undefined, snapshot: SnapshotRef): Promise<PhaseResult> {
   const { volumeId, id } = snapshot;
   return share.withVolume(volumeId, async () => {
-    const raw = snapshot.adminMetadata['remotefs_delete_plan'];
+    const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
     if (raw && (JSON.parse(raw) as { mode?: string }).mode === 'none') {
       return report({ verdict: 'merged', reason: 'nothing was there for compute to merge', evidence: { plan: 'none' } });
     }
