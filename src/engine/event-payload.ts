@@ -1,5 +1,7 @@
 // A short, bounded JSON summary of an event for the history (never the whole request).
-const PAYLOAD_LIMIT = 500;
+// Room for a reconcile verdict's evidence (chain, locks, compute's report), which is the point of
+// recording it; every other event is far shorter.
+const PAYLOAD_LIMIT = 4000;
 
 /** Any machine's event: its type is the history's event_type, the rest goes here. */
 export function eventPayload(event: { type: string }): string | null {
