@@ -70,6 +70,8 @@ async function bench(url: string) {
   const volumes: string[] = [];
   for (let i = 0; i < VOLUMES; i++) {
     const v = await manager.createVolume({ projectId: 'bench', userId: 'bench', size: 1 });
+    // Cinder's create is asynchronous: the driver's job makes the volume available.
+    await worker.drain();
     await manager.attachVolume(v.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
     volumes.push(v.id);
   }

@@ -69,6 +69,7 @@ export async function seedWaitingSnapshots(url: string, count: number, projectId
     const manager = new VolumeManager(engine, assistedDriver, defaultLimits);
     const worker = new OutboxWorker(engine, assistedDriver, silentCompute, { leaseMs: defaultLeaseMs });
     const volume = await manager.createVolume({ projectId, userId: projectId, size: 1, name: 'bench-http' });
+    await worker.drain(); // the volume's create job: available
     await manager.attachVolume(volume.id, { instanceUuid: randomUUID(), mountpoint: '/dev/vdb' });
     const created = await manager.createSnapshot({ volumeId: volume.id, projectId, userId: projectId, force: true, name: 'bench-http' });
     await worker.drain(); // storageBegin -> computeAssisted, then the (silent) compute request

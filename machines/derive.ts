@@ -1,7 +1,8 @@
 // Everything the rest of the service needs to know about snapshot states is read off the
 // machine here: Cinder-facing statuses, phases, compute waits, requested effects, and the
 // table of statuses a compute callback may request. Nothing else spells these out again.
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { initialTransition, type SnapshotFrom } from 'xstate';
+import { leafOf, statechartOf, stateValueOf, stepMachine } from './statechart.js';
 import {
   snapshotMachine,
   assistedContinuationEffects,
@@ -21,51 +22,16 @@ interface StateMeta {
   description?: string;
 }
 
-interface NodeLike {
-  id: string;
-  path: string[];
-  type: string;
-  meta?: StateMeta;
-  states: Record<string, NodeLike>;
-  parent?: NodeLike;
-}
-
-function allNodes(): NodeLike[] {
-  const out: NodeLike[] = [];
-  const walk = (n: NodeLike) => {
-    out.push(n);
-    for (const child of Object.values(n.states)) walk(child);
-  };
-  walk(snapshotMachine.root as unknown as NodeLike);
-  return out;
-}
+const chart = statechartOf(snapshotMachine);
 
 /** Leaf states, the only ones a snapshot can rest in, as dotted paths. */
-export const leafPhases: readonly string[] = allNodes()
-  .filter((n) => n.type === 'atomic' || n.type === 'final')
-  .map((n) => n.path.join('.'));
+export const leafPhases: readonly string[] = chart.leafPhases;
 
-function nodeAt(phase: string): NodeLike {
-  const node = allNodes().find((n) => n.path.join('.') === phase);
-  if (!node) throw new Error(`unknown snapshot phase ${phase}`);
-  return node;
-}
+const ownMeta = <K extends keyof StateMeta>(phase: string, key: K) => chart.ownMeta(phase, key) as StateMeta[K] | undefined;
 
-/** The nearest declaration of a meta field, from the leaf up: children inherit their parent's status. */
-function inheritedMeta<K extends keyof StateMeta>(phase: string, key: K): StateMeta[K] | undefined {
-  for (let n: NodeLike | undefined = nodeAt(phase); n; n = n.parent) {
-    if (n.meta && n.meta[key] !== undefined) return n.meta[key];
-  }
-  return undefined;
-}
-
-export const statusOfPhase = (phase: string): string => {
-  const status = inheritedMeta(phase, 'status');
-  if (!status) throw new Error(`phase ${phase} declares no status`);
-  return status;
-};
-export const computeWaitOfPhase = (phase: string): ComputeWait | null => nodeAt(phase).meta?.computeWait ?? null;
-export const effectOfPhase = (phase: string): EffectKind | null => nodeAt(phase).meta?.effect ?? null;
+export const statusOfPhase = (phase: string): string => chart.statusOfPhase(phase);
+export const computeWaitOfPhase = (phase: string): ComputeWait | null => ownMeta(phase, 'computeWait') ?? null;
+export const effectOfPhase = (phase: string): EffectKind | null => ownMeta(phase, 'effect') ?? null;
 
 /** Every Cinder-facing status a snapshot can have, in declaration order. */
 export const snapshotStatuses: readonly string[] = [...new Set(leafPhases.map(statusOfPhase))];
@@ -79,11 +45,7 @@ export const assistedInFlightPhases: readonly string[] = persistedPhases.filter(
   return effect !== null && assistedContinuationEffects.includes(effect);
 });
 
-export function phaseOf(snapshot: MachineSnapshot): string {
-  const leaves = snapshot._nodes.filter((n) => n.type === 'atomic' || n.type === 'final');
-  if (leaves.length !== 1) throw new Error('snapshot machine must rest in exactly one leaf state');
-  return leaves[0].path.join('.');
-}
+export const phaseOf = (snapshot: MachineSnapshot): string => leafOf(snapshot);
 export const statusOf = (snapshot: MachineSnapshot) => statusOfPhase(phaseOf(snapshot));
 export const isTerminalStatus = (status: string) => ['available', 'error', 'error_deleting', 'deleted'].includes(status);
 
@@ -101,8 +63,7 @@ export const initialSnapshot = (): MachineSnapshot => initialTransition(snapshot
 /** Snapshot resting in `phase` with the given context, for probing the machine. */
 export function snapshotIn(phase: string, context: Partial<SnapshotContext> = {}): MachineSnapshot {
   const base = initialSnapshot().context;
-  const value = phase.split('.').reduceRight<any>((inner, key) => (inner === null ? key : { [key]: inner }), null);
-  return snapshotMachine.resolveState({ value, context: { ...base, ...context } });
+  return snapshotMachine.resolveState({ value: stateValueOf(phase) as never, context: { ...base, ...context } });
 }
 
 export interface Step {
@@ -112,17 +73,8 @@ export interface Step {
 }
 
 /** One pure step of the machine. A rejected event leaves the snapshot as it was. */
-export function step(current: MachineSnapshot, event: SnapshotEvent): Step {
-  if (current.status !== 'active' || !current.can(event)) return { accepted: false, next: current, effects: [] };
-  const [next, actions] = transition(snapshotMachine, current, event);
-  const effects = actions
-    .filter((a) => a.type === 'effect')
-    .map((a) => (a.params as { kind: EffectKind }).kind);
-  for (const kind of effects) {
-    if (!effectKinds.includes(kind)) throw new Error(`machine asked for unknown effect ${kind}`);
-  }
-  return { accepted: true, next, effects };
-}
+export const step = (current: MachineSnapshot, event: SnapshotEvent): Step =>
+  stepMachine(snapshotMachine, current, event, effectKinds) as Step;
 
 /**
  * Cinder's os-update_snapshot_status table (current status -> statuses a caller may request),

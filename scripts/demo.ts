@@ -65,6 +65,7 @@ const service = spawn(npmStart.command, npmStart.args, {
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
+const volumeWaiters: Array<{ volumeId: string; phase: string; resolve: () => void }> = [];
 const listening = new Promise<void>((resolve, reject) => {
   service.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
   createInterface({ input: service.stdout! }).on('line', (line) => {
@@ -75,6 +76,17 @@ const listening = new Promise<void>((resolve, reject) => {
       return;
     }
     if (entry.msg === 'listening') resolve();
+    if (entry.msg === 'volume transition') {
+      const v = entry as { volumeId: string; version: number; fromPhase: string | null; phase: string; event: string; source: string };
+      console.log(`${t()}  volume v${v.version}  ${(v.fromPhase ?? '-').padEnd(26)} -> ${v.phase.padEnd(26)} ${v.event} (${v.source})`);
+      for (const w of [...volumeWaiters]) {
+        if (w.volumeId === v.volumeId && w.phase === v.phase) {
+          volumeWaiters.splice(volumeWaiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+      return;
+    }
     if (entry.msg !== 'snapshot transition') return;
     const tr = entry as unknown as Transition;
     const who = names.get(tr.snapshotId) ?? tr.snapshotId.slice(0, 8);
@@ -87,6 +99,8 @@ const listening = new Promise<void>((resolve, reject) => {
     }
   });
 });
+/** Cinder's volume create is asynchronous: the demo waits for the service to log it available. */
+const volumeReached = (volumeId: string, phase: string) => new Promise<void>((resolve) => volumeWaiters.push({ volumeId, phase, resolve }));
 const reached = (snapshotId: () => string, phase: string) =>
   new Promise<void>((resolve) => waiters.push({ test: (tr) => tr.snapshotId === snapshotId() && tr.phase === phase, resolve }));
 
@@ -103,6 +117,9 @@ try {
   console.log(`${t()}  service on ${base}, compute agent on http://127.0.0.1:${agentPort}/v2.1, files in ${share}\n`);
 
   const { volume } = await api('POST', '/volumes', { volume: { size: 1, name: 'demo-volume' } });
+  const available = volumeReached(volume.id, 'available');
+  // Logged already? The answer says where it is; otherwise the log line says when it got there.
+  if ((await api('GET', `/volumes/${volume.id}`)).volume.status !== 'available') await available;
   const volumeFile = `volume-${volume.id}`;
   await qemuIo(volumeFile, 'write -P 0x11 0 64k');
   console.log(`${t()}  volume ${volume.id} created; wrote 64 KiB of 0x11 at offset 0`);

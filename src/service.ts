@@ -76,6 +76,12 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       'snapshot transition',
     ),
   );
+  engine.events.on('volumeTransition', (t) =>
+    logger.info(
+      { volumeId: t.volumeId, version: t.version, fromPhase: t.fromPhase, phase: t.toPhase, status: t.toStatus, event: t.eventType, source: t.source, effects: t.effects, requestId: currentRequest()?.requestId, globalRequestId: currentRequest()?.globalRequestId },
+      'volume transition',
+    ),
+  );
   const driver = parts.driver ?? (await volumeDriver(config, auth));
   const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
   const compute = computeSide.client;
@@ -83,7 +89,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
     onRecordRetry: (err) => logger.warn({ err }, 'recording an effect result failed; retrying'),
-    onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
+    onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, volumeId: r.volumeId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
   });
   if (config.WORKER_ID) await worker.releaseOwnLeases();
   const runner = new Runner(engine, worker, {
@@ -98,6 +104,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const feed = new TransitionFeed(engine.store, { pollMs: 1000, onError: (err) => logger.warn({ err }, 'transition feed read failed; retrying') });
   const pokeFeed = () => feed.poke();
   engine.events.on('transition', pokeFeed);
+  engine.events.on('volumeTransition', pokeFeed);
   // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
   const observability = await startObservability({
     store: engine.store,
@@ -140,6 +147,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       await engine.idle();
       observability.stop();
       engine.events.off('transition', pokeFeed);
+      engine.events.off('volumeTransition', pokeFeed);
       await feed.stop();
       await db.close();
     },

@@ -69,6 +69,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume', tag: 'volumes', success: { 202: accepted } },
+  { method: 'get', path: `${VOLUMES}/{id}/transitions`, operationId: 'listVolumeTransitions', summary: 'Admin: the volume state machine history, oldest first', tag: 'volumes', success: { 200: { description: 'The history', body: responseSchemas.transitions } } },
   {
     method: 'post',
     path: `${VOLUMES}/{id}/action`,

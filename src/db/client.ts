@@ -28,6 +28,7 @@ export type {
   SnapshotMetadata,
   SnapshotAdminMetadata,
   SnapshotTransition,
+  VolumeTransition,
   OutboxJob,
 } from '../generated/sqlite/client.js';
 

@@ -7,11 +7,14 @@ import { defaultComputeWaitSeconds } from '../../machines/snapshot.js';
 import type { Db } from '../db/client.js';
 import { EngineEventBus } from './events.js';
 import { GroupCommitter } from './group-committer.js';
+import { VolumeCommitter } from './volume-committer.js';
 import { SnapshotStore, type ClosedJobStatus } from './store/index.js';
 import type { Clock, CommittedTransition, CreateEvent, Delivery, EngineHooks, EventSource, NewSnapshot, Outcome } from './types.js';
 
 export type { CommittedTransition, NewSnapshot } from './types.js';
 export type { EngineEvents } from './events.js';
+export type { VolumeDelivery, VolumeOutcome } from './volume-committer.js';
+export type { VolumeTransitionCommitted } from './types.js';
 
 export interface EngineOptions {
   clock?: Clock;
@@ -31,6 +34,8 @@ export class Engine {
   /** Announces 'transition' (CommittedTransition) after each commit. */
   readonly events = new EngineEventBus();
   private readonly committer: GroupCommitter;
+  /** The volume machine's events (volume-committer.ts): same store, history and outbox. */
+  readonly volumes: VolumeCommitter;
 
   constructor(
     readonly db: Db,
@@ -48,6 +53,7 @@ export class Engine {
       maxConflictRetries: options.maxConflictRetries ?? 50,
       onCommitted: (ts) => this.committed(ts),
     });
+    this.volumes = new VolumeCommitter(this.store, this.clock, this.events, options.maxConflictRetries ?? 50, this.hooks);
   }
 
   /**

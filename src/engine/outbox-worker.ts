@@ -19,6 +19,7 @@
 // fault.
 import { randomUUID } from 'node:crypto';
 import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
+import type { VolumeEffectKind, VolumeEvent } from '../../machines/volume.js';
 import type { ComputeClient } from '../compute/compute-client.js';
 import {
   CREATE_INFO_KEY,
@@ -36,6 +37,8 @@ import type { Engine } from './engine.js';
 import type { JobContext, JobRow } from './store/index.js';
 import { backoffMs, isInterrupted, isTransient } from './transient.js';
 import type { Outcome } from './types.js';
+import type { VolumeOutcome } from './volume-committer.js';
+import type { Volume } from '../db/client.js';
 
 export interface OutboxWorkerOptions {
   workerId?: string;
@@ -58,10 +61,20 @@ export interface OutboxWorkerOptions {
 
 export interface JobReport {
   jobId: number;
-  snapshotId: string;
+  /** The machine whose job it was: a snapshot's, or a volume's. */
+  snapshotId?: string;
+  volumeId?: string;
   kind: string;
   result: 'ran' | 'cancelled' | 'gave_up' | 'deferred' | 'retrying' | 'interrupted';
-  outcome?: Outcome;
+  outcome?: Outcome | VolumeOutcome;
+}
+
+/** What running one job means for its machine: the effect, and the events its answers become. */
+interface JobPlan {
+  base: Pick<JobReport, 'jobId' | 'snapshotId' | 'volumeId' | 'kind'>;
+  effect: () => Promise<void>;
+  fail: (reason: string) => Promise<Outcome | VolumeOutcome>;
+  done: () => Promise<Outcome | VolumeOutcome | null>;
 }
 
 export class OutboxWorker {
@@ -140,20 +153,31 @@ export class OutboxWorker {
   async runOne(): Promise<JobReport | null> {
     const job = await this.claim();
     if (!job) return null;
-    const context = await this.store.loadJobContext([job.snapshotId]);
-    return this.run(job, context.get(job.snapshotId));
+    const [started] = await this.startClaimed([job]);
+    return started!.done;
   }
 
   /** Claims up to `limit` jobs, reads what they need in one query, and starts them all. */
   async startBatch(limit: number): Promise<Array<{ job: JobRow; done: Promise<JobReport> }>> {
     const jobs = await this.claimBatch(limit);
     if (jobs.length === 0) return [];
-    const context = await this.store.loadJobContext(jobs.map((j) => j.snapshotId));
-    return jobs.map((job) => ({ job, done: this.run(job, context.get(job.snapshotId)) }));
+    return this.startClaimed(jobs);
+  }
+
+  private async startClaimed(jobs: JobRow[]): Promise<Array<{ job: JobRow; done: Promise<JobReport> }>> {
+    const snapshotIds = jobs.flatMap((j) => (j.snapshotId !== null ? [j.snapshotId] : []));
+    const volumeIds = jobs.flatMap((j) => (j.volumeId !== null ? [j.volumeId] : []));
+    const context = snapshotIds.length > 0 ? await this.store.loadJobContext(snapshotIds) : new Map<string, JobContext>();
+    const volumes = volumeIds.length > 0 ? await this.store.loadVolumes(volumeIds) : new Map<string, Volume>();
+    return jobs.map((job) => ({
+      job,
+      done: job.volumeId !== null ? this.runVolumeJob(job, volumes.get(job.volumeId)) : this.run(job, context.get(job.snapshotId!)),
+    }));
   }
 
   async run(job: JobRow, snapshot: JobContext | undefined): Promise<JobReport> {
-    const base = { jobId: job.id, snapshotId: job.snapshotId, kind: job.kind };
+    const snapshotId = job.snapshotId!;
+    const base = { jobId: job.id, snapshotId, kind: job.kind };
     const kind = job.kind as EffectKind;
     const isCompute = computeEffectKinds.includes(kind);
 
@@ -167,31 +191,87 @@ export class OutboxWorker {
       return { ...base, result: 'cancelled' };
     }
 
-    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.store.volumeBusy(job.id, job.snapshotId, snapshot.volumeId))) {
+    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.store.volumeBusy(job.id, snapshotId, snapshot.volumeId))) {
       // Not an attempt: the claim is handed back and the job looks again a moment later.
       await this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(this.deferMs), uncount: true });
       return { ...base, result: 'deferred' };
     }
-    const fail = (reason: string) =>
-      this.record(() =>
+    const ref = snapshotRef(snapshot);
+    let result: Awaited<ReturnType<typeof runDriverPhase>> | undefined;
+    return this.execute(job, {
+      base,
+      effect: async () => {
+        if (isCompute) await this.requestCompute(kind, ref);
+        else result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
+      },
+      fail: (reason) =>
         this.engine.deliver({
-          snapshotId: job.snapshotId,
+          snapshotId,
           event: isCompute ? { type: 'compute.failed', phase: job.phase, reason } : { type: 'storage.failed', phase: job.phase, reason },
           source: isCompute ? 'compute' : 'driver',
           completesJob: job.id,
           ...(isCompute ? {} : { expectedVersion: job.version }),
         }),
-      );
+      done: async () => {
+        // Compute's acceptance is not a transition: its callback is. Only the job closes.
+        if (isCompute) {
+          await this.engine.closeJob(job.id, 'done');
+          return null;
+        }
+        return this.engine.deliver({
+          snapshotId,
+          event: resultEvent(job.phase, result!),
+          source: 'driver',
+          writes: resultWrites(result!),
+          completesJob: job.id,
+          expectedVersion: job.version,
+        });
+      },
+    });
+  }
+
+  /**
+   * A volume machine's job: the driver creates or deletes the volume, and the answer is the
+   * machine's next event, bound to the version that queued the job.
+   */
+  async runVolumeJob(job: JobRow, volume: Volume | undefined): Promise<JobReport> {
+    const volumeId = job.volumeId!;
+    const base = { jobId: job.id, volumeId, kind: job.kind };
+    if (!volume || volume.phase !== job.phase || volume.version !== job.version) {
+      const where = volume ? ` for ${volume.phase} (version ${volume.version})` : '';
+      await this.record(() => this.engine.closeJob(job.id, 'cancelled', `volume left phase ${job.phase} (version ${job.version})${where}`));
+      return { ...base, result: 'cancelled' };
+    }
+    const kind = job.kind as VolumeEffectKind;
+    let providerLocation: string | null | undefined;
+    const deliver = (event: VolumeEvent, extra: { providerLocation?: string | null } = {}) =>
+      this.engine.volumes.deliver({ volumeId, event, source: 'driver', completesJob: job.id, expectedVersion: job.version, ...extra });
+    return this.execute(job, {
+      base,
+      effect: async () => {
+        if (kind === 'createVolume') providerLocation = (await this.driver.createVolume(volume)).providerLocation ?? null;
+        else if (kind === 'deleteVolume') await this.driver.deleteVolume(volume);
+        else throw new Error(`unknown volume effect ${String(kind)}`);
+      },
+      fail: (reason) => deliver({ type: 'storage.failed', phase: job.phase, reason }),
+      done: async () => {
+        return deliver({ type: 'storage.done', phase: job.phase }, providerLocation !== undefined ? { providerLocation } : {});
+      },
+    });
+  }
+
+  /** Runs a job's effect with the retries, hand-backs and give-ups every job shares. */
+  private async execute(job: JobRow, plan: JobPlan): Promise<JobReport> {
+    const { base } = plan;
+    const kind = job.kind;
+    const fail = (reason: string) => this.record(() => plan.fail(reason));
     if (job.attempts > this.maxAttempts) {
       const outcome = await fail(`gave up on ${kind} after ${job.attempts - 1} attempts${job.lastError ? `; last error: ${job.lastError}` : ''}`);
       return { ...base, result: 'gave_up', outcome };
     }
 
-    const ref = snapshotRef(snapshot);
-    let result: Awaited<ReturnType<typeof runDriverPhase>> | undefined;
     try {
-      if (isCompute) await this.requestCompute(kind, ref);
-      else result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
+      await plan.effect();
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       const interrupted = isInterrupted(err);
@@ -208,23 +288,9 @@ export class OutboxWorker {
       }
       return { ...base, result: 'ran', outcome: await fail(reason) };
     }
-    await this.engine.hooks.afterEffect?.({ snapshotId: job.snapshotId, kind, jobId: job.id });
-    if (isCompute) {
-      // Compute's acceptance is not a transition: its callback is. Only the job closes.
-      await this.record(() => this.engine.closeJob(job.id, 'done'));
-      return { ...base, result: 'ran' };
-    }
-    const outcome = await this.record(() =>
-      this.engine.deliver({
-        snapshotId: job.snapshotId,
-        event: resultEvent(job.phase, result!),
-        source: 'driver',
-        writes: resultWrites(result!),
-        completesJob: job.id,
-        expectedVersion: job.version,
-      }),
-    );
-    return { ...base, result: 'ran', outcome };
+    await this.engine.hooks.afterEffect?.({ snapshotId: base.snapshotId ?? base.volumeId!, kind, jobId: job.id });
+    const outcome = await this.record(() => plan.done());
+    return { ...base, result: 'ran', ...(outcome ? { outcome } : {}) };
   }
 
   /**

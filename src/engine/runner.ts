@@ -30,7 +30,7 @@ export class Runner {
   private lastSweep = 0;
   /** A claim failed: this worker may hold leases it never heard of. */
   private strayLeases = false;
-  private readonly onTransition = (t: CommittedTransition) => {
+  private readonly onTransition = (t: Pick<CommittedTransition, 'effects'>) => {
     if (t.effects.length > 0) this.poke();
   };
 
@@ -47,6 +47,7 @@ export class Runner {
     if (this.running) return;
     this.running = true;
     this.engine.events.on('transition', this.onTransition);
+    this.engine.events.on('volumeTransition', this.onTransition);
     this.loop = this.run();
   }
 
@@ -64,6 +65,7 @@ export class Runner {
     this.running = false;
     this.worker.beginShutdown();
     this.engine.events.off('transition', this.onTransition);
+    this.engine.events.off('volumeTransition', this.onTransition);
     this.poke();
   }
 

@@ -231,7 +231,7 @@ export class TransitionFeed {
     this.mark = mark;
   }
 
-  /** Volumes are not machines and have no history; a count and the latest change stand in. */
+  /** Volume rows and their history are not in this feed: their stamp (count, latest change, newest history row) says when to reload them. */
   private async volumesChanged(): Promise<boolean> {
     const stamp = await this.store.volumeStamp();
     const changed = this.volumeStamp !== null && stamp !== this.volumeStamp;

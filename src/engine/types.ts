@@ -54,6 +54,19 @@ export interface CommittedTransition {
   fromPhaseEnteredAt: Date | null;
 }
 
+/** One accepted transition of a volume's machine (volume-committer.ts), once committed. */
+export interface VolumeTransitionCommitted {
+  volumeId: string;
+  version: number;
+  fromPhase: string | null;
+  toPhase: string;
+  toStatus: string;
+  eventType: string;
+  source: EventSource;
+  effects: string[];
+  at: Date;
+}
+
 export type Outcome =
   | {
       kind: 'accepted';
@@ -76,8 +89,8 @@ export type Outcome =
   | { kind: 'closed'; jobId: number };
 
 /**
- * Points where tests inject crashes (a child process SIGKILLs itself) or observe the engine.
- * Production code passes none.
+ * Points where tests inject crashes (a child process SIGKILLs itself) or observe the engine; for
+ * a volume's events, `snapshotId` carries the volume's id. Production code passes none.
  */
 export interface EngineHooks {
   /** Inside the transaction, after every write, before commit (once per event of the batch). */

@@ -1,9 +1,12 @@
-// Volume commands: create and delete through the driver, the user's fields, an admin's reset, and
-// the legacy attach flow Nova uses. Volumes are not machines: each command is judged against
-// the row it reads, and the moves that can race are guarded in the store.
+// Volume commands: each request becomes an event of the volume's machine (machines/volume.ts),
+// handed to the engine, which judges it against the row and the volume's snapshots in the
+// transaction that stores it. Create and delete are asynchronous, as in Cinder: the request
+// commits `creating` / `deleting` and the driver's work runs from the outbox.
 import { randomUUID } from 'node:crypto';
+import { volumeStatusesAccepting } from '../../machines/volume-derive.js';
+import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
@@ -23,8 +26,9 @@ export interface AttachInput {
   connectionInfo?: unknown;
 }
 
-/** The statuses Cinder deletes a volume from without force. */
-const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
+/** Cinder's refusal of a volume delete, word for word (cinder/volume/api.py delete). */
+const DELETE_REFUSAL =
+  'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.';
 
 export class VolumeCommands {
   constructor(
@@ -34,44 +38,32 @@ export class VolumeCommands {
     private readonly limits: Limits,
   ) {}
 
-  private get store() {
-    return this.engine.store;
-  }
-
+  /** Commits the volume in `creating`; the driver creates it from the outbox. */
   async create(input: CreateVolumeInput) {
     // Before the row: a size the driver cannot hold must not leave a volume in error.
     checkVolumeSize(input.size, this.limits);
     const id = randomUUID();
-    const volume = await this.store.insertVolume({
-      id,
-      projectId: input.projectId,
-      userId: input.userId,
-      size: input.size,
-      name: input.name ?? null,
-      description: input.description ?? null,
-      status: 'creating',
-      createdAt: this.engine.clock(),
-    });
-    try {
-      const result = await this.driver.createVolume({ ...volume });
-      return await this.store.updateVolume(id, { status: 'available', providerLocation: result.providerLocation ?? null });
-    } catch (err) {
-      await this.store.updateVolume(id, { status: 'error' });
-      throw err;
-    }
+    await this.engine.volumes.start(
+      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null },
+      'api',
+    );
+    return this.reads.volume(id);
   }
 
-  /** One guarded status move of the attach flow; refused with Cinder's message when it does not apply. */
-  private async move(volumeId: string, from: readonly string[], to: string, action: string) {
-    if (await this.store.moveVolumeStatus(volumeId, from, to)) return;
-    const volume = await this.reads.liveVolume(volumeId);
-    throw new InvalidRequest(`Invalid volume: Volume status must be ${from.join(' or ')} to ${action}, but current status is: ${volume.status}.`);
+  /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
+  private async action(volumeId: string, event: VolumeEvent, verb: string, extra: Partial<VolumeDelivery> = {}) {
+    await this.reads.liveVolume(volumeId);
+    const outcome = await this.engine.volumes.deliver({ volumeId, event, source: 'api', ...extra });
+    return expectAccepted(outcome, (o) => {
+      const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
+      return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${o.status}.`;
+    }, verb);
   }
 
-  reserve = (id: string) => this.move(id, ['available'], 'attaching', 'reserve');
-  unreserve = (id: string) => this.move(id, ['attaching'], 'available', 'unreserve');
-  beginDetaching = (id: string) => this.move(id, ['in-use'], 'detaching', 'begin detaching');
-  rollDetaching = (id: string) => this.move(id, ['detaching'], 'in-use', 'roll detaching');
+  reserve = (id: string) => this.action(id, { type: 'os-reserve' }, 'reserve');
+  unreserve = (id: string) => this.action(id, { type: 'os-unreserve' }, 'unreserve');
+  beginDetaching = (id: string) => this.action(id, { type: 'os-begin_detaching' }, 'begin detaching');
+  rollDetaching = (id: string) => this.action(id, { type: 'os-roll_detaching' }, 'roll detaching');
 
   async initializeConnection(volumeId: string, connector: Record<string, unknown>) {
     const volume = await this.reads.liveVolume(volumeId);
@@ -79,55 +71,75 @@ export class VolumeCommands {
     return this.driver.initializeConnection(volume, connector);
   }
 
+  /** os-attach: the attachment row and the move to in-use commit together; returns the attachment. */
   async attach(volumeId: string, attach: AttachInput) {
     const volume = await this.reads.liveVolume(volumeId);
-    if (!['available', 'attaching'].includes(volume.status)) {
-      throw new InvalidRequest(`Invalid volume: Volume status must be available or attaching to attach, but current status is: ${volume.status}.`);
-    }
     const connectionInfo =
       attach.connectionInfo ?? (this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
-    return this.store.attachVolume(
-      { volumeId, instanceUuid: attach.instanceUuid ?? null, mountpoint: attach.mountpoint, connectionInfo },
-      this.engine.clock(),
-    );
+    const outcome = await this.action(volumeId, { type: 'os-attach' }, 'attach', {
+      attach: { instanceUuid: attach.instanceUuid ?? null, mountpoint: attach.mountpoint, connectionInfo },
+    });
+    const after = await this.reads.volume(volumeId);
+    const attachment = after.attachments.find((a) => a.id === outcome.attachmentId);
+    if (!attachment) throw new Error(`volume ${volumeId}: attachment ${outcome.attachmentId} not found after its commit`);
+    return attachment;
   }
 
   async detach(volumeId: string, attachmentId?: string | null) {
     const volume = await this.reads.liveVolume(volumeId);
     if (volume.attachStatus !== 'attached') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is not attached.`);
-    const detached = await this.store.detachVolume(volumeId, attachmentId ?? null, this.engine.clock());
-    if (!detached) throw new NotFound(`Attachment ${attachmentId} could not be found.`);
+    await this.action(volumeId, { type: 'os-detach' } as VolumeEvent, 'detach', { detach: { attachmentId: attachmentId ?? null } });
   }
 
   /** Name and description; the volume comes back with its live attachments, for rendering. */
   async update(volumeId: string, fields: { name?: string | null; description?: string | null }) {
     await this.reads.liveVolume(volumeId);
-    return this.store.updateVolume(volumeId, fields);
+    return this.engine.store.updateVolumeFields(volumeId, fields);
   }
 
+  /** os-reset_status: status, attach_status, or both; only to a status the machine can rest in. */
   async resetStatus(volumeId: string, fields: { status?: string | null; attachStatus?: string | null }) {
     await this.reads.liveVolume(volumeId);
-    await this.store.updateVolume(volumeId, {
+    const event: VolumeEvent = {
+      type: 'os-reset_status',
       ...(fields.status ? { status: fields.status } : {}),
-      ...(fields.attachStatus ? { attachStatus: fields.attachStatus } : {}),
-    });
+      ...(fields.attachStatus ? { attachStatus: fields.attachStatus as AttachStatus } : {}),
+    };
+    const outcome = await this.engine.volumes.deliver({ volumeId, event, source: 'admin' });
+    return expectAccepted(outcome, (o) =>
+      `Invalid volume: cannot reset a volume in status ${o.status} to ${fields.status ?? o.status}; this service resets volumes to ${volumeResetTargets()}.`,
+    );
   }
 
-  /** Cinder refuses to delete a volume that is attached or still has snapshots. */
+  /**
+   * Commits the volume in `deleting` (the driver deletes it from the outbox). Refused, as Cinder
+   * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
+   */
   async delete(volumeId: string, force = false) {
-    const volume = await this.reads.liveVolume(volumeId);
-    if (!force && !DELETABLE.includes(volume.status)) {
-      throw new InvalidRequest(`Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.`);
+    await this.reads.liveVolume(volumeId);
+    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
+    if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);
     }
-    const start = await this.store.beginVolumeDelete(volumeId, volume.status);
-    if (start.kind === 'moved') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} changed status while it was being deleted; try again.`);
-    if (start.kind === 'has_snapshots') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${start.count} dependent snapshots.`);
-    try {
-      await this.driver.deleteVolume(volume);
-    } catch (err) {
-      await this.store.updateVolume(volumeId, { status: 'error_deleting' });
-      throw err;
-    }
-    await this.store.updateVolume(volumeId, { status: 'deleted', deleted: true, deletedAt: this.engine.clock() });
+    return expectAccepted(outcome, () => DELETE_REFUSAL, 'delete');
+  }
+}
+
+const volumeResetTargets = () => resettableVolumeStatuses.join(', ');
+
+function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
+  switch (outcome.kind) {
+    case 'accepted':
+      return outcome;
+    case 'not_found':
+      throw new NotFound(`Volume ${outcome.volumeId} could not be found.`);
+    case 'attachment_not_found':
+      throw new NotFound(`Attachment ${outcome.attachmentId} could not be found.`);
+    case 'rejected':
+      throw new InvalidRequest(message(outcome));
+    case 'refused':
+      throw new InvalidRequest(`Invalid volume: Unable to ${verb} volume ${outcome.volumeId}: ${outcome.reason}.`);
+    default:
+      throw new Error(`unexpected ${outcome.kind} outcome`);
   }
 }

@@ -1,12 +1,13 @@
-// `npm run export-machines`: the snapshot machine as a Mermaid stateDiagram-v2 and as the JSON
-// config Stately Studio imports, written to docs/machines/, and the Mermaid block embedded in
-// README.md replaced by the fresh one. Both outputs are functions of the machine object, so a
+// `npm run export-machines`: each machine (snapshot, volume) as a Mermaid stateDiagram-v2 and as
+// the JSON config Stately Studio imports, written to docs/machines/, and each Mermaid block
+// embedded in README.md replaced by the fresh one. Both outputs are functions of the machine object, so a
 // test can regenerate them and compare with what is committed.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AnyStateMachine } from 'xstate';
 import { allStates, describeImplementation, machineGraph, type GraphState, type GraphTransition } from '../../machines/graph.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
+import { volumeMachine } from '../../machines/volume.js';
 import { projectRoot } from '../lib/project-root.js';
 
 /** Mermaid ids allow no dots; `__` cannot clash with a key that has single underscores. */
@@ -106,27 +107,39 @@ export function toStudioJson(machine: AnyStateMachine): string {
   return `${JSON.stringify(jsonSafe(machine.config), null, 2)}\n`;
 }
 
-export const README_BEGIN = '<!-- BEGIN GENERATED: docs/machines/snapshot.mmd (npm run export-machines) -->';
-export const README_END = '<!-- END GENERATED: docs/machines/snapshot.mmd -->';
+/** The machines exported, by the name their files and README block carry. */
+export const exportedMachines = { snapshot: snapshotMachine, volume: volumeMachine } as const satisfies Record<string, AnyStateMachine>;
+export type ExportedMachine = keyof typeof exportedMachines;
+
+/** Where a machine's generated block starts and ends in the README. */
+export const readmeMarkers = (name: ExportedMachine) => ({
+  begin: `<!-- BEGIN GENERATED: docs/machines/${name}.mmd (npm run export-machines) -->`,
+  end: `<!-- END GENERATED: docs/machines/${name}.mmd -->`,
+});
+export const README_BEGIN = readmeMarkers('snapshot').begin;
+export const README_END = readmeMarkers('snapshot').end;
 
 /** The README's generated block for a Mermaid diagram. */
-export const readmeBlock = (mermaid: string) => `${README_BEGIN}\n\`\`\`mermaid\n${mermaid}\`\`\`\n${README_END}`;
+export const readmeBlock = (mermaid: string, name: ExportedMachine = 'snapshot') =>
+  `${readmeMarkers(name).begin}\n\`\`\`mermaid\n${mermaid}\`\`\`\n${readmeMarkers(name).end}`;
 
 /** The Mermaid text currently embedded in a README, or null when it has no generated block. */
-export function embeddedMermaid(readme: string): string | null {
-  const start = readme.indexOf(README_BEGIN);
-  const end = readme.indexOf(README_END);
+export function embeddedMermaid(readme: string, name: ExportedMachine = 'snapshot'): string | null {
+  const { begin, end: endMarker } = readmeMarkers(name);
+  const start = readme.indexOf(begin);
+  const end = readme.indexOf(endMarker);
   if (start < 0 || end < start) return null;
-  const block = readme.slice(start + README_BEGIN.length, end);
+  const block = readme.slice(start + begin.length, end);
   const m = /^\n```mermaid\n([\s\S]*)```\n$/.exec(block);
   return m ? m[1]! : null;
 }
 
-export function replaceReadmeBlock(readme: string, mermaid: string): string {
-  const start = readme.indexOf(README_BEGIN);
-  const end = readme.indexOf(README_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${README_BEGIN} … ${README_END} block to regenerate`);
-  return readme.slice(0, start) + readmeBlock(mermaid) + readme.slice(end + README_END.length);
+export function replaceReadmeBlock(readme: string, mermaid: string, name: ExportedMachine = 'snapshot'): string {
+  const { begin, end: endMarker } = readmeMarkers(name);
+  const start = readme.indexOf(begin);
+  const end = readme.indexOf(endMarker);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${begin} … ${endMarker} block to regenerate`);
+  return readme.slice(0, start) + readmeBlock(mermaid, name) + readme.slice(end + endMarker.length);
 }
 
 export interface MachineExports {
@@ -139,19 +152,23 @@ export const exportMachine = (machine: AnyStateMachine = snapshotMachine): Machi
   json: toStudioJson(machine),
 });
 
-export const exportPaths = (root = projectRoot()) => ({
-  mermaid: path.join(root, 'docs/machines/snapshot.mmd'),
-  json: path.join(root, 'docs/machines/snapshot.json'),
+export const exportPaths = (root = projectRoot(), name: ExportedMachine = 'snapshot') => ({
+  mermaid: path.join(root, `docs/machines/${name}.mmd`),
+  json: path.join(root, `docs/machines/${name}.json`),
   readme: path.join(root, 'README.md'),
 });
 
-/** Writes docs/machines/snapshot.{mmd,json} and refreshes README.md's diagram; returns the paths. */
+/** Writes docs/machines/<name>.{mmd,json} of every machine and refreshes README.md's diagrams; returns the paths. */
 export function writeMachineExports(root = projectRoot()): string[] {
-  const out = exportMachine();
-  const paths = exportPaths(root);
-  mkdirSync(path.dirname(paths.mermaid), { recursive: true });
-  writeFileSync(paths.mermaid, out.mermaid);
-  writeFileSync(paths.json, out.json);
-  writeFileSync(paths.readme, replaceReadmeBlock(readFileSync(paths.readme, 'utf8'), out.mermaid));
-  return [paths.mermaid, paths.json, paths.readme];
+  const written: string[] = [];
+  for (const [name, machine] of Object.entries(exportedMachines) as Array<[ExportedMachine, AnyStateMachine]>) {
+    const out = exportMachine(machine);
+    const paths = exportPaths(root, name);
+    mkdirSync(path.dirname(paths.mermaid), { recursive: true });
+    writeFileSync(paths.mermaid, out.mermaid);
+    writeFileSync(paths.json, out.json);
+    writeFileSync(paths.readme, replaceReadmeBlock(readFileSync(paths.readme, 'utf8'), out.mermaid, name));
+    written.push(paths.mermaid, paths.json);
+  }
+  return [...written, path.join(root, 'README.md')];
 }

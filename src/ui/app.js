@@ -1,9 +1,12 @@
-// The /ui page: a list of volumes and snapshots, and for the selected snapshot its statechart
-// (built from the machine description the server reads off `snapshotMachine`) and its history.
+// The /ui page: a list of volumes and snapshots, and for the selected snapshot or volume its
+// statechart (built from the machine description the server reads off `snapshotMachine` or
+// `volumeMachine`) and its history.
 // Live: the server pushes every committed history row over Server-Sent Events.
 // Plain browser JavaScript on purpose: no build step, no dependency, served as-is from src/ui/.
 const $ = (sel) => document.querySelector(sel);
-const state = { token: sessionStorage.getItem('uiToken'), skew: 0, volumes: new Map(), snapshots: new Map(), machine: null, selected: null, history: [], filter: '' };
+const state = { token: sessionStorage.getItem('uiToken'), skew: 0, volumes: new Map(), snapshots: new Map(), machines: {}, kind: 'snapshot', selected: null, history: [], filter: '' };
+/** The selected snapshot or volume, as the list knows it. */
+const selectedItem = () => (state.kind === 'volume' ? state.volumes : state.snapshots).get(state.selected);
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -65,11 +68,14 @@ function renderList() {
   for (const volume of state.volumes.values()) {
     const snaps = [...state.snapshots.values()].filter((s) => s.volumeId === volume.id && (!state.filter || s.status === state.filter));
     if (state.filter && snaps.length === 0) continue;
-    rows.push(el('tr', { class: 'volume', 'data-volume': volume.id },
+    const volumeRow = el('tr', { class: `volume${state.kind === 'volume' && volume.id === state.selected ? ' selected' : ''}`, 'data-volume': volume.id, 'data-status': volume.status },
       el('td', {}, `${volume.name ?? '(no name)'} `, el('span', { class: 'id' }, volume.id)),
-      el('td', { class: 'status' }, volume.status), el('td', {}, volume.attachStatus), el('td')));
+      el('td', { class: `status ${volume.status}` }, volume.status), el('td', { class: 'phase' }, `${volume.phase} · ${volume.attachStatus}`),
+      el('td', { class: 'age', 'data-since': volume.phaseEnteredAt }, duration(now() - Date.parse(volume.phaseEnteredAt))));
+    volumeRow.onclick = () => select(volume.id, 'volume');
+    rows.push(volumeRow);
     for (const s of snaps) {
-      const row = el('tr', { class: `snapshot${s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, 'data-status': s.status },
+      const row = el('tr', { class: `snapshot${state.kind === 'snapshot' && s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, 'data-status': s.status },
         el('td', {}, `${s.name ?? '(no name)'} `, el('span', { class: 'id' }, s.id)),
         el('td', { class: `status ${s.status}` }, s.status),
         el('td', { class: 'phase' }, s.phase),
@@ -112,10 +118,14 @@ function stateBox(s, parent) {
   return box;
 }
 function renderChart() {
-  $('#chart').replaceChildren(el('div', { class: 'children' }, ...state.machine.root.children.map((c) => stateBox(c, state.machine.root))));
+  const machine = state.machines[state.kind];
+  const chart = $('#chart');
+  if (chart.dataset.machine === machine.id) return;
+  chart.dataset.machine = machine.id;
+  chart.replaceChildren(el('div', { class: 'children' }, ...machine.root.children.map((c) => stateBox(c, machine.root))));
 }
 function highlight() {
-  const snap = state.snapshots.get(state.selected);
+  const snap = selectedItem();
   for (const node of document.querySelectorAll('#chart .current, #chart .active, #chart .taken')) node.classList.remove('current', 'active', 'taken');
   if (!snap) return;
   const parts = snap.phase.split('.');
@@ -147,20 +157,28 @@ function timelineRow(t) {
     el('td', {}, t.rejected ? `${t.fromPhase} (stays)` : `${t.fromPhase ?? '∅'} → ${t.toPhase}`), el('td', { class: 'details' }, details));
 }
 function renderDetail() {
-  const snap = state.snapshots.get(state.selected);
-  $('#detail-pane').hidden = !snap;
-  if (!snap) return;
-  $('#detail-title').textContent = `Snapshot ${snap.name ?? ''} ${snap.id}`;
-  $('#detail-facts').textContent = `status ${snap.status} · phase ${snap.phase} · progress ${snap.progress} · version ${snap.version}${snap.errorReason ? ` · reason ${snap.errorReason}` : ''}${snap.deadlineAt ? ` · compute deadline ${time(snap.deadlineAt)}` : ''}`;
+  const item = selectedItem();
+  $('#detail-pane').hidden = !item;
+  if (!item) return;
+  renderChart();
+  if (state.kind === 'volume') {
+    $('#detail-title').textContent = `Volume ${item.name ?? ''} ${item.id}`;
+    $('#detail-facts').textContent = `status ${item.status} · attach status ${item.attachStatus} · phase ${item.phase} · version ${item.version}${item.errorReason ? ` · reason ${item.errorReason}` : ''}`;
+  } else {
+    $('#detail-title').textContent = `Snapshot ${item.name ?? ''} ${item.id}`;
+    $('#detail-facts').textContent = `status ${item.status} · phase ${item.phase} · progress ${item.progress} · version ${item.version}${item.errorReason ? ` · reason ${item.errorReason}` : ''}${item.deadlineAt ? ` · compute deadline ${time(item.deadlineAt)}` : ''}`;
+  }
   $('#timeline tbody').replaceChildren(...state.history.map(timelineRow));
   highlight();
 }
-async function select(id) {
+async function select(id, kind = 'snapshot') {
   state.selected = id;
-  location.hash = id;
-  const data = await api(`snapshots/${encodeURIComponent(id)}`);
+  state.kind = kind;
+  location.hash = kind === 'volume' ? `volume:${id}` : id;
+  const data = await api(`${kind === 'volume' ? 'volumes' : 'snapshots'}/${encodeURIComponent(id)}`);
   if (state.selected !== id) return;
-  state.snapshots.set(id, data.snapshot);
+  if (kind === 'volume') state.volumes.set(id, data.volume);
+  else state.snapshots.set(id, data.snapshot);
   state.history = data.transitions;
   renderList();
   renderDetail();
@@ -179,7 +197,7 @@ function onTransition({ transition: t, snapshot }) {
     if (!known || known.version <= snapshot.version) state.snapshots.set(snapshot.id, snapshot);
     if (!state.volumes.has(snapshot.volumeId)) reloadSoon();
   }
-  if (t.snapshotId === state.selected && !state.history.some((h) => h.id === t.id)) {
+  if (state.kind === 'snapshot' && t.snapshotId === state.selected && !state.history.some((h) => h.id === t.id)) {
     state.history.push(t);
     state.history.sort((a, b) => a.id - b.id);
     renderDetail();
@@ -217,9 +235,13 @@ async function follow() {
         // Subscribed first, loaded second: whatever commits in between arrives as an event.
         setLive(true);
         await loadOverview();
-        if (state.selected) await select(state.selected);
+        if (state.selected) await select(state.selected, state.kind);
       } else if (event === 'transition') onTransition(payload);
-      else if (event === 'volumes') reloadSoon();
+      else if (event === 'volumes') {
+        // A volume changed (its own machine moved): the list, and the selected volume's history.
+        reloadSoon();
+        if (state.kind === 'volume' && state.selected) select(state.selected, 'volume').catch(console.error);
+      }
     }
   }
 }
@@ -243,9 +265,13 @@ async function main() {
     state.filter = e.target.value;
     renderList();
   };
-  state.machine = await api('machine');
+  state.machines = { snapshot: await api('machine'), volume: await api('volume-machine') };
   renderChart();
-  if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
+  if (location.hash.length > 1) {
+    const hash = decodeURIComponent(location.hash.slice(1));
+    state.kind = hash.startsWith('volume:') ? 'volume' : 'snapshot';
+    state.selected = hash.replace(/^volume:/, '');
+  }
   live();
 }
 main().catch((err) => {

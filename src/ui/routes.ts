@@ -1,11 +1,13 @@
-// /ui: a small web UI to watch snapshots move through their machine.
+// /ui: a small web UI to watch volumes and snapshots move through their machines.
 //
 //   GET /ui, /ui/app.js, /ui/style.css   the page and its assets (static text from src/ui/,
 //                                         no data in them, so no auth; nothing from a CDN)
 //   GET /ui/api/session                   who the caller is; the auth handshake target
 //   GET /ui/api/machine                   the statechart, read off `snapshotMachine` at runtime
+//   GET /ui/api/volume-machine            the volume statechart, read off `volumeMachine`
 //   GET /ui/api/overview                  volumes with their snapshots
 //   GET /ui/api/snapshots/:id             one snapshot with its transition history
+//   GET /ui/api/volumes/:id               one volume with its transition history
 //   GET /ui/api/events                    Server-Sent Events: every committed history row
 //
 // Everything under /ui/api passes the very same auth middleware instance as /v3 (same token
@@ -20,8 +22,9 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { persistedPhases, snapshotStatuses } from '../../machines/derive.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
+import { volumeMachine } from '../../machines/volume.js';
 import { machineGraph } from '../../machines/graph.js';
-import type { Snapshot, SnapshotTransition, Volume } from '../db/client.js';
+import type { Snapshot, SnapshotTransition, Volume, VolumeTransition } from '../db/client.js';
 import type { SnapshotStore } from '../engine/store/index.js';
 import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
 import { notFound } from '../http/faults/index.js';
@@ -31,7 +34,7 @@ const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.ur
 
 export interface UiDependencies {
   /** What the UI reads; it writes nothing. */
-  store: Pick<SnapshotStore, 'readOverview' | 'findSnapshot' | 'readHistory'>;
+  store: Pick<SnapshotStore, 'readOverview' | 'findSnapshot' | 'readHistory' | 'findVolume' | 'readVolumeHistory'>;
   feed: TransitionFeed;
   /** The app's authentication middleware, shared with /v3. */
   authenticate: MiddlewareHandler;
@@ -62,6 +65,24 @@ const volumeSummary = (v: Volume) => ({
   size: v.size,
   status: v.status,
   attachStatus: v.attachStatus,
+  phase: v.phase,
+  version: v.version,
+  phaseEnteredAt: v.phaseEnteredAt.toISOString(),
+  errorReason: v.errorReason,
+});
+
+const volumeHistoryEntry = (t: VolumeTransition) => ({
+  id: t.id,
+  volumeId: t.volumeId,
+  version: t.version,
+  fromPhase: t.fromPhase,
+  toPhase: t.toPhase,
+  event: t.eventType,
+  source: t.source,
+  payload: t.payload,
+  rejected: t.rejected,
+  reason: t.reason,
+  at: t.createdAt.toISOString(),
 });
 
 export const historyEntry = (t: SnapshotTransition) => ({
@@ -105,6 +126,7 @@ export function uiRoutes(deps: UiDependencies): Hono {
   const script = asset('app.js');
   const styles = asset('style.css');
   const graph = machineGraph(snapshotMachine);
+  const volumeGraph = machineGraph(volumeMachine);
   const noStore = { 'Cache-Control': 'no-store' };
 
   ui.get('/', (c) => c.html(page, 200, noStore));
@@ -128,6 +150,20 @@ export function uiRoutes(deps: UiDependencies): Hono {
   api.get('/machine', (c) => {
     projectScope(c);
     return c.json(graph);
+  });
+
+  api.get('/volume-machine', (c) => {
+    projectScope(c);
+    return c.json(volumeGraph);
+  });
+
+  api.get('/volumes/:id', async (c) => {
+    const scope = projectScope(c);
+    const id = c.req.param('id');
+    const volume = await store.findVolume(id);
+    if (!volume || volume.deleted || (scope !== null && volume.projectId !== scope)) throw notFound(`Volume ${id} could not be found.`);
+    const transitions = await store.readVolumeHistory(id);
+    return c.json({ now: new Date().toISOString(), volume: volumeSummary(volume), transitions: transitions.map(volumeHistoryEntry) });
   });
 
   api.get('/overview', async (c) => {

@@ -7,6 +7,7 @@
 // cinderclient.test.ts knows, without polling, when compute was asked and where a snapshot is:
 //   {"snapshot": "<id>", "event": "compute.create" | "compute.delete"}
 //   {"snapshot": "<id>", "event": "transition", "phase": "<phase>", "status": "<status>"}
+//   {"volume": "<id>", "event": "transition", "phase": "<phase>", "status": "<status>"}
 // Keep LOG_LEVEL=silent so stdout carries nothing else.
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../../src/config.js';
@@ -32,6 +33,7 @@ const service = await buildService(config, { driver: new TestDriver(true), compu
 service.engine.events.on('transition', (t: CommittedTransition) =>
   announce({ snapshot: t.snapshotId, event: 'transition', phase: t.toPhase, status: t.toStatus }),
 );
+service.engine.events.on('volumeTransition', (t) => announce({ volume: t.volumeId, event: 'transition', phase: t.toPhase, status: t.toStatus }));
 const server = serve({ fetch: service.app.fetch, hostname: config.HOST, port: config.PORT });
 
 const stop = () => {

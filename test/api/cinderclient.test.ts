@@ -141,7 +141,7 @@ describe('python3-cinderclient against the running service', () => {
       waits.push(`${id} ${event}`);
       const pred = event.startsWith('compute.')
         ? (e: Record<string, string>) => e.snapshot === id && e.event === event
-        : (e: Record<string, string>) => e.snapshot === id && e.event === 'transition' && e.phase === event;
+        : (e: Record<string, string>) => (e.snapshot === id || e.volume === id) && e.event === 'transition' && e.phase === event;
       void assisted.waitFor(pred).then(() => py.stdin.write('OK\n'));
     });
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -154,8 +154,9 @@ describe('python3-cinderclient against the running service', () => {
 
     const summary = JSON.parse(out.at(-1)!);
     expect(summary).toMatchObject({ result: 'ok', statuses: ['creating', 'available', 'deleted'] });
-    const { snapshot, snapshot_366: snapshot366 } = summary as { snapshot: string; snapshot_366: string };
+    const { snapshot, snapshot_366: snapshot366, volume } = summary as { snapshot: string; snapshot_366: string; volume: string };
     expect(waits).toEqual([
+      `${volume} available`,
       `${snapshot} compute.create`,
       `${snapshot} available`,
       `${snapshot366} compute.create`,
@@ -163,6 +164,7 @@ describe('python3-cinderclient against the running service', () => {
       `${snapshot366} deleted`,
       `${snapshot} compute.delete`,
       `${snapshot} deleted`,
+      `${volume} deleted`,
     ]);
     // What the server went through for the first snapshot, as it announced it.
     const phases = assisted.seen.filter((e) => e.snapshot === snapshot && e.event === 'transition').map((e) => e.phase);
@@ -202,8 +204,10 @@ describe('python3-cinderclient against the running service', () => {
     const row = (table: string, field: string) => new RegExp(`^\\|\\s*${field}\\s*\\|\\s*(\\S+)\\s*\\|`, 'm').exec(table)?.[1];
 
     const created = await run(commands[0]!);
-    expect([row(created, 'name'), row(created, 'status'), row(created, 'size')]).toEqual(['vol1', 'available', '1']);
+    // Asynchronous, as Cinder's: the volume is being created; the server's worker makes it.
+    expect([row(created, 'name'), row(created, 'status'), row(created, 'size')]).toEqual(['vol1', 'creating', '1']);
     const volumeId = row(created, 'id')!;
+    await plain.waitFor((e) => e.msg === 'volume transition' && e.volumeId === volumeId && e.status === 'available');
     const snap = await run(commands[1]!.replace('<volume id>', volumeId));
     expect([row(snap, 'name'), row(snap, 'volume_id'), row(snap, 'status')]).toEqual(['snap1', volumeId, 'creating']);
     const snapId = row(snap, 'id')!;

@@ -27,10 +27,11 @@ PROGRESS = 'os-extended-snapshot-attributes:progress'
 OWNER = 'os-extended-snapshot-attributes:project_id'
 
 
-def wait_for(snapshot_id, event):
-    print('WAIT %s %s' % (snapshot_id, event), flush=True)
+def wait_for(resource_id, event):
+    """Blocks until the server announced `event` for a snapshot or volume (a phase, or a compute request)."""
+    print('WAIT %s %s' % (resource_id, event), flush=True)
     answer = sys.stdin.readline().strip()
-    assert answer == 'OK', 'test harness answered %r to WAIT %s %s' % (answer, snapshot_id, event)
+    assert answer == 'OK', 'test harness answered %r to WAIT %s %s' % (answer, resource_id, event)
 
 
 def make_client(version):
@@ -68,7 +69,9 @@ def main():
 
     # A volume, attached the legacy way Nova does it: reserve, initialize_connection, attach.
     volume = cinder.volumes.create(size=1, name='cc-vol')
-    assert volume.status == 'available', volume.status
+    # Asynchronous, as Cinder's: creating until the driver made it.
+    assert volume.status == 'creating', volume.status
+    wait_for(volume.id, 'available')
     cinder.volumes.reserve(volume)
     assert cinder.volumes.get(volume.id).status == 'attaching'
     info = cinder.volumes.initialize_connection(volume, {'host': 'compute-1', 'initiator': 'iqn.1994-05.com.example:compute-1'})
@@ -120,6 +123,7 @@ def main():
     cinder.volumes.detach(volume)
     assert cinder.volumes.get(volume.id).status == 'available'
     cinder.volumes.delete(volume)
+    wait_for(volume.id, 'deleted')
     try:
         cinder.volumes.get(volume.id)
         raise AssertionError('volume still there')

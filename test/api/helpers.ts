@@ -7,7 +7,7 @@ import { loadDefaultPolicy } from '../../src/http/policy/index.js';
 import type { Provider } from '../../src/db/client.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { TestDriver } from '../support/doubles.js';
-import { harness, type Harness } from '../support/harness.js';
+import { harness, runVolumeJobs, type Harness } from '../support/harness.js';
 import type { Limits } from '../../src/manager/volume-manager.js';
 
 export interface Reply {
@@ -99,9 +99,16 @@ export const INSTANCE = '11111111-2222-3333-4444-555555555555';
 export const P = '/v3/proj';
 export const MISSING = '0f0f0f0f-0000-4000-8000-000000000000';
 
-/** POST /volumes, expecting 202; answers the volume view. */
-export async function createVolume(f: ApiFixture, body: Record<string, unknown> = { size: 1, name: 'vol' }) {
-  const r = await f.call('POST', `${P}/volumes`, { body: { volume: body } });
+/**
+ * POST /volumes, expecting 202 and `creating`; runs the volume's create job, as the service's
+ * runner would, and answers the volume's view once the driver has answered.
+ */
+export async function createVolume(f: ApiFixture, body: Record<string, unknown> = { size: 1, name: 'vol' }, token?: string) {
+  const project = token ? `/v3/${token.split(':')[1]}` : P;
+  const r = await f.call('POST', `${project}/volumes`, { body: { volume: body }, ...(token ? { token } : {}) });
   expect(r.status, r.text).toBe(202);
-  return r.json.volume as { id: string; status: string; [k: string]: unknown };
+  expect(r.json.volume.status).toBe('creating');
+  await runVolumeJobs(f.h, r.json.volume.id);
+  const shown = await f.call('GET', `${project}/volumes/${r.json.volume.id}`, token ? { token } : {});
+  return shown.json.volume as { id: string; status: string; [k: string]: unknown };
 }

@@ -5,6 +5,7 @@
 //   admin (admin on admin) | svc (service on service) | member1 (member on demo)
 //   reader1 (reader on demo) | othermember (member on other)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVolumeJobs } from '../support/harness.js';
 import { createApp } from '../../src/api/app.js';
 import { authMiddleware } from '../../src/http/auth/index.js';
 import { loadDefaultPolicy, parsePolicy } from '../../src/http/policy/index.js';
@@ -34,6 +35,7 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     f = await apiFixture(provider, { auth: { strategy: 'keystone', keystone } });
     // member1 builds everything in demo through the API: volume, legacy attach, forced snapshot.
     volume = (await as('member1', 'POST', '/volumes', { body: { volume: { size: 1, name: 'demo-vol' } } })).json.volume.id;
+    await runVolumeJobs(f.h, volume);
     expect((await as('member1', 'POST', `/volumes/${volume}/action`, { body: { 'os-reserve': null } })).status).toBe(202);
     expect((await as('member1', 'POST', `/volumes/${volume}/action`, { body: { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } } })).status).toBe(202);
     const created = await as('member1', 'POST', '/snapshots', { body: { snapshot: { volume_id: volume, force: true, name: 'demo-snap' } } });
@@ -44,6 +46,7 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     await f.h.worker.drain();
     expect(f.h.compute.requests.map((r) => r.id)).toEqual([snapshot]);
     const otherVolume = (await as('othermember', 'POST', '/volumes', { body: { volume: { size: 1 } } })).json.volume.id;
+    await runVolumeJobs(f.h, otherVolume);
     otherSnapshot = (await as('othermember', 'POST', '/snapshots', { body: { snapshot: { volume_id: otherVolume } } })).json.snapshot.id;
   });
   afterAll(async () => {
@@ -103,6 +106,7 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
       expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-force_delete': null } }), 403, 'forbidden', denied('snapshot:force_delete'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/admin_metadata`), 403, 'forbidden', denied('snapshot:admin_metadata'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/transitions`), 403, 'forbidden', denied('snapshot:transitions'));
+      expectFault(await as(user, 'GET', `/volumes/${volume}/transitions`), 403, 'forbidden', denied('volume:transitions'));
       expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reconcile': null } }), 403, 'forbidden', denied('snapshot:reconcile'));
       expectFault(await as(user, 'GET', '/os-orphan-files'), 403, 'forbidden', denied('orphan_files:get_all'));
     }
@@ -123,6 +127,13 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     expect([meta.status, Object.keys(meta.json.admin_metadata)]).toEqual([200, ['create_info']]);
     const history = await as('admin', 'GET', `/snapshots/${snapshot}/transitions`);
     expect(history.json.transitions[0]).toMatchObject({ version: 1, event: 'snapshot.create', source: 'api' });
+    const volumeHistory = await as('admin', 'GET', `/volumes/${volume}/transitions`);
+    expect(volumeHistory.json.transitions.map((t: { event: string; source: string }) => `${t.event}/${t.source}`)).toEqual([
+      'volume.create/api',
+      'storage.done/driver',
+      'os-reserve/api',
+      'os-attach/api',
+    ]);
 
     expect((await as('admin', 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reset_status': { status: 'error' } } })).status).toBe(202);
     expect(await status()).toBe('error');

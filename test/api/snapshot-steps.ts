@@ -2,6 +2,7 @@
 // admin actions in routes/snapshots.test.ts): volumes to snapshot, a snapshot that waits for
 // compute, and the snapshot's history and admin metadata as the API shows them.
 import { expect } from 'vitest';
+import { runVolumeJobs } from '../support/harness.js';
 import { INSTANCE, type ApiFixture } from './helpers.js';
 
 const P = '/v3/proj';
@@ -28,6 +29,7 @@ export function snapshotSteps(fixture: () => ApiFixture) {
   const volume = async (attached: boolean) => {
     const r = await call('POST', `${P}/volumes`, { body: { volume: { size: 1 } } });
     const id = r.json.volume.id as string;
+    await runVolumeJobs(fixture().h, id);
     if (attached) {
       await call('POST', `${P}/volumes/${id}/action`, { body: { 'os-reserve': null } });
       const a = await call('POST', `${P}/volumes/${id}/action`, { body: { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } } });

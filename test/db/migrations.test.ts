@@ -54,10 +54,22 @@ async function withDb<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-async function seedSnapshot(prisma: PrismaClient, id: string): Promise<void> {
-  await prisma.volume.create({
-    data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available' },
-  });
+/** A volume row as the migrations before the volume machine knew it (raw SQL: the client knows only the newest columns). */
+async function seedOldVolume(prisma: PrismaClient, id: string, status: string, attachStatus = 'detached'): Promise<void> {
+  // Literals, not parameters: the two providers spell placeholders differently, and these are ours.
+  await prisma.$executeRawUnsafe(
+    `INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, updated_at, deleted)
+     VALUES ('${id}', 'proj', 'user', 10, '${status}', '${attachStatus}', CURRENT_TIMESTAMP, ${status === 'deleted'})`,
+  );
+}
+
+async function seedSnapshot(prisma: PrismaClient, id: string, oldVolume = false): Promise<void> {
+  if (oldVolume) await seedOldVolume(prisma, `vol-${id}`, 'available');
+  else {
+    await prisma.volume.create({
+      data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available', machineState: JSON.stringify({ value: 'available', context: { attachStatus: 'detached', reason: null } }), phase: 'available' },
+    });
+  }
   await prisma.snapshot.create({
     data: {
       id,
@@ -183,7 +195,7 @@ describe.each(providers)('database on %s', (provider) => {
     const url = await emptyDatabaseUrl(provider);
     await deployUpTo(url, provider, committed[rename - 1]!);
     await withDb(url, async ({ prisma }) => {
-      await seedSnapshot(prisma, 'snap-old');
+      await seedSnapshot(prisma, 'snap-old', true);
       // Raw SQL: the generated client knows the new column names only.
       await prisma.$executeRawUnsafe(`
         INSERT INTO snapshot_transitions (snapshot_id, version, from_state, to_state, from_status, to_status, event_type, source)
@@ -197,6 +209,48 @@ describe.each(providers)('database on %s', (provider) => {
         [1, null, 'creating.computeAssisted', 'creating', 'snapshot.create'],
         [2, 'creating.computeAssisted', 'creating.storageComplete', 'creating', 'compute.status'],
       ]);
+    });
+  });
+
+  it('volumes get the machine state their status stands for through the volume machine migration', async () => {
+    const committed = committedMigrations(provider);
+    const volumeMachine = committed.findIndex((m) => m.endsWith('_volume_machine'));
+    expect(volumeMachine).toBeGreaterThan(0);
+    const url = await emptyDatabaseUrl(provider);
+    await deployUpTo(url, provider, committed[volumeMachine - 1]!);
+    const before: Array<[string, string, string]> = [
+      ['v-available', 'available', 'detached'],
+      ['v-in-use', 'in-use', 'attached'],
+      ['v-attaching', 'attaching', 'detached'],
+      ['v-creating', 'creating', 'detached'],
+      ['v-deleting', 'deleting', 'detached'],
+      ['v-maintenance', 'maintenance', 'attached'],
+      ['v-deleted', 'deleted', 'detached'],
+    ];
+    await withDb(url, async ({ prisma }) => {
+      for (const [id, status, attach] of before) await seedOldVolume(prisma, id, status, attach);
+      // A job of the old outbox keeps its snapshot.
+      await seedSnapshot(prisma, 'snap-kept', true);
+      await prisma.$executeRawUnsafe(
+        `INSERT INTO outbox (snapshot_id, kind, phase, version, status, attempts, run_after, created_at, updated_at) VALUES ('snap-kept', 'createSnapshot', 'creating.driverCreate', 1, 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`,
+      );
+    });
+    await migrateDeploy(url);
+    await withDb(url, async ({ prisma }) => {
+      const rows = await prisma.volume.findMany({ where: { id: { startsWith: 'v-' } }, orderBy: { id: 'asc' } });
+      const got = Object.fromEntries(rows.map((r) => [r.id, [r.phase, r.status, r.attachStatus, r.version, r.errorReason, JSON.parse(r.machineState)]]));
+      const state = (value: string, attachStatus: string, reason: string | null) => ({ value, context: { attachStatus, reason } });
+      expect(got).toEqual({
+        'v-available': ['available', 'available', 'detached', 0, null, state('available', 'detached', null)],
+        'v-in-use': ['in-use', 'in-use', 'attached', 0, null, state('in-use', 'attached', null)],
+        'v-attaching': ['attaching', 'attaching', 'detached', 0, null, state('attaching', 'detached', null)],
+        'v-creating': ['error', 'error', 'detached', 0, 'migrated: status creating before the volume machine', state('error', 'detached', 'migrated: status creating before the volume machine')],
+        'v-deleting': ['error_deleting', 'error_deleting', 'detached', 0, 'migrated: status deleting before the volume machine', state('error_deleting', 'detached', 'migrated: status deleting before the volume machine')],
+        'v-maintenance': ['error', 'error', 'attached', 0, 'migrated: status maintenance before the volume machine', state('error', 'attached', 'migrated: status maintenance before the volume machine')],
+        'v-deleted': ['deleted', 'deleted', 'detached', 0, null, state('deleted', 'detached', null)],
+      });
+      const job = await prisma.outboxJob.findFirstOrThrow();
+      expect([job.snapshotId, job.volumeId, job.kind]).toEqual(['snap-kept', null, 'createSnapshot']);
     });
   });
 

@@ -27,7 +27,7 @@ it('processes sharing a SQLite file serialise read-then-write transactions', asy
   const url = await freshDatabaseUrl('sqlite');
   const db = await openDatabase(url);
   try {
-    await db.prisma.volume.create({ data: { id: 'counter', projectId: 'p', userId: 'u', size: 0 } });
+    await db.prisma.volume.create({ data: { id: 'counter', projectId: 'p', userId: 'u', size: 0, machineState: '{}', phase: 'available' } });
     const processes = 3;
     const perProcess = 40;
     const results = await Promise.all(Array.from({ length: processes }, () => runContender(url, perProcess)));

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequest } from '../../src/manager/errors.js';
 import type { ListOptions } from '../../src/manager/listing.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
-import { harness, type Harness } from '../support/harness.js';
+import { harness, type Harness, createdVolume } from '../support/harness.js';
 
 const list = (o: Partial<ListOptions> = {}): ListOptions => ({ projectId: 'project-a', filters: {}, sort: [], ...o });
 
@@ -20,7 +20,7 @@ describe.each(providers)('listing on %s', (provider) => {
     h = await harness(await freshDatabaseUrl(provider));
     const volumes = [];
     for (const [name, projectId, size] of [['v1', 'project-a', 3], ['v2', 'project-a', 1], ['v3', 'project-a', 2], ['other', 'project-b', 1]] as const) {
-      volumes.push(await h.manager.createVolume({ projectId, userId: 'user', size, name }));
+      volumes.push(await createdVolume(h, { projectId, userId: 'user', size, name }));
       h.clock.advance(1);
     }
     const snapshots = [];

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotFound } from '../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
-import { harness, volumeFor, type Harness } from '../support/harness.js';
+import { harness, volumeFor, type Harness, deletedVolume } from '../support/harness.js';
 
 const MISSING = '00000000-0000-0000-0000-000000000000';
 
@@ -21,7 +21,7 @@ describe.each(providers)('manager reads on %s', (provider) => {
     await h.manager.detachVolume(volume.id);
     expect((await h.manager.reads.volume(volume.id)).attachments).toEqual([]);
     expect((await h.manager.reads.liveVolume(volume.id)).status).toBe('available');
-    await h.manager.deleteVolume(volume.id);
+    await deletedVolume(h, volume.id);
     await expect(h.manager.reads.volume(volume.id)).rejects.toThrow(new NotFound(`Volume ${volume.id} could not be found.`));
     await expect(h.manager.reads.liveVolume(volume.id)).rejects.toThrow(NotFound);
     await expect(h.manager.reads.volume(MISSING)).rejects.toThrow(NotFound);

@@ -1,11 +1,11 @@
-// Volume commands (src/manager/volume-commands.ts) against a real database: creation through the
-// driver, the legacy attach flow's guarded moves, and the delete that must not leave a snapshot
-// behind.
+// Volume commands (src/manager/volume-commands.ts) against a real database: asynchronous creation
+// and deletion through the outbox and the driver, the legacy attach flow as events of the volume
+// machine, and the delete that must not leave a snapshot behind.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequest, NotFound, OverLimit } from '../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { TestDriver } from '../support/doubles.js';
-import { harness, volumeFor, type Harness } from '../support/harness.js';
+import { createdVolume, harness, runVolumeJobs, volumeFor, type Harness } from '../support/harness.js';
 
 const INSTANCE = '11111111-2222-3333-4444-555555555555';
 const MISSING = '00000000-0000-0000-0000-000000000000';
@@ -24,18 +24,39 @@ describe.each(providers)('volume commands on %s', (provider) => {
     return [v.status, v.attachStatus];
   };
 
-  it('creates a volume through the driver, and leaves it in error when the driver fails', async () => {
+  it('creates a volume asynchronously through the driver, and leaves it in error when the driver fails', async () => {
     await setup();
-    const volume = await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd' });
-    expect(volume).toMatchObject({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd', status: 'available', providerLocation: 'test-share' });
-    expect(volume.createdAt).toEqual(h.clock.now());
+    let driverCalls = 0;
+    const create = h.driver.createVolume.bind(h.driver);
+    h.driver.createVolume = async () => {
+      driverCalls++;
+      return create();
+    };
+    const requested = await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd' });
+    // As Cinder answers: the volume being created; the driver has not run yet.
+    expect(requested).toMatchObject({ projectId: 'project-a', userId: 'user-a', size: 2, name: 'v', description: 'd', status: 'creating', providerLocation: null, version: 1 });
+    expect([requested.createdAt, driverCalls]).toEqual([h.clock.now(), 0]);
+    expect(await h.db.prisma.outboxJob.findMany({ where: { volumeId: requested.id }, select: { kind: true, phase: true, version: true, status: true } })).toEqual([
+      { kind: 'createVolume', phase: 'creating', version: 1, status: 'pending' },
+    ]);
+    const reports = await h.worker.drain();
+    expect(reports.map((r) => [r.volumeId, r.kind, r.result, r.outcome?.kind])).toEqual([[requested.id, 'createVolume', 'ran', 'accepted']]);
+    const volume = await h.manager.reads.volume(requested.id);
+    expect(volume).toMatchObject({ status: 'available', providerLocation: 'test-share', version: 2, phase: 'available' });
+    expect(driverCalls).toBe(1);
 
     h.driver.createVolume = async () => {
       throw new Error('no space on the share');
     };
-    await expect(h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 1 })).rejects.toThrow('no space on the share');
-    const failed = await h.db.prisma.volume.findFirstOrThrow({ where: { id: { not: volume.id } } });
-    expect([failed.status, failed.name]).toEqual(['error', null]);
+    const doomed = await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 1 });
+    await h.worker.drain();
+    const failed = await h.db.prisma.volume.findUniqueOrThrow({ where: { id: doomed.id } });
+    expect([failed.status, failed.name, failed.errorReason]).toEqual(['error', null, 'driver_error: no space on the share']);
+    const history = await h.manager.volumeTransitions(doomed.id);
+    expect(history.map((t) => [t.version, t.fromPhase, t.toPhase, t.eventType, t.source, t.rejected])).toEqual([
+      [1, null, 'creating', 'volume.create', 'api', false],
+      [2, 'creating', 'error', 'storage.failed', 'driver', false],
+    ]);
   });
 
   it('refuses a size over the limit before writing a row or calling the driver', async () => {
@@ -52,7 +73,7 @@ describe.each(providers)('volume commands on %s', (provider) => {
     }
     expect([driverCalls, await h.db.prisma.volume.count()]).toEqual([0, 0]);
     // The limit itself is allowed.
-    expect((await h.manager.volumes.create({ projectId: 'project-a', userId: 'user-a', size: 100 })).status).toBe('available');
+    expect((await createdVolume(h, { projectId: 'project-a', userId: 'user-a', size: 100 })).status).toBe('available');
     expect(driverCalls).toBe(1);
   });
 
@@ -72,7 +93,7 @@ describe.each(providers)('volume commands on %s', (provider) => {
     expect(attachment).toMatchObject({ volumeId: volume.id, instanceUuid: INSTANCE, mountpoint: '/dev/vdb', attachStatus: 'attached', connectionInfo: '{"via":"test"}' });
     expect(attachment.attachTime).toEqual(h.clock.now());
     expect(await statusOf(volume.id)).toEqual(['in-use', 'attached']);
-    await expect(h.manager.volumes.attach(volume.id, { mountpoint: '/dev/vdc' })).rejects.toThrow(/must be available or attaching to attach, but current status is: in-use/);
+    await expect(h.manager.volumes.attach(volume.id, { mountpoint: '/dev/vdc' })).rejects.toThrow(/must be available or reserved or attaching to attach, but current status is: in-use/);
 
     await h.manager.volumes.beginDetaching(volume.id);
     expect(await statusOf(volume.id)).toEqual(['detaching', 'attached']);
@@ -85,6 +106,22 @@ describe.each(providers)('volume commands on %s', (provider) => {
 
     await h.manager.volumes.detach(volume.id, attachment.id);
     expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+    // Every move is a transition of the volume's machine, refusals included.
+    const history = await h.manager.volumeTransitions(volume.id);
+    expect(history.map((t) => [t.eventType, t.toStatus, t.rejected])).toEqual([
+      ['volume.create', 'creating', false],
+      ['storage.done', 'available', false],
+      ['os-reserve', 'attaching', false],
+      ['os-reserve', 'attaching', true],
+      ['os-unreserve', 'available', false],
+      ['os-begin_detaching', 'available', true],
+      ['os-attach', 'in-use', false],
+      ['os-attach', 'in-use', true],
+      ['os-begin_detaching', 'detaching', false],
+      ['os-roll_detaching', 'in-use', false],
+      ['os-detach', 'available', false],
+    ]);
+    expect(history.map((t) => t.version)).toEqual([1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8]);
     expect((await h.manager.reads.volume(volume.id)).attachments).toEqual([]);
     const closed = await h.db.prisma.volumeAttachment.findUniqueOrThrow({ where: { id: attachment.id } });
     expect([closed.attachStatus, closed.deleted, closed.detachTime]).toEqual(['detached', true, h.clock.now()]);
@@ -131,15 +168,23 @@ describe.each(providers)('volume commands on %s', (provider) => {
     const volume = await volumeFor(h, false);
     const snap = await h.manager.snapshots.create({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a' });
     await h.worker.drain();
-    // Refused in the transaction that moved it to deleting: the move is rolled back.
+    // Refused in the transaction that would have moved it to deleting, and recorded.
     await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow(
       new InvalidRequest(`Invalid volume: Volume ${volume.id} still has 1 dependent snapshots.`),
     );
     expect(await statusOf(volume.id)).toEqual(['available', 'detached']);
+    expect((await h.manager.volumeTransitions(volume.id)).at(-1)).toMatchObject({
+      eventType: 'volume.delete', rejected: true, toStatus: 'available', reason: `volume still has 1 dependent snapshots: ${snap.id} (available)`,
+    });
+    // Forced, too (Cinder's force skips the status check, not the snapshots).
+    await expect(h.manager.volumes.delete(volume.id, true)).rejects.toThrow(/still has 1 dependent snapshots/);
 
     await h.manager.snapshots.delete(snap.id);
     await h.worker.drain();
     await h.manager.volumes.delete(volume.id);
+    // Deleting until the driver has run.
+    expect(await statusOf(volume.id)).toEqual(['deleting', 'detached']);
+    await h.worker.drain();
     const row = await h.db.prisma.volume.findUniqueOrThrow({ where: { id: volume.id } });
     expect([row.status, row.deleted, row.deletedAt]).toEqual(['deleted', true, h.clock.now()]);
     await expect(h.manager.reads.volume(volume.id)).rejects.toThrow(new NotFound(`Volume ${volume.id} could not be found.`));
@@ -149,6 +194,7 @@ describe.each(providers)('volume commands on %s', (provider) => {
     await expect(h.manager.volumes.delete(attached.id)).rejects.toThrow(/Volume status must be available or error/);
     expect(await statusOf(attached.id)).toEqual(['in-use', 'attached']);
     await h.manager.volumes.delete(attached.id, true);
+    await runVolumeJobs(h, attached.id);
     expect(await statusOf(attached.id)).toEqual(['deleted', 'attached']);
   });
 
@@ -159,8 +205,10 @@ describe.each(providers)('volume commands on %s', (provider) => {
     };
     await setup({ driver });
     const volume = await volumeFor(h, false);
-    await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow('share unreachable');
+    await h.manager.volumes.delete(volume.id);
+    await h.worker.drain();
     expect(await statusOf(volume.id)).toEqual(['error_deleting', 'detached']);
+    expect((await h.manager.reads.volume(volume.id)).errorReason).toBe('driver_error: share unreachable');
     // error_deleting is not a status Cinder deletes from without force.
     await expect(h.manager.volumes.delete(volume.id)).rejects.toThrow(InvalidRequest);
   });

@@ -69,7 +69,9 @@ export class PathRunner {
     if (attached && v.attachStatus !== 'attached') {
       await this.h.manager.attachVolume(this.volumeId, { instanceUuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' });
     } else if (!attached && v.attachStatus === 'attached') {
-      await this.h.manager.detachVolume(this.volumeId);
+      // The world moved under the snapshot (an instance gone): an admin resets the volume, since a
+      // detach is refused while the snapshot's operation is in flight.
+      await this.h.manager.resetVolumeStatus(this.volumeId, { status: 'available', attachStatus: 'detached' });
     }
   }
 

@@ -122,8 +122,19 @@ describe.each(providers)('random interleavings on %s', (provider) => {
                 break;
               case 'toggleAttach': {
                 const v = await h.db.prisma.volume.findUniqueOrThrow({ where: { id: volume.id } });
-                if (v.attachStatus === 'attached') await h.manager.detachVolume(volume.id);
-                else await h.manager.attachVolume(volume.id, { instanceUuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' });
+                if (v.attachStatus === 'attached') {
+                  // Refused while the snapshot is being created or deleted, and then nothing changes.
+                  const before = await h.db.prisma.snapshot.findUniqueOrThrow({ where: { id: snap.id } });
+                  const refused = await h.manager.detachVolume(volume.id).then(
+                    () => false,
+                    (err: Error) => {
+                      expect(err.message).toMatch(/snapshot operation in progress on the volume/);
+                      return true;
+                    },
+                  );
+                  expect(refused).toBe(['creating', 'deleting'].includes(before.status));
+                  if (refused) expect((await h.db.prisma.volume.findUniqueOrThrow({ where: { id: volume.id } })).attachStatus).toBe('attached');
+                } else await h.manager.attachVolume(volume.id, { instanceUuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' });
                 break;
               }
             }

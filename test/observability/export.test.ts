@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { setup, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { snapshotMachine } from '../../machines/snapshot.js';
-import { embeddedMermaid, exportMachine, exportPaths, toMermaid, toStudioJson } from '../../src/observability/export.js';
+import { embeddedMermaid, exportedMachines, exportMachine, exportPaths, toMermaid, toStudioJson, type ExportedMachine } from '../../src/observability/export.js';
+import { volumeMachine } from '../../machines/volume.js';
 import { allStates, machineGraph } from '../../machines/graph.js';
 
 /**
@@ -78,11 +79,20 @@ describe('machine export', () => {
     expect(drawn.sort()).toEqual(labels.sort());
   });
 
-  it('the committed files and the README are a fresh export (run npm run export-machines)', () => {
-    const fresh = exportMachine();
-    const paths = exportPaths();
+  it.each(Object.keys(exportedMachines) as ExportedMachine[])('the committed %s files and README block are a fresh export (run npm run export-machines)', (name) => {
+    const fresh = exportMachine(exportedMachines[name]);
+    const paths = exportPaths(undefined, name);
     expect(readFileSync(paths.mermaid, 'utf8')).toBe(fresh.mermaid);
     expect(readFileSync(paths.json, 'utf8')).toBe(fresh.json);
-    expect(embeddedMermaid(readFileSync(paths.readme, 'utf8'))).toBe(fresh.mermaid);
+    expect(embeddedMermaid(readFileSync(paths.readme, 'utf8'), name)).toBe(fresh.mermaid);
+  });
+
+  it('draws every state and every transition of the volume machine too', () => {
+    const { mermaid } = exportMachine(volumeMachine);
+    const states = allStates(machineGraph(volumeMachine)).filter((s) => s.path !== '');
+    for (const s of states) expect(mermaid).toContain(`state "${s.key}" as`);
+    const labels = states.flatMap((s) => s.transitions.map((t) => (t.guard ? `${t.event} [${t.guard}]` : t.event)));
+    const drawn = mermaid.split('\n').flatMap((line) => (line.includes(' --> ') && line.includes(' : ') ? line.split(' : ')[1]!.split('<br/>') : []));
+    expect(drawn.sort()).toEqual(labels.sort());
   });
 });

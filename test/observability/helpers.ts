@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
-import type { CommittedTransition } from '../../src/engine/engine.js';
+import type { CommittedTransition, VolumeTransitionCommitted } from '../../src/engine/engine.js';
 import { buildService, type Service } from '../../src/service.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { TestCompute, TestDriver } from '../support/doubles.js';
@@ -17,8 +17,19 @@ export const INSTANCE = '11111111-2222-3333-4444-555555555555';
 export class TransitionLog {
   readonly all: CommittedTransition[] = [];
   private waiters: Array<{ match: (t: CommittedTransition) => boolean; resolve: (t: CommittedTransition) => void }> = [];
+  /** The volume machine's transitions, kept the same way. */
+  readonly volumes: VolumeTransitionCommitted[] = [];
+  private volumeWaiters: Array<{ match: (t: VolumeTransitionCommitted) => boolean; resolve: (t: VolumeTransitionCommitted) => void }> = [];
 
   constructor(service: Service) {
+    service.engine.events.on('volumeTransition', (t) => {
+      this.volumes.push(t);
+      this.volumeWaiters = this.volumeWaiters.filter((w) => {
+        if (!w.match(t)) return true;
+        w.resolve(t);
+        return false;
+      });
+    });
     service.engine.events.on('transition', (t: CommittedTransition) => {
       this.all.push(t);
       this.waiters = this.waiters.filter((w) => {
@@ -36,6 +47,23 @@ export class TransitionLog {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no transition ${what} within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({
+        match,
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      });
+    });
+  }
+
+  /** The first transition of volume `volumeId` into one of `phases` (already committed or still to come). */
+  volumeReached(volumeId: string, phases: readonly string[], timeoutMs = 10_000): Promise<VolumeTransitionCommitted> {
+    const match = (t: VolumeTransitionCommitted) => t.volumeId === volumeId && phases.includes(t.toPhase);
+    const seen = this.volumes.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no transition of volume ${volumeId} into ${phases.join(' or ')} within ${timeoutMs} ms`)), timeoutMs);
+      this.volumeWaiters.push({
         match,
         resolve: (t) => {
           clearTimeout(timer);
@@ -114,6 +142,9 @@ async function json(res: Response, status: number) {
 /** A volume through the API, attached to an instance when `attached` (assisted snapshots). */
 export async function createVolume(t: TestService, name: string, attached: boolean): Promise<string> {
   const { volume } = await json(await t.call('POST', `/v3/${PROJECT}/volumes`, { volume: { size: 1, name } }), 202);
+  // Cinder's create is asynchronous: the runner has the driver create it.
+  const settled = await t.log.volumeReached(volume.id, ['available', 'error']);
+  if (settled.toPhase !== 'available') throw new Error(`volume ${volume.id} ended ${settled.toPhase}`);
   if (attached) {
     const res = await t.call('POST', `/v3/${PROJECT}/volumes/${volume.id}/action`, {
       'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' },

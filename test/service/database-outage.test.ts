@@ -19,6 +19,7 @@ import { send } from '../api/helpers.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { adminUrl } from '../support/pg-admin.js';
 import { TestCompute } from '../support/doubles.js';
+import { volumeSettled } from '../support/volume-settled.js';
 
 const OUTAGE_MS = 3000;
 
@@ -38,6 +39,7 @@ describe('a PostgreSQL outage while snapshots are created', () => {
         expect(r.status).toBe(202);
         volumes.push(r.json.volume.id);
       }
+      for (const id of volumes) expect(await volumeSettled(service.engine, id)).toBe('available');
 
       let killing = true;
       let kills = 0;
@@ -101,6 +103,7 @@ describe('a PostgreSQL that cannot be reached at all', () => {
     const call = (method: string, path: string, body?: unknown) => send(service.app, method, path, body === undefined ? {} : { body }, 'admin:p');
     try {
       const vol = (await call('POST', '/v3/p/volumes', { volume: { size: 1 } })).json.volume.id as string;
+      expect(await volumeSettled(service.engine, vol)).toBe('available');
       const snap = (await call('POST', '/v3/p/snapshots', { snapshot: { volume_id: vol, metadata: { a: 'b' } } })).json.snapshot.id as string;
       await transitions.reached(snap, 'available');
       const v = `/v3/p/volumes/${vol}`;

@@ -135,7 +135,12 @@ async function inParallel<T>(n: number, width: number, task: (i: number) => Prom
 
 /** One snapshot request per detached volume: offline creates, each on a volume of its own. */
 async function createSnapshots(service: ServiceProcess): Promise<string[]> {
-  const volumes = await inParallel(SNAPSHOTS, 8, async (i) => (await call('POST', `${service.base}/volumes`, { volume: { size: 1, name: `v${i}` } })).volume.id as string);
+  const volumes = await inParallel(SNAPSHOTS, 8, async (i) => {
+    const id = (await call('POST', `${service.base}/volumes`, { volume: { size: 1, name: `v${i}` } })).volume.id as string;
+    // Cinder's create is asynchronous: a snapshot needs the volume available.
+    expect((await service.volumeSettled(id)).phase).toBe('available');
+    return id;
+  });
   return inParallel(SNAPSHOTS, 8, async (i) => (await call('POST', `${service.base}/snapshots`, { snapshot: { volume_id: volumes[i], name: `s${i}` } })).snapshot.id as string);
 }
 

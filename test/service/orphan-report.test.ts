@@ -16,6 +16,7 @@ import { parsePrometheusText, valueOf } from '../observability/prometheus-text.j
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { TestCompute } from '../support/doubles.js';
 import { dirDigest, qemuIoWrite } from '../support/qemu.js';
+import { volumeSettled } from '../support/volume-settled.js';
 
 /** pino's JSON lines, kept and waited on (the scan runs in the background of the start). */
 class LogLines extends Writable {
@@ -63,6 +64,8 @@ describe.each(providers)('the orphan report on %s', (provider) => {
     service = await start();
     const volume = await service.manager.createVolume({ projectId: 'demo', userId: 'u', size: 1, name: 'kept' });
     volumeId = volume.id;
+    // Cinder's create is asynchronous: the runner has the driver make it.
+    expect(await volumeSettled(service.engine, volumeId)).toBe('available');
     const snap = await service.manager.createSnapshot({ volumeId, projectId: 'demo', userId: 'u', force: false });
     snapshotId = snap.id;
     await waitForStatus(service, snapshotId, 'available');

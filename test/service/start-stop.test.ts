@@ -69,6 +69,10 @@ describe.each(providers)('the compiled service process (npm start) on %s', (prov
       expect((await res.text()).length).toBeGreaterThan(0);
     }
     const volume = await (await fetch(`${base}/volumes`, { method: 'POST', headers, body: JSON.stringify({ volume: { size: 1, name: 'v' } }) })).json();
+    // Cinder's create is asynchronous: wait for the service to log the volume available.
+    const made = () => first.logs.some((l) => l.msg === 'volume transition' && l.volumeId === volume.volume.id && l.phase === 'available');
+    for (let i = 0; i < 100 && !made(); i++) await new Promise((r) => first.child.stdout!.once('data', r));
+    expect(made()).toBe(true);
     const created = await fetch(`${base}/snapshots`, { method: 'POST', headers, body: JSON.stringify({ snapshot: { volume_id: volume.volume.id } }) });
     expect(created.status).toBe(202);
     const snapshot = (await created.json()).snapshot;

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import type { ComputeClient } from '../../src/compute/compute-client.js';
 import type { ReconcileVerdict } from '../../machines/snapshot.js';
-import { CREATE_INFO_KEY, DELETE_INFO_KEY, type DriverPhase, type PhaseResult, type SnapshotRef, type VolumeDriver } from '../../src/drivers/driver.js';
+import { CREATE_INFO_KEY, DELETE_INFO_KEY, type DriverPhase, type PhaseResult, type SnapshotRef, type VolumeDriver, type VolumeRef } from '../../src/drivers/driver.js';
 
 export interface Invocation {
   op: string;
@@ -163,6 +163,19 @@ export class TestDriver implements VolumeDriver {
       adminMetadata: { [CREATE_INFO_KEY]: null, [DELETE_INFO_KEY]: null },
       volume: { adminMetadata: { format: 'qcow2' } },
     });
+}
+
+/** The test driver, journaling a volume's own effects (create, delete) as it journals snapshot phases. */
+export class VolumeJournalDriver extends TestDriver {
+  override async createVolume(volume?: VolumeRef) {
+    this.journal.record('createVolume', volume!.id);
+    this.journal.apply('createVolume', volume!.id);
+    return super.createVolume();
+  }
+  override async deleteVolume(volume?: VolumeRef) {
+    this.journal.record('deleteVolume', volume!.id);
+    this.journal.apply('deleteVolume', volume!.id);
+  }
 }
 
 export class TestCompute implements ComputeClient {

@@ -179,6 +179,15 @@ export class ServiceProcess extends LoggedProcess {
     return `http://127.0.0.1:${this.port}/v3/demo`;
   }
 
+  /** The first committed transition of volume `volumeId` into any of `phases`: where it settled. */
+  volumeSettled(volumeId: string, phases: readonly string[] = ['available', 'error'], timeoutMs?: number): Promise<{ phase: string }> {
+    return this.waitFor(
+      (l) => l.msg === 'volume transition' && l.volumeId === volumeId && phases.includes(l.phase as string),
+      `volume ${volumeId} settling in ${phases.join(' or ')}`,
+      timeoutMs,
+    ) as Promise<{ phase: string }>;
+  }
+
   /** The first committed transition of `snapshotId` into any of `phases`: where it settled. */
   settled(snapshotId: string, phases: readonly string[] = ['available', 'error'], timeoutMs?: number): Promise<SnapshotTransitionLog> {
     return this.waitFor(
@@ -295,8 +304,12 @@ export class Cloud {
     readonly agentPort: number,
   ) {}
 
+  /** Creates a volume and waits until the driver made it (Cinder's create is asynchronous). */
   async createVolume(name: string): Promise<string> {
-    return (await call('POST', `${this.service.base}/volumes`, { volume: { size: 1, name } })).volume.id;
+    const id = (await call('POST', `${this.service.base}/volumes`, { volume: { size: 1, name } })).volume.id as string;
+    const { phase } = await this.service.volumeSettled(id);
+    if (phase !== 'available') throw new Error(`volume ${id} ended ${phase}`);
+    return id;
   }
 
   /** Nova's attach through the agent (os-reserve, os-initialize_connection, os-attach). */

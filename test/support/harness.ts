@@ -33,9 +33,35 @@ export async function harness(
   return { db, clock, engine, driver, compute, worker, manager, sweep: () => sweepDeadlines(engine), close: () => db.close() };
 }
 
+/**
+ * A volume created as the API creates one (committed `creating`), and its driver job run: the
+ * volume as it is once `available` (or in error, if the driver refused).
+ */
+export async function createdVolume(h: Harness, input: Parameters<VolumeManager['createVolume']>[0]) {
+  const created = await h.manager.createVolume(input);
+  await runVolumeJobs(h, created.id);
+  return h.manager.reads.volume(created.id);
+}
+
+/** Runs the queued jobs of one volume's machine (its create or delete), leaving other jobs queued. */
+export async function runVolumeJobs(h: Harness, volumeId: string) {
+  const jobs = await h.db.prisma.outboxJob.findMany({ where: { volumeId, status: 'pending' }, orderBy: { id: 'asc' } });
+  for (const job of jobs) {
+    const claimed = await h.db.prisma.outboxJob.update({ where: { id: job.id }, data: { attempts: { increment: 1 } } });
+    const volume = (await h.engine.store.loadVolumes([volumeId])).get(volumeId);
+    await h.worker.runVolumeJob({ ...claimed, status: 'pending' }, volume);
+  }
+}
+
+/** Deletes a volume as the API does, and runs the driver's delete: the volume is gone after. */
+export async function deletedVolume(h: Harness, volumeId: string, force = false) {
+  await h.manager.deleteVolume(volumeId, force);
+  await runVolumeJobs(h, volumeId);
+}
+
 /** A volume, attached to an instance when `attached`, ready to be snapshotted. */
 export async function volumeFor(h: Harness, attached: boolean, projectId = 'project-a') {
-  const volume = await h.manager.createVolume({ projectId, userId: 'user-a', size: 1, name: 'vol' });
+  const volume = await createdVolume(h, { projectId, userId: 'user-a', size: 1, name: 'vol' });
   if (attached) await h.manager.attachVolume(volume.id, { instanceUuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' });
   return volume;
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { snapshotMachine } from '../../machines/snapshot.js';
+import { volumeMachine } from '../../machines/volume.js';
 import { createSnapshot, createVolume, startTestService, type TestService } from '../observability/helpers.js';
 
 function policyFile(rules: Record<string, unknown>): string {
@@ -55,6 +56,26 @@ describe('/ui/api', () => {
     const graph = (await (await get(t, 'machine', 'admin:admin')).json()) as { id: string; root: { children: Array<{ key: string }> } };
     expect(graph.id).toBe(snapshotMachine.id);
     expect(graph.root.children.map((c) => c.key)).toEqual(Object.keys(snapshotMachine.config.states!));
+  });
+
+  it('serves the volume chart as read off the volume machine, and one volume with its history', async () => {
+    const t = await start();
+    const graph = (await (await get(t, 'volume-machine', 'admin:admin')).json()) as { id: string; root: { children: Array<{ key: string }> } };
+    expect(graph.id).toBe(volumeMachine.id);
+    expect(graph.root.children.map((c) => c.key)).toEqual(Object.keys(volumeMachine.config.states!));
+    const id = await createVolume(t, 'charted', false);
+    const shown = (await (await get(t, `volumes/${id}`, 'admin:admin')).json()) as { volume: Record<string, unknown>; transitions: Array<{ event: string; toPhase: string; rejected: boolean }> };
+    expect(shown.volume).toMatchObject({ id, name: 'charted', status: 'available', phase: 'available', attachStatus: 'detached', version: 2, errorReason: null });
+    expect(shown.transitions.map((x) => [x.event, x.toPhase, x.rejected])).toEqual([
+      ['volume.create', 'creating', false],
+      ['storage.done', 'available', false],
+    ]);
+    expect((await get(t, 'volumes/00000000-0000-4000-8000-000000000000', 'admin:admin')).status).toBe(404);
+    // Scoped like everything else under /ui/api: another project's caller does not see it.
+    const scoped = await start({ POLICY_FILE: policyFile({ 'snapshot:transitions': 'project' }) });
+    const theirs = await createVolume(scoped, 'theirs', false);
+    expect((await get(scoped, `volumes/${theirs}`, 'someone:elsewhere')).status).toBe(404);
+    expect((await get(scoped, `volumes/${theirs}`, 'tester:demo')).status).toBe(200);
   });
 
   it('refuses callers the snapshot:transitions rule does not allow', async () => {

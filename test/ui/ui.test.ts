@@ -102,4 +102,29 @@ describe('web UI at /ui', () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(shot, path.join(ROOT, 'docs/ui.png'));
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows a volume with its own statechart and history, and follows its machine live', async () => {
+    const id = await createVolume(t, 'data-disk', false);
+    await page.goto(`${t.baseUrl}/ui`);
+    const row = page.locator(`#list tr[data-volume="${id}"]`);
+    await row.waitFor(SETTLE);
+    await row.click();
+    // The volume machine's chart replaces the snapshot's, at the volume's state.
+    await page.locator(`#chart[data-machine="volume"] [data-state="available"].current`).waitFor(SETTLE);
+    await expect(page.locator('#chart .state.current').count()).resolves.toBe(1);
+    await expect(page.locator('#timeline tbody tr').count()).resolves.toBe(2);
+    await expect(page.locator('#detail-title').textContent()).resolves.toContain(`Volume data-disk ${id}`);
+
+    // Nova's attach through the API moves it; the page follows.
+    const res = await t.call('POST', `/v3/demo/volumes/${id}/action`, { 'os-attach': { instance_uuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdc' } });
+    expect(res.status).toBe(202);
+    await page.locator('#chart [data-state="in-use"].current').waitFor(LIVE);
+    await page.locator('#timeline tr[data-event="os-attach"]').waitFor(LIVE);
+    await page.locator(`#list tr[data-volume="${id}"][data-status="in-use"]`).waitFor(LIVE);
+    await page.locator('#chart [data-state="available"] li.taken[data-event="os-attach"]').waitFor(LIVE);
+    // A refused action is in its history too.
+    expect((await t.call('POST', `/v3/demo/volumes/${id}/action`, { 'os-reserve': null })).status).toBe(400);
+    await page.locator('#timeline tr.rejected[data-event="os-reserve"]').waitFor(LIVE);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -1,11 +1,13 @@
 // /v3/{project_id}/volumes: create, list, show, update, delete, and the legacy attach actions
-// Nova uses (reserve, initialize_connection, attach, begin_detaching, detach).
+// Nova uses (reserve, initialize_connection, attach, begin_detaching, detach), and the volume
+// machine's history (an admin extension of ours, as for snapshots).
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { assertVisible, authorize, grantedByRole } from '../../http/policy/index.js';
 import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
-import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
+import { notFound } from '../../http/faults/index.js';
+import { volumeSummaryView, volumeView, collectionPage, transitionView } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 
 export function volumeRoutes(manager: VolumeManager) {
@@ -31,8 +33,8 @@ export function volumeRoutes(manager: VolumeManager) {
       name: body.name ?? null,
       description: body.description ?? null,
     });
-    // A volume is created detached.
-    return c.json({ volume: render(c, { ...created, attachments: [] }) }, 202);
+    // As in Cinder, the answer is the volume being created; the driver's work follows.
+    return c.json({ volume: render(c, created) }, 202);
   });
 
   const list = (detail: boolean) => async (c: Context) => {
@@ -77,6 +79,16 @@ export function volumeRoutes(manager: VolumeManager) {
     await visible(c, id);
     await manager.deleteVolume(id);
     return c.body(null, 202);
+  });
+
+  app.get('/:id/transitions', async (c) => {
+    authorize(c, 'volume:transitions');
+    const id = idParam(c);
+    // The history outlives the volume: a deleted volume's path to `deleted` stays readable.
+    const owner = await manager.volumeOwner(id);
+    if (!owner) throw notFound(`Volume ${id} could not be found.`);
+    if (!grantedByRole(c, 'volume:transitions')) assertVisible(c.var.auth, owner.projectId, `Volume ${id} could not be found.`);
+    return c.json({ transitions: (await manager.volumeTransitions(id)).map(transitionView) });
   });
 
   app.post('/:id/action', async (c) => {

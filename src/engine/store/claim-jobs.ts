@@ -12,7 +12,8 @@ import type { JobRow, OutboxStatus } from './rows.js';
 
 interface RawJob {
   id: unknown;
-  snapshot_id: string;
+  snapshot_id: string | null;
+  volume_id: string | null;
   kind: string;
   phase: string;
   version: unknown;
@@ -40,13 +41,14 @@ export async function claimJobs(db: Db, d: Dialect, workerId: string, limit: num
         WHERE status = 'pending' AND run_after <= ${d.timestamp(now)}
           AND (locked_until IS NULL OR locked_until < ${d.timestamp(now)})
         ORDER BY id LIMIT ${d.integer(limit)} ${d.skipLocked})
-      RETURNING id, snapshot_id, kind, phase, version, status, attempts, run_after, locked_by, locked_until,
+      RETURNING id, snapshot_id, volume_id, kind, phase, version, status, attempts, run_after, locked_by, locked_until,
         last_error, created_at, updated_at, completed_at`),
   );
   return rows
     .map((r) => ({
       id: asNumber(r.id),
       snapshotId: r.snapshot_id,
+      volumeId: r.volume_id,
       kind: r.kind,
       phase: r.phase,
       version: asNumber(r.version),

@@ -3,31 +3,28 @@
 // SQL); this class only binds them to one database and its dialect. The engine is its caller;
 // the manager and the observers reach it through the engine.
 import type { Db, Volume } from '../../db/client.js';
-import { attachVolume, type AttachmentInsert } from './attach-volume.js';
-import { beginVolumeDelete } from './begin-volume-delete.js';
 import { claimJobs } from './claim-jobs.js';
 import { commitBatch } from './commit-batch.js';
-import { detachVolume } from './detach-volume.js';
+import { commitVolumeStep } from './commit-volume-step.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { dueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
 import { historySince, lastHistoryId } from './history-since.js';
-import { insertVolume } from './insert-volume.js';
 import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
 import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
-import { moveVolumeStatus } from './move-volume-status.js';
 import { ownedIds } from './owned-ids.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
 import { readOverview } from './read-overview.js';
 import { readVolume } from './read-volume.js';
-import type { BatchWrites, SnapshotRow, VolumeFields, VolumeInsert } from './rows.js';
+import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
+import type { BatchWrites, SnapshotRow, VolumeConditionFailure, VolumeFields, VolumeStepWrite } from './rows.js';
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
-import { updateVolume } from './update-volume.js';
+import { updateVolumeFields } from './update-volume-fields.js';
 import { volumeBusy } from './volume-busy.js';
 import { volumeStamp } from './volume-stamp.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
@@ -63,6 +60,7 @@ export class SnapshotStore {
   loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.db.sql, this.dialect, snapshotIds);
   /** One volume (null: no such row, deleted or not); concurrent calls share one query. */
   findVolume = async (id: string) => (await this.volumes.load(id)) ?? null;
+  loadVolumes = (ids: readonly string[]) => loadVolumes(this.db.sql, ids);
   volumeBusy = (jobId: number, snapshotId: string, volumeId: string) => volumeBusy(this.prisma, jobId, snapshotId, volumeId);
   dueDeadlines = (now: Date, limit: number) => dueDeadlines(this.prisma, now, limit);
   nextDeadline = () => nextDeadline(this.prisma);
@@ -80,12 +78,13 @@ export class SnapshotStore {
   /** One volume with its live attachments (null: no such row, deleted or not). */
   readVolume = (id: string) => readVolume(this.prisma, id);
   listVolumes = (q: VolumePageQuery) => listVolumePage(this.prisma, q);
-  insertVolume = (v: VolumeInsert) => insertVolume(this.prisma, v);
-  updateVolume = (id: string, fields: VolumeFields) => updateVolume(this.prisma, id, fields);
-  moveVolumeStatus = (id: string, from: readonly string[], to: string) => moveVolumeStatus(this.prisma, id, from, to);
-  attachVolume = (a: AttachmentInsert, now: Date) => attachVolume(this.prisma, a, now);
-  detachVolume = (volumeId: string, attachmentId: string | null, now: Date) => detachVolume(this.prisma, volumeId, attachmentId, now);
-  beginVolumeDelete = (volumeId: string, fromStatus: string) => beginVolumeDelete(this.prisma, volumeId, fromStatus);
+  /** Name and description, outside the machine. */
+  updateVolumeFields = (id: string, fields: VolumeFields) => updateVolumeFields(this.prisma, id, fields);
+  /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
+  commitVolumeStep = (w: VolumeStepWrite, rejectionReason: (f: VolumeConditionFailure) => string, beforeCommit?: () => Promise<void>) =>
+    commitVolumeStep(this.db, this.dialect, w, rejectionReason, beforeCommit);
+  readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
+  volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
   readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
@@ -99,7 +98,7 @@ export class SnapshotStore {
   ownedIds = () => ownedIds(this.prisma);
 }
 
-export type { BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
+export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
 export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
-export type { VolumeDeleteStart } from './begin-volume-delete.js';
+export type { VolumeStepResult } from './commit-volume-step.js';
 export type { JobContext } from './load-job-context.js';

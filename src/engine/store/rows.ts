@@ -1,7 +1,7 @@
 // The shapes the store reads and writes. Rows are Prisma's model types; writes are plain data
 // built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
 // can drop everything of one snapshot whose version guard failed without touching the others.
-import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment } from '../../db/client.js';
+import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment, VolumeTransition } from '../../db/client.js';
 
 export type SnapshotRow = Snapshot;
 
@@ -19,11 +19,73 @@ export type VolumeRow = Volume;
 export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[] };
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
 
-/** A new volume row. */
-export type VolumeInsert = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'status' | 'createdAt'>;
+/** What a create request fixes about a volume (its machine state aside). */
+export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description'>;
 
-/** The volume fields written outside the attach flow; undefined leaves a column as it is. */
-export type VolumeFields = Partial<Pick<Volume, 'name' | 'description' | 'status' | 'attachStatus' | 'providerLocation' | 'deleted' | 'deletedAt'>>;
+/** The volume fields a user edits, outside the machine; undefined leaves a column as it is. */
+export type VolumeFields = Partial<Pick<Volume, 'name' | 'description'>>;
+
+/** The columns of a volume row that follow from its machine state (see volume-state-columns.ts). */
+export interface VolumeStateColumns {
+  machineState: string;
+  phase: string;
+  status: string;
+  attachStatus: string;
+  errorReason: string | null;
+  phaseEnteredAt: Date;
+  deleted: boolean;
+  deletedAt: Date | null;
+}
+
+/** A volume history row as written (the database assigns the id). */
+export type VolumeHistoryRow = Omit<VolumeTransition, 'id'>;
+
+/**
+ * What the database must still hold for a volume's step to commit, checked in its transaction:
+ * other rows the machine cannot see (its snapshots).
+ */
+export type VolumeCondition =
+  /** No live snapshot at all (a delete). */
+  | { kind: 'no_snapshots' }
+  /** No snapshot of the volume in one of these statuses (a detach during a snapshot operation). */
+  | { kind: 'no_snapshots_in'; statuses: readonly string[] };
+
+/** Why a condition did not hold, for the caller and the history. */
+export interface VolumeConditionFailure {
+  kind: VolumeCondition['kind'];
+  snapshots: Array<{ id: string; status: string }>;
+}
+
+/** One event's writes for one volume, committed in one transaction under its version guard. */
+export interface VolumeStepWrite {
+  volumeId: string;
+  /** A new row (the create request); otherwise the row must still be at `fromVersion`. */
+  insert?: VolumeIdentity & { createdAt: Date };
+  fromVersion: number;
+  /** The row after an accepted event; absent for a refused one (only its history row is written). */
+  update?: {
+    version: number;
+    updatedAt: Date;
+    columns: VolumeStateColumns;
+    /** Set by the driver's result; undefined leaves the column as it is. */
+    providerLocation?: string | null;
+  };
+  history: VolumeHistoryRow;
+  /** Written only if the event is accepted and its conditions hold. */
+  outbox: Array<{ kind: string; phase: string; version: number; runAfter: Date; createdAt: Date }>;
+  attach?: { id: string; instanceUuid: string | null; mountpoint: string; connectionInfo: string | null; at: Date };
+  /** Closes the named attachment, or every live one (null). */
+  detach?: { attachmentId: string | null; at: Date };
+  conditions: VolumeCondition[];
+  /**
+   * The event kept the volume in its phase without entering it again (an admin's reset of
+   * attach_status alone): the phase's pending jobs belong to the same visit and move to the new
+   * version with it, so their results are not refused as stale.
+   */
+  carriesJobsOf?: string;
+  /** An outbox job this event answers: closed in the same commit, done or cancelled. */
+  closesJob?: { jobId: number; status: ClosedJobStatus; error?: string | null };
+}
 
 /** The columns that follow from the machine state (see state-columns.ts). */
 export interface StateColumns {

@@ -5,7 +5,8 @@ import { asBoolean, asDate, asDateOrNull, asNumber } from '../../db/sql.js';
 import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
-  'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted',
+  'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
+    'machine_state, phase, version, phase_entered_at, error_reason',
 );
 
 export interface RawVolume {
@@ -22,6 +23,11 @@ export interface RawVolume {
   updated_at: unknown;
   deleted_at: unknown;
   deleted: unknown;
+  machine_state: string;
+  phase: string;
+  version: unknown;
+  phase_entered_at: unknown;
+  error_reason: string | null;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -39,5 +45,10 @@ export function toVolumeRow(r: RawVolume): Volume {
     updatedAt: asDate(r.updated_at),
     deletedAt: asDateOrNull(r.deleted_at),
     deleted: asBoolean(r.deleted),
+    machineState: r.machine_state,
+    phase: r.phase,
+    version: asNumber(r.version),
+    phaseEnteredAt: asDate(r.phase_entered_at),
+    errorReason: r.error_reason,
   };
 }

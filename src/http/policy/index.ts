@@ -60,6 +60,7 @@ export const POLICY_RULES = [
   'volume:reset_status',
   'volume:force_delete',
   'volume:admin_metadata',
+  'volume:transitions',
   'volume:all_tenants',
   'orphan_files:get_all',
 ] as const;

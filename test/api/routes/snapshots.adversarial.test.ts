@@ -19,6 +19,7 @@
 // Requests answered 2xx may change the database (that is what they are for); the snapshots they
 // move on simply become further targets.
 import fc from 'fast-check';
+import { runVolumeJobs } from '../../support/harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/db/client.js';
 import { providers } from '../../support/databases.js';
@@ -232,6 +233,7 @@ describe.each(providers)('adversarial requests on %s', (provider) => {
     const call = (method: string, path: string, body?: unknown, token = 'alice:proj') => f.call(method, path, { body, token });
     const volume = async (projectId: string, attached: boolean) => {
       const id = (await call('POST', `/v3/${projectId}/volumes`, { volume: { size: 1 } }, `alice:${projectId}`)).json.volume.id as string;
+      await runVolumeJobs(f.h, id);
       if (attached) {
         await call('POST', `/v3/${projectId}/volumes/${id}/action`, { 'os-reserve': null }, `alice:${projectId}`);
         await call('POST', `/v3/${projectId}/volumes/${id}/action`, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }, `alice:${projectId}`);

@@ -5,6 +5,7 @@
 // policy. The compute callback (os-update_snapshot_status) has its own contract:
 // ../snapshot-callback.test.ts; generated hostile requests: snapshots.adversarial.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runVolumeJobs } from '../../support/harness.js';
 import { providers } from '../../support/databases.js';
 import { apiFixture, expectFault, INSTANCE, type ApiFixture } from '../helpers.js';
 import { snapshotSteps } from '../snapshot-steps.js';
@@ -26,6 +27,7 @@ describe.each(providers)('REST API on %s: snapshots', (provider) => {
   const createVolume = async (project = 'proj') => {
     const r = await f.call('POST', `/v3/${project}/volumes`, { body: { volume: { size: 3, name: 'vol' } }, token: `alice:${project}` });
     expect(r.status, r.text).toBe(202);
+    await runVolumeJobs(f.h, r.json.volume.id);
     return r.json.volume.id as string;
   };
   const attach = async (volumeId: string) => {

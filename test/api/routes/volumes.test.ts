@@ -12,6 +12,8 @@ import { createRemoteFsDriver } from '../../../src/drivers/remotefs/index.js';
 import { buildService, type Service } from '../../../src/service.js';
 import { freshDatabaseUrl, providers } from '../../support/databases.js';
 import { TestCompute } from '../../support/doubles.js';
+import { runVolumeJobs } from '../../support/harness.js';
+import { volumeSettled } from '../../support/volume-settled.js';
 import { apiFixture, createVolume as createVolumeIn, expectClientFault, expectFault, INSTANCE, MISSING, P, send, type ApiFixture } from '../helpers.js';
 
 describe.each(providers)('REST API on %s: volumes', (provider) => {
@@ -53,6 +55,9 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
 
       const del = await f.call('DELETE', `${P}/volumes/${v.id}`);
       expect([del.status, del.text]).toEqual([202, '']);
+      // Asynchronous, as in Cinder: deleting until the driver has removed it.
+      expect(await volumeStatus(v.id)).toBe('deleting');
+      await runVolumeJobs(f.h, v.id);
       expectFault(await f.call('GET', `${P}/volumes/${v.id}`), 404, 'itemNotFound', `Volume ${v.id} could not be found.`);
       expect((await f.call('GET', `${P}/volumes`)).json.volumes).toEqual([]);
     });
@@ -138,7 +143,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       const detached = (await f.call('GET', `${P}/volumes/${v.id}`)).json.volume;
       expect([detached.status, detached.attachments]).toEqual(['available', []]);
       expectFault(await volumeAction(v.id, { 'os-detach': null }), 400, 'badRequest', `Invalid volume: Volume ${v.id} is not attached.`);
-      expectFault(await volumeAction(v.id, { 'os-unreserve': null }), 400, 'badRequest', /must be attaching to unreserve/);
+      expectFault(await volumeAction(v.id, { 'os-unreserve': null }), 400, 'badRequest', /must be reserved or attaching to unreserve/);
     });
 
     it('refuses malformed volume actions and answers admin actions', async () => {
@@ -157,9 +162,36 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       let r = await volumeAction(v.id, { 'os-reset_status': { status: 'error' } });
       expect([r.status, await volumeStatus(v.id)]).toEqual([202, 'error']);
       expectFault(await volumeAction(v.id, { 'os-reset_status': { status: 'sideways' } }), 400, 'badRequest', /Volume status is invalid/);
+      // A status the machine has no resting state for is refused, and recorded.
+      expectFault(await volumeAction(v.id, { 'os-reset_status': { status: 'maintenance' } }), 400, 'badRequest', /cannot reset a volume in status error to maintenance/);
       r = await volumeAction(v.id, { 'os-force_delete': {} });
-      expect(r.status).toBe(202);
+      expect([r.status, await volumeStatus(v.id)]).toEqual([202, 'deleting']);
+      await runVolumeJobs(f.h, v.id);
       expectFault(await f.call('GET', `${P}/volumes/${v.id}`), 404, 'itemNotFound');
+    });
+
+    it('answers the volume machine history to admins, and keeps it after the volume is gone', async () => {
+      const v = await createVolume();
+      expect((await volumeAction(v.id, { 'os-reserve': null })).status).toBe(202);
+      expectFault(await volumeAction(v.id, { 'os-reserve': null }), 400, 'badRequest');
+      expect((await f.call('DELETE', `${P}/volumes/${v.id}`)).status).toBe(400);
+      expect((await volumeAction(v.id, { 'os-force_delete': null })).status).toBe(202);
+      await runVolumeJobs(f.h, v.id);
+      const r = await f.call('GET', `${P}/volumes/${v.id}/transitions`);
+      expect(r.status).toBe(200);
+      const rows = r.json.transitions as Array<{ version: number; from_phase: string | null; to_phase: string; event: string; source: string; rejected: boolean; reason: string | null }>;
+      expect(rows.map((t) => [t.version, t.from_phase, t.to_phase, t.event, t.source, t.rejected])).toEqual([
+        [1, null, 'creating', 'volume.create', 'api', false],
+        [2, 'creating', 'available', 'storage.done', 'driver', false],
+        [3, 'available', 'attaching', 'os-reserve', 'api', false],
+        [3, 'attaching', 'attaching', 'os-reserve', 'api', true],
+        [3, 'attaching', 'attaching', 'volume.delete', 'api', true],
+        [4, 'attaching', 'deleting', 'os-force_delete', 'admin', false],
+        [5, 'deleting', 'deleted', 'storage.done', 'driver', false],
+      ]);
+      expect(rows[3]!.reason).toBe('os-reserve not allowed in phase attaching (status attaching)');
+      // Admin only (noauth callers are admins; test/api/keystone-policy.test.ts refuses members).
+      expectFault(await f.call('GET', `${P}/volumes/${MISSING}/transitions`), 404, 'itemNotFound', `Volume ${MISSING} could not be found.`);
     });
 
     it('refuses to delete a volume that still has snapshots', async () => {
@@ -278,19 +310,24 @@ describe.each(providers)('volume sizes on the RemoteFS driver (real qemu-img) on
     }
     expect([await rows(), await readdir(share)]).toEqual([[], []]);
     const r = await create(1);
-    expect([r.status, r.json.volume.status]).toEqual([202, 'available']);
+    expect([r.status, r.json.volume.status]).toEqual([202, 'creating']);
+    expect(await volumeSettled(service!.engine, r.json.volume.id)).toBe('available');
     expect(await readdir(share)).toContain(`volume-${r.json.volume.id}`);
   });
 
-  it('still leaves a volume in error, answered 500, when the driver fails within the limit', async () => {
+  it('leaves a volume in error, with the reason, when the driver fails within the limit', async () => {
     // A limit above what qcow2 holds (the bookkeeping setting allows one) lets the size through.
     const logged: Array<{ level: number; msg: string }> = [];
     const create = await start(
       { VOLUME_DRIVER: 'bookkeeping', VOLUME_MAX_SIZE_GB: String(QCOW2_MAX_SIZE_GIB + 1) },
       pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
     );
-    expectFault(await create(QCOW2_MAX_SIZE_GIB + 1), 500, 'computeFault');
+    // Accepted (the create is asynchronous, as in Cinder); the driver's refusal is the volume's error.
+    const r = await create(QCOW2_MAX_SIZE_GIB + 1);
+    expect([r.status, r.json.volume.status]).toEqual([202, 'creating']);
+    expect(await volumeSettled(service!.engine, r.json.volume.id)).toBe('error');
     expect(await rows()).toEqual([{ size: QCOW2_MAX_SIZE_GIB + 1, status: 'error' }]);
-    expect(logged.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual(['unhandled error']);
+    expect((await service!.engine.store.readVolume(r.json.volume.id))?.errorReason).toMatch(/^driver_error: /);
+    expect(logged.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
   });
 });

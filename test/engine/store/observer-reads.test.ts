@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidRequest } from '../../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../../support/databases.js';
-import { harness, volumeFor, type Harness } from '../../support/harness.js';
+import { deletedVolume, harness, volumeFor, type Harness } from '../../support/harness.js';
 
 describe.each(providers)('store reads on %s', (provider) => {
   let h: Harness;
@@ -24,7 +24,7 @@ describe.each(providers)('store reads on %s', (provider) => {
     const b = await volumeFor(h, false, 'project-b');
     h.clock.advance(1);
     const gone = await volumeFor(h, false, 'project-a');
-    await h.manager.deleteVolume(gone.id);
+    await deletedVolume(h, gone.id);
     const snap = await h.manager.createSnapshot({ volumeId: a.id, projectId: 'project-a', userId: 'user-a' });
     const mine = await store.readOverview('project-a');
     expect([mine.volumes.map((v) => v.id), mine.snapshots.map((s) => s.id)]).toEqual([[a.id], [snap.id]]);
@@ -60,14 +60,15 @@ describe.each(providers)('store reads on %s', (provider) => {
     expect(before.map((t) => t.id)).toEqual([history[0].id, history[1].id]);
   });
 
-  it('stamps the volumes with their count and latest change', async () => {
+  it('stamps the volumes with their count, latest change and newest history row', async () => {
     const store = await setup();
     const expected = async () => {
       const rows = await h.db.prisma.volume.findMany();
-      return `${rows.length}/${Math.max(0, ...rows.map((r) => r.updatedAt.getTime()))}`;
+      const history = await h.db.prisma.volumeTransition.findMany();
+      return `${rows.length}/${Math.max(0, ...rows.map((r) => r.updatedAt.getTime()))}/${Math.max(0, ...history.map((t) => t.id))}`;
     };
     const empty = await store.volumeStamp();
-    expect(empty).toBe('0/0');
+    expect(empty).toBe('0/0/0');
     const volume = await volumeFor(h, false);
     const created = await store.volumeStamp();
     expect(created).not.toBe(empty);
@@ -75,9 +76,15 @@ describe.each(providers)('store reads on %s', (provider) => {
     await h.manager.updateVolume(volume.id, { name: 'renamed' });
     expect(await store.volumeStamp()).toBe(await expected());
     // A soft delete keeps the count; the change shows in the latest update.
-    await h.manager.deleteVolume(volume.id);
+    await deletedVolume(h, volume.id);
     expect(await store.volumeStamp()).toBe(await expected());
     expect((await store.volumeStamp()).startsWith('1/')).toBe(true);
+    // A refused event changes no row, but it is in the history: the stamp moves.
+    const before = await store.volumeStamp();
+    await expect(h.manager.reserveVolume((await volumeFor(h, true)).id)).rejects.toThrow(/to reserve/);
+    const after = await store.volumeStamp();
+    expect(after).not.toBe(before);
+    expect(after).toBe(await expected());
   });
 
   it('counts snapshots per phase (deleted ones too) and pending jobs per effect kind', async () => {

@@ -1,0 +1,161 @@
+// One event of a volume's machine, in one transaction: the row inserted (a create) or moved from
+// the version its step was computed from, the conditions on other rows the machine cannot see
+// (the volume's snapshots), its attachment written, its history row and effects, and the job it
+// answers closed. Volume events are few (a handful per volume's life), so they are committed one
+// at a time rather than grouped like snapshot callbacks.
+//
+// Moving the volume row first takes its row lock (PostgreSQL; SQLite's write transaction already
+// serialises everything), and snapshot creation holds the same row (insert-snapshots.ts) while
+// it checks the volume's status: so a count of snapshots taken after the move cannot miss one
+// that is being created, and a snapshot cannot appear on a volume being deleted or detached.
+import type { Db } from '../../db/client.js';
+import type { SqlRunner } from '../../db/sql.js';
+import { type Dialect, empty, join, sql } from './dialect.js';
+import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
+
+export type VolumeStepResult =
+  | { kind: 'committed' }
+  /** The row was not at `fromVersion` (or, for a create, already existed): nothing written. */
+  | { kind: 'conflict' }
+  /** A condition did not hold: only a rejected history row (and the job's close) was written. */
+  | { kind: 'condition_failed'; failure: VolumeConditionFailure }
+  /** The attachment to close is not a live one of this volume: nothing written. */
+  | { kind: 'attachment_missing' };
+
+/** Thrown inside the transaction only to roll it back. */
+class Rollback extends Error {
+  constructor(readonly result: VolumeStepResult) {
+    super(result.kind);
+  }
+}
+
+export async function commitVolumeStep(
+  db: Db,
+  d: Dialect,
+  w: VolumeStepWrite,
+  rejectionReason: (f: VolumeConditionFailure) => string,
+  /** Runs inside the transaction after every write (crash tests kill the process there). */
+  beforeCommit?: () => Promise<void>,
+): Promise<VolumeStepResult> {
+  try {
+    return await db.sql.transaction(async (tx) => {
+      if (w.insert) {
+        const u = w.update!;
+        const c = u.columns;
+        const i = w.insert;
+        await tx.execute(sql`
+          INSERT INTO volumes (id, project_id, user_id, name, description, size, status, attach_status, created_at, updated_at,
+            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason)
+          VALUES (${join([
+            d.text(i.id), d.text(i.projectId), d.text(i.userId), d.text(i.name), d.text(i.description), d.integer(i.size),
+            d.text(c.status), d.text(c.attachStatus), d.timestamp(i.createdAt), d.timestamp(u.updatedAt), d.boolean(c.deleted),
+            d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
+            d.text(c.errorReason),
+          ])})`);
+      } else if (!(await guard(tx, d, w))) {
+        return { kind: 'conflict' } as const;
+      }
+
+      if (w.update) {
+        for (const condition of w.conditions) {
+          const failure = await check(tx, d, w.volumeId, condition);
+          if (failure) {
+            // The machine took the event, the database refuses it: recorded as refused, the
+            // row left as it was (its guard above stays, so the refusal is judged on this row).
+            await appendVolumeHistory(tx, d, { ...w.history, version: w.fromVersion, toPhase: w.history.fromPhase!, toStatus: w.history.fromStatus!, rejected: true, reason: rejectionReason(failure) });
+            await closeJob(tx, d, w, 'cancelled', rejectionReason(failure));
+            return { kind: 'condition_failed', failure } as const;
+          }
+        }
+        if (w.detach && !(await closeAttachments(tx, d, w.volumeId, w.detach))) throw new Rollback({ kind: 'attachment_missing' });
+        if (w.attach) {
+          const a = w.attach;
+          await tx.execute(sql`
+            INSERT INTO volume_attachment (id, volume_id, instance_uuid, mountpoint, attach_status, connection_info, attach_time, created_at, updated_at, deleted)
+            VALUES (${join([
+              d.text(a.id), d.text(w.volumeId), d.text(a.instanceUuid), d.text(a.mountpoint), d.text('attached'), d.text(a.connectionInfo),
+              d.timestamp(a.at), d.timestamp(a.at), d.timestamp(a.at), d.boolean(false),
+            ])})`);
+        }
+        if (!w.insert) await move(tx, d, w);
+        if (w.carriesJobsOf !== undefined) {
+          await tx.execute(sql`
+            UPDATE outbox SET version = ${d.integer(w.update.version)}
+            WHERE volume_id = ${d.text(w.volumeId)} AND status = ${d.text('pending')} AND phase = ${d.text(w.carriesJobsOf)}
+              AND version = ${d.integer(w.fromVersion)}`);
+        }
+      }
+      await appendVolumeHistory(tx, d, w.history);
+      if (w.update && w.outbox.length > 0) {
+        const values = w.outbox.map(
+          (j) => sql`(${join([
+            d.text(w.volumeId), d.text(j.kind), d.text(j.phase), d.integer(j.version), d.text('pending'), d.integer(0),
+            d.timestamp(j.runAfter), d.timestamp(j.createdAt), d.timestamp(j.createdAt),
+          ])})`,
+        );
+        await tx.execute(sql`
+          INSERT INTO outbox (volume_id, kind, phase, version, status, attempts, run_after, created_at, updated_at)
+          VALUES ${join(values)}`);
+      }
+      if (w.closesJob) await closeJob(tx, d, w, w.closesJob.status, w.closesJob.error ?? null);
+      await beforeCommit?.();
+      return { kind: 'committed' } as const;
+    });
+  } catch (err) {
+    if (err instanceof Rollback) return err.result;
+    throw err;
+  }
+}
+
+/** Holds the row at the version the step was computed from (and locks it); false: it moved on. */
+async function guard(tx: SqlRunner, d: Dialect, w: VolumeStepWrite): Promise<boolean> {
+  const held = await tx.query<{ id: string }>(sql`
+    UPDATE volumes SET version = version WHERE id = ${d.text(w.volumeId)} AND version = ${d.integer(w.fromVersion)} RETURNING id`);
+  return held.length === 1;
+}
+
+async function move(tx: SqlRunner, d: Dialect, w: VolumeStepWrite) {
+  const u = w.update!;
+  const c = u.columns;
+  await tx.execute(sql`
+    UPDATE volumes SET machine_state = ${d.text(c.machineState)}, phase = ${d.text(c.phase)}, status = ${d.text(c.status)},
+      attach_status = ${d.text(c.attachStatus)}, error_reason = ${d.text(c.errorReason)}, phase_entered_at = ${d.timestamp(c.phaseEnteredAt)},
+      deleted = ${d.boolean(c.deleted)}, deleted_at = ${d.timestamp(c.deletedAt)}, version = ${d.integer(u.version)},
+      updated_at = ${d.timestamp(u.updatedAt)},
+      provider_location = CASE WHEN ${d.boolean(u.providerLocation !== undefined)} THEN ${d.text(u.providerLocation ?? null)} ELSE provider_location END
+    WHERE id = ${d.text(w.volumeId)}`);
+}
+
+async function check(tx: SqlRunner, d: Dialect, volumeId: string, c: VolumeStepWrite['conditions'][number]): Promise<VolumeConditionFailure | null> {
+  const statusFilter = c.kind === 'no_snapshots_in' ? sql`AND status IN (${join(c.statuses.map((s) => d.text(s)))})` : empty;
+  const rows = await tx.query<{ id: string; status: string }>(sql`
+    SELECT id, status FROM snapshots WHERE volume_id = ${d.text(volumeId)} AND deleted = ${d.boolean(false)} ${statusFilter} ORDER BY created_at, id`);
+  return rows.length === 0 ? null : { kind: c.kind, snapshots: rows.map((r) => ({ id: r.id, status: r.status })) };
+}
+
+async function closeAttachments(tx: SqlRunner, d: Dialect, volumeId: string, detach: NonNullable<VolumeStepWrite['detach']>): Promise<boolean> {
+  const only = detach.attachmentId ? sql`AND id = ${d.text(detach.attachmentId)}` : empty;
+  const closed = await tx.execute(sql`
+    UPDATE volume_attachment SET attach_status = ${d.text('detached')}, detach_time = ${d.timestamp(detach.at)}, deleted = ${d.boolean(true)},
+      deleted_at = ${d.timestamp(detach.at)}, updated_at = ${d.timestamp(detach.at)}
+    WHERE volume_id = ${d.text(volumeId)} AND deleted = ${d.boolean(false)} ${only}`);
+  return detach.attachmentId === null || closed === 1;
+}
+
+async function closeJob(tx: SqlRunner, d: Dialect, w: VolumeStepWrite, status: string, error: string | null) {
+  if (!w.closesJob) return;
+  await tx.execute(sql`
+    UPDATE outbox SET status = ${d.text(status)}, completed_at = ${d.timestamp(w.history.createdAt)}, updated_at = ${d.timestamp(w.history.createdAt)},
+      locked_until = NULL, last_error = COALESCE(${d.text(error ? error.slice(0, 2000) : null)}, last_error)
+    WHERE id = ${d.integer(w.closesJob.jobId)}`);
+}
+
+export async function appendVolumeHistory(tx: SqlRunner, d: Dialect, h: VolumeHistoryRow) {
+  await tx.execute(sql`
+    INSERT INTO volume_transitions
+      (volume_id, version, from_phase, to_phase, from_status, to_status, event_type, source, payload, rejected, reason, created_at)
+    VALUES (${join([
+      d.text(h.volumeId), d.integer(h.version), d.text(h.fromPhase), d.text(h.toPhase), d.text(h.fromStatus), d.text(h.toStatus),
+      d.text(h.eventType), d.text(h.source), d.text(h.payload), d.boolean(h.rejected), d.text(h.reason), d.timestamp(h.createdAt),
+    ])})`);
+}
