@@ -244,8 +244,18 @@ export class OutboxWorker {
       workerId: this.workerId,
       lockedUntil: job.lockedUntil ?? now,
       now,
-      deferUntil: this.later(this.deferMs),
+      deferUntil: this.later(this.deferDelay(job, now)),
     });
+  }
+
+  /**
+   * How long a begin waits before looking at its volume again: deferMs at first, then a quarter of
+   * how long it has waited so far, up to 2 s. A volume with a long queue (every snapshot of it
+   * requested at once) would otherwise have its waiting begins claimed and handed back several
+   * times a second each, crowding the claims of the work that frees the volume.
+   */
+  private deferDelay(job: JobRow, now: Date): number {
+    return Math.min(2000, Math.max(this.deferMs, (now.getTime() - job.createdAt.getTime()) / 4));
   }
 
   private later(ms: number) {

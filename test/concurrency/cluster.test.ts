@@ -43,10 +43,33 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
 }
 
 async function requestSnapshot(instance: ServiceProcess, volumeId: string, name: string): Promise<string> {
-  const res = await fetch(`${instance.base}/snapshots`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ snapshot: { volume_id: volumeId, name, force: true } }) });
-  const text = await res.text();
-  if (res.status !== 202) throw new Error(`POST /snapshots on :${instance.port}: ${res.status} ${text}`);
-  return JSON.parse(text).snapshot.id as string;
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${instance.base}/snapshots`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ snapshot: { volume_id: volumeId, name, force: true } }) });
+    const text = await res.text();
+    // An instance short of database connections under this load says so (503, Retry-After), and
+    // wrote nothing: a client tries again, as cinderclient does.
+    if (res.status === 503 && attempt < 10) {
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+      continue;
+    }
+    if (res.status !== 202) throw new Error(`POST /snapshots on :${instance.port}: ${res.status} ${text}`);
+    return JSON.parse(text).snapshot.id as string;
+  }
+}
+
+/** `fn` over `items`, at most `width` at a time, results in order. */
+async function inBatches<T, R>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
 }
 
 /** Where the snapshot settled, as whichever instance committed it logged (a killed one's log included). */
@@ -146,8 +169,10 @@ async function manySnapshots(o: { instances: number; volumes: number; perVolume:
   let killed: ServiceProcess | undefined;
   const live = () => instances.filter((i) => i !== killed);
   const failures = playHypervisor(nova, live);
-  const volumes = await Promise.all(Array.from({ length: o.volumes }, (_, k) => attachedVolume(pick(instances), `vol${k}`)));
-  const ids = await Promise.all(volumes.flatMap((v, k) => Array.from({ length: o.perVolume }, (_, j) => requestSnapshot(pick(instances), v, `s${k}-${j}`))));
+  const volumes = await inBatches(Array.from({ length: o.volumes }, (_, k) => k), 8, (k) => attachedVolume(pick(instances), `vol${k}`));
+  // Requested as many clients would, 32 at a time, each to a random instance.
+  const requests = volumes.flatMap((v, k) => Array.from({ length: o.perVolume }, (_, j) => ({ v, name: `s${k}-${j}` })));
+  const ids = await inBatches(requests, 32, (r) => requestSnapshot(pick(instances), r.v, r.name));
   if (o.killWhenAvailable !== undefined) {
     await Promise.all(ids.slice(0, o.killWhenAvailable).map((id) => settledAnywhere(instances, id)));
     // The instance holding the most running jobs right now: its leases must run out for the others.
