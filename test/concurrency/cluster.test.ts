@@ -118,15 +118,15 @@ const ASSISTED_PATH = [
 ];
 
 /** Every snapshot: the one assisted path, versions 1..n with no gap; each effect closed done exactly once. */
-async function expectCleanRuns(url: string, ids: string[]) {
+async function expectCleanRuns(url: string, ids: string[], o: { takenOver?: boolean } = {}) {
   const history = await query<{ snapshot_id: string; version: number; from_phase: string | null; to_phase: string; rejected: boolean }>(
     url,
     'SELECT snapshot_id, version, from_phase, to_phase, rejected FROM snapshot_transitions WHERE snapshot_id = ANY($1) ORDER BY id',
     [ids],
   );
-  const jobs = await query<{ snapshot_id: string; kind: string; status: string; attempts: number }>(
+  const jobs = await query<{ snapshot_id: string; kind: string; status: string; attempts: number; last_error: string | null }>(
     url,
-    'SELECT snapshot_id, kind, status, attempts FROM outbox WHERE snapshot_id = ANY($1) ORDER BY id',
+    'SELECT snapshot_id, kind, status, attempts, last_error FROM outbox WHERE snapshot_id = ANY($1) ORDER BY id',
     [ids],
   );
   const attempts: number[] = [];
@@ -135,7 +135,11 @@ async function expectCleanRuns(url: string, ids: string[]) {
     expect(accepted.map((h) => `${h.from_phase ?? 'new'} -> ${h.to_phase}`), id).toEqual(ASSISTED_PATH);
     expect(accepted.map((h) => h.version), id).toEqual([1, 2, 3, 4]);
     const own = jobs.filter((j) => j.snapshot_id === id);
-    expect(own.map((j) => `${j.kind}:${j.status}`), id).toEqual(['createSnapshotAssistedBegin:done', 'requestComputeCreate:done', 'createSnapshotAssistedComplete:done']);
+    // A job taken over from a killed instance whose run had already done its part (the snapshot
+    // moved on meanwhile) is closed as cancelled by the second run, with the reason recorded.
+    const status = (j: (typeof own)[number]) =>
+      o.takenOver && j.status === 'cancelled' && j.attempts > 1 && /^snapshot left phase /.test(j.last_error ?? '') ? 'done' : j.status;
+    expect(own.map((j) => `${j.kind}:${status(j)}`), id).toEqual(['createSnapshotAssistedBegin:done', 'requestComputeCreate:done', 'createSnapshotAssistedComplete:done']);
     attempts.push(...own.map((j) => j.attempts));
   }
   return { attempts, rejected: history.filter((h) => h.rejected).length };
@@ -182,6 +186,8 @@ async function manySnapshots(o: { instances: number; volumes: number; perVolume:
     await killed!.kill();
   }
   const phases = await Promise.all(ids.map((id) => settledAnywhere(instances, id)));
+  const failed = await query<{ id: string; error_reason: string }>(url, "SELECT id, error_reason FROM snapshots WHERE phase <> 'available'");
+  expect(failed).toEqual([]);
   expect(phases.filter((p) => p !== 'available')).toEqual([]);
   await nova.stop();
   return { url, share, instances, volumes, ids, failures, killed };
@@ -203,7 +209,7 @@ describe('N instances on one PostgreSQL', () => {
   it('the same with one instance killed by SIGKILL mid-run: everything still completes, nothing left in between', async () => {
     const run = await manySnapshots({ instances: 3, volumes: 50, perVolume: 6, killWhenAvailable: 60 });
     expect(run.failures).toEqual([]);
-    const { attempts } = await expectCleanRuns(run.url, run.ids);
+    const { attempts } = await expectCleanRuns(run.url, run.ids, { takenOver: true });
     // The killed instance's jobs were run again by the others after their lease: recorded as a second attempt.
     expect(attempts.some((a) => a > 1) || run.killed!.lines.every((l) => l.msg !== 'snapshot transition')).toBe(true);
     await expectChains(run.share, run.url, run.volumes, 6);
@@ -303,12 +309,20 @@ describe('N instances on one PostgreSQL', () => {
     await arrived;
     const [job] = await query<{ id: number; locked_by: string }>(url, "SELECT id, locked_by FROM outbox WHERE snapshot_id = $1 AND kind = 'requestComputeCreate'", [id]);
     victim = instances.find((_, i) => job!.locked_by.endsWith(`-instance-${i + 1}`))!;
+    const t0 = Date.now();
+    // The transcript the closing note of issue 9 quotes: what was killed, and who finished.
+    const say = (line: string) => console.log(`[kill -9 test +${String(Date.now() - t0).padStart(5)} ms] ${line}`);
+    say(`compute request of snapshot ${id} held by ${job!.locked_by} (pid ${victim.child.pid}, :${victim.port}); kill -9 ${victim.child.pid}`);
     await victim.kill();
+    say(`pid ${victim.child.pid} gone; lease ${3} s; waiting on :${survivor().port}`);
     const phase = await survivor().settled(id, ['available', 'error'], 60_000);
     releaseFirst();
+    const requests = nova.requests.filter((r) => r.snapshotId === id).length;
+    say(`snapshot ${id} ${phase.phase} (committed by :${survivor().port}); compute asked ${requests} times`);
     expect(phase.phase).toBe('available');
     const [done] = await query<{ status: string; attempts: number; locked_by: string }>(url, 'SELECT status, attempts, locked_by FROM outbox WHERE id = $1', [job!.id]);
     // Run twice: once by the dead instance (its request reached compute), once by the survivor.
+    say(`job ${job!.id}: ${JSON.stringify(done)}`);
     expect(done).toEqual({ status: 'done', attempts: 2, locked_by: expect.stringMatching(new RegExp(`-instance-${instances.indexOf(survivor()) + 1}$`)) });
     expect(nova.requests.filter((r) => r.snapshotId === id).length).toBe(2);
     await expectCleanRuns(url, [id]);
