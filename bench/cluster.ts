@@ -55,8 +55,17 @@ const quantile = (xs: number[], q: number) => (xs.length === 0 ? NaN : [...xs].s
 
 // The claim of a job, stamped by the database: from the row's created_at (the commit that queued
 // it, on the same clock: the service writes its own clock, this host's) to the claim.
+// The row's INSERT is stamped too, by the database inside the committing transaction: a closer
+// lower bound of the commit than created_at, which the service sets when it plans the batch.
 const CLAIM_TRIGGER = `
-  CREATE TABLE bench_claims (job_id integer, kind text, snapshot_id text, claimed_by text, queued_at timestamp(3), claimed_at timestamp(3) DEFAULT (clock_timestamp() AT TIME ZONE 'UTC'));
+  CREATE TABLE bench_claims (job_id integer, kind text, snapshot_id text, claimed_by text, queued_at timestamp(3), claimed_at timestamp(6) DEFAULT (clock_timestamp() AT TIME ZONE 'UTC'));
+  CREATE TABLE bench_inserts (job_id integer PRIMARY KEY, inserted_at timestamp(6) DEFAULT (clock_timestamp() AT TIME ZONE 'UTC'));
+  CREATE FUNCTION bench_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO bench_inserts (job_id) VALUES (NEW.id);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER bench_insert AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION bench_insert();
   CREATE FUNCTION bench_claim() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
     IF NEW.locked_by IS NOT NULL AND OLD.locked_by IS DISTINCT FROM NEW.locked_by THEN
@@ -153,13 +162,19 @@ async function handoff(instances: Instance[], ids: string[], url: string) {
   const seconds = (performance.now() - started) / 1000;
   // Every queued storage-complete job has been claimed (bounded wait: they are claimed in ms).
   const deadline = Date.now() + 60_000;
-  let claims: Array<{ snapshot_id: string; claimed_by: string; ms: number }> = [];
+  let claims: Array<{ snapshot_id: string; claimed_by: string; ms: number; from_insert_ms: number }> = [];
   while (Date.now() < deadline) {
-    claims = await sql(url, `SELECT snapshot_id, claimed_by, EXTRACT(EPOCH FROM (claimed_at - queued_at)) * 1000 AS ms FROM bench_claims WHERE kind = 'createSnapshotAssistedComplete' AND snapshot_id = ANY($1)`, [ids]);
+    claims = await sql(
+      url,
+      `SELECT c.snapshot_id, c.claimed_by, EXTRACT(EPOCH FROM (c.claimed_at - c.queued_at)) * 1000 AS ms, EXTRACT(EPOCH FROM (c.claimed_at - i.inserted_at)) * 1000 AS from_insert_ms
+       FROM bench_claims c JOIN bench_inserts i ON i.job_id = c.job_id WHERE c.kind = 'createSnapshotAssistedComplete' AND c.snapshot_id = ANY($1)`,
+      [ids],
+    );
     if (claims.length >= ids.length - refused) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const all = claims.map((c) => Number(c.ms));
+  const fromInsert = claims.map((c) => Number(c.from_insert_ms));
   const cross = claims.filter((c) => c.claimed_by !== receivedBy.get(c.snapshot_id)).map((c) => Number(c.ms));
   return {
     callbacksPerSec: round(ids.length / seconds, 0),
@@ -169,6 +184,8 @@ async function handoff(instances: Instance[], ids: string[], url: string) {
     p50: round(quantile(all, 0.5), 1),
     p99: round(quantile(all, 0.99), 1),
     max: round(Math.max(...all), 1),
+    insertP50: round(quantile(fromInsert, 0.5), 1),
+    insertP99: round(quantile(fromInsert, 0.99), 1),
     crossCount: cross.length,
     crossP50: round(quantile(cross, 0.5), 1),
     crossP99: round(quantile(cross, 0.99), 1),
@@ -202,6 +219,8 @@ async function runCount(n: number, tmp: string): Promise<Row> {
       'handoff p50 ms': h.p50,
       'handoff p99 ms': h.p99,
       'handoff max ms': h.max,
+      'from INSERT p50 ms': h.insertP50,
+      'from INSERT p99 ms': h.insertP99,
       'cross-instance handoffs': h.crossCount,
       'cross p50 ms': h.crossP50,
       'cross p99 ms': h.crossP99,
