@@ -6,9 +6,15 @@
 //
 //   npm run cluster -- --instances 3 [--base-port 8776] [--database-url postgresql://…]
 //                      [--share ./data/share] [--driver remotefs|bookkeeping]
+//                      [--agent-port 8774] [--storage-url http://127.0.0.1:8080/v3/{project_id}]
 //
-// Front them with a load balancer (docs/haproxy.cfg is an example) for one endpoint.
+// Front them with a load balancer (docs/haproxy.cfg is an example) for one endpoint. With the
+// RemoteFS driver and no COMPUTE_URL, one compute agent (`npm run compute-agent`, Nova's stand-in)
+// serves the whole cluster, as one Nova would: an embedded agent per instance would each know
+// only the attachments made through it. It calls back --storage-url (default: instance 1; give
+// the load balancer's address to spread the callbacks).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +35,8 @@ export interface InstanceSettings {
   agentBasePort?: number;
   share: string;
   driver?: 'remotefs' | 'bookkeeping';
+  /** Nova (or the cluster's one compute agent) for every instance; unset: each instance's embedded agent. */
+  computeUrl?: string;
 }
 
 /**
@@ -46,6 +54,7 @@ export function instanceEnv(s: InstanceSettings): Record<string, string> {
     WORKER_ID: `${os.hostname()}-instance-${s.index}`,
     REMOTEFS_SHARE: s.share,
     VOLUME_DRIVER: s.driver ?? 'remotefs',
+    ...(s.computeUrl ? { COMPUTE_URL: s.computeUrl } : {}),
   };
 }
 
@@ -74,6 +83,8 @@ async function main() {
       instances: { type: 'string', default: '3' },
       'base-port': { type: 'string', default: '8776' },
       'agent-base-port': { type: 'string' },
+      'agent-port': { type: 'string' },
+      'storage-url': { type: 'string' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL },
       share: { type: 'string', default: process.env.REMOTEFS_SHARE ?? './data/share' },
       driver: { type: 'string', default: process.env.VOLUME_DRIVER ?? 'remotefs' },
@@ -90,24 +101,41 @@ async function main() {
   await ensureDatabase(databaseUrl);
   const how = startCommand();
   const basePort = Number(values['base-port']);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const share = path.resolve(values.share!);
   const children: ChildProcess[] = [];
+  const prefixOutput = (child: ChildProcess, name: string) => {
+    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+    child.on('exit', (code, signal) => process.stdout.write(`[${name}] exited (${code ?? signal})\n`));
+    children.push(child);
+  };
+  let computeUrl = process.env.COMPUTE_URL;
+  if (!computeUrl && values.driver === 'remotefs') {
+    const agentPort = Number(values['agent-port'] ?? basePort - 2);
+    const storageUrl = values['storage-url'] ?? `http://${host}:${basePort}/v3/{project_id}`;
+    mkdirSync(share, { recursive: true });
+    const agent = spawn(how.command, [path.join(path.dirname(how.entry), 'compute', 'agent', 'main.js'), '--share', share, '--host', host, '--port', String(agentPort), '--storage-url', storageUrl], {
+      env: { ...process.env, ...how.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    prefixOutput(agent, `compute-agent :${agentPort}`);
+    computeUrl = `http://${host}:${agentPort}/v2.1`;
+  }
   for (let index = 1; index <= count; index++) {
     const env = instanceEnv({
       index,
       databaseUrl,
       basePort,
       agentBasePort: values['agent-base-port'] ? Number(values['agent-base-port']) : undefined,
-      share: path.resolve(values.share!),
+      share,
       driver: values.driver,
+      computeUrl,
     });
     // All start at once: the migrations take turns under a lock (src/db/migrate.ts).
     const child = spawn(how.command, how.args, { env: { ...process.env, ...how.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const name = `instance-${index} :${env.PORT}`;
-    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
-    child.on('exit', (code, signal) => process.stdout.write(`[${name}] exited (${code ?? signal})\n`));
-    children.push(child);
+    prefixOutput(child, `instance-${index} :${env.PORT}`);
   }
-  process.stdout.write(`started ${count} instances on ${databaseUrl.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')}: ports ${basePort}-${basePort + count - 1}; Ctrl-C stops them\n`);
+  process.stdout.write(`${computeUrl ? `compute (Nova) for all: ${computeUrl}; ` : ''}started ${count} instances on ${databaseUrl.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@')}: ports ${basePort}-${basePort + count - 1}; Ctrl-C stops them\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
