@@ -18,6 +18,8 @@ export const effectKinds = [
   'deleteSnapshotAssistedComplete',
   'requestComputeCreate',
   'requestComputeDelete',
+  'reconcileCreate',
+  'reconcileDelete',
 ] as const;
 export type EffectKind = (typeof effectKinds)[number];
 
@@ -33,7 +35,20 @@ export const assistedContinuationEffects: readonly EffectKind[] = [
   ...computeEffectKinds,
   'createSnapshotAssistedComplete',
   'deleteSnapshotAssistedComplete',
+  // Reconciling decides what became of compute's part; until it has, the chain is not settled.
+  'reconcileCreate',
+  'reconcileDelete',
 ];
+
+/**
+ * What a reconcile phase found, from the storage side's evidence (backing chain, image locks,
+ * the compute agent's status extension). A create's new overlay is `in_use` (the instance writes
+ * to it: the create completes) or was unused and has been `rolled_back` (removed, .info as before
+ * the create); a delete's merge is `merged` (the delete completes) or `not_merged`. `unverified`:
+ * the evidence does not settle it either way, so nothing was changed.
+ */
+export const reconcileVerdicts = ['in_use', 'rolled_back', 'merged', 'not_merged', 'unverified'] as const;
+export type ReconcileVerdict = (typeof reconcileVerdicts)[number];
 
 /** How long compute may take for its part, in seconds, unless configured otherwise. */
 export const defaultComputeWaitSeconds = { create: 600, delete: 7200 } as const;
@@ -88,6 +103,16 @@ export type SnapshotEvent =
       computeProgress?: string;
     }
   | { type: 'timer.expired'; phase: string }
+  | {
+      type: 'storage.reconciled';
+      phase: string;
+      verdict: ReconcileVerdict;
+      /** What the verdict rests on, in words (becomes the error reason's detail). */
+      reason: string;
+      /** The evidence itself, for the history and the admin metadata. */
+      evidence?: Record<string, unknown>;
+    }
+  | { type: 'admin.reconcile' }
   | { type: 'admin.reset_status'; status: ResettableStatus }
   | { type: 'admin.force_delete'; assisted: boolean };
 
@@ -147,6 +172,8 @@ export const snapshotMachine = setup({
       event.type === 'compute.status' && callbackMeaning(params.op, event) === params.meaning,
     resetTo: ({ event }, params: { status: ResettableStatus }) =>
       event.type === 'admin.reset_status' && event.status === params.status,
+    verdictIs: ({ event }, params: { phase: string; verdict: ReconcileVerdict }) =>
+      event.type === 'storage.reconciled' && event.phase === params.phase && event.verdict === params.verdict,
   },
 }).createMachine({
   id: 'snapshot',
@@ -170,7 +197,11 @@ export const snapshotMachine = setup({
       entry: 'resetProgress',
       states: {
         storageBegin: storagePhase('creating.storageBegin', 'createSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error', 'driver_error', 'storageComplete'),
-        computeAssisted: computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error'),
+        computeAssisted: computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error', 'reconciling'),
+        reconciling: reconcilingPhase('creating.reconciling', 'create', 'reconcileCreate', 'storageComplete', '#snapshot.error', [
+          { verdict: 'rolled_back', reason: 'compute_timeout_rolled_back' },
+          { verdict: 'unverified', reason: 'compute_timeout_unverified' },
+        ]),
         storageComplete: storagePhase('creating.storageComplete', 'createSnapshotAssistedComplete', '#snapshot.available', '#snapshot.error', 'driver_error'),
         driverCreate: storagePhase('creating.driverCreate', 'createSnapshot', '#snapshot.available', '#snapshot.error', 'driver_error'),
       },
@@ -186,18 +217,24 @@ export const snapshotMachine = setup({
       initial: 'storageBegin',
       states: {
         storageBegin: storagePhase('deleting.storageBegin', 'deleteSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error_deleting', 'driver_error', 'storageComplete'),
-        computeAssisted: computePhase('deleting.computeAssisted', 'delete', 'requestComputeDelete', 'storageComplete', '#snapshot.error_deleting'),
+        computeAssisted: computePhase('deleting.computeAssisted', 'delete', 'requestComputeDelete', 'storageComplete', '#snapshot.error_deleting', 'reconciling'),
+        reconciling: reconcilingPhase('deleting.reconciling', 'delete', 'reconcileDelete', 'storageComplete', '#snapshot.error_deleting', [
+          { verdict: 'not_merged', reason: 'compute_timeout_not_merged' },
+          { verdict: 'unverified', reason: 'compute_timeout_unverified' },
+        ]),
         storageComplete: storagePhase('deleting.storageComplete', 'deleteSnapshotAssistedComplete', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
         driverDelete: storagePhase('deleting.driverDelete', 'deleteSnapshot', '#snapshot.deleted', '#snapshot.error_deleting', 'driver_error'),
       },
     },
+    // An admin may ask for a failed operation to be reconciled with the files: a create that
+    // failed may have been carried out by compute after all, a delete may have been merged.
     error: {
       meta: { status: 'error' },
-      on: { ...adminActions(), 'snapshot.delete': deleteRequest() },
+      on: { ...adminActions(), 'snapshot.delete': deleteRequest(), 'admin.reconcile': { target: '#snapshot.creating.reconciling', actions: 'clearReason' } },
     },
     error_deleting: {
       meta: { status: 'error_deleting' },
-      on: { ...adminActions(), 'snapshot.delete': deleteRequest() },
+      on: { ...adminActions(), 'snapshot.delete': deleteRequest(), 'admin.reconcile': { target: '#snapshot.deleting.reconciling', actions: 'clearReason' } },
     },
     deleted: {
       type: 'final',
@@ -262,8 +299,12 @@ function storagePhase(phase: string, kind: EffectKind, onDone: string, onFail: s
   };
 }
 
-/** A phase in which compute does the live part and reports back through callbacks. */
-function computePhase(phase: string, op: ComputeWait, kind: EffectKind, onDone: string, onFail: string) {
+/**
+ * A phase in which compute does the live part and reports back through callbacks. When its
+ * deadline passes the snapshot is not failed on trust: it goes to `onTimeout`, where the driver
+ * reconciles with what the files show.
+ */
+function computePhase(phase: string, op: ComputeWait, kind: EffectKind, onDone: string, onFail: string, onTimeout: string) {
   return {
     meta: { effect: kind, computeWait: op },
     entry: { type: 'effect' as const, params: { kind } },
@@ -291,9 +332,63 @@ function computePhase(phase: string, op: ComputeWait, kind: EffectKind, onDone: 
       },
       'timer.expired': {
         guard: { type: 'forPhase' as const, params: { phase } },
-        target: onFail,
-        actions: { type: 'fail' as const, params: { reason: 'compute_timeout' } },
+        target: onTimeout,
       },
+    },
+  };
+}
+
+/**
+ * Compute went quiet (or an admin asked): the driver inspects the chain, the image locks and
+ * compute's own report, and answers `storage.reconciled` with a verdict. The verdict that says
+ * compute's part is done continues to the complete phase, which records it as a callback would
+ * have; the others end the operation in `onFail` with a reason naming the verdict.
+ *
+ * A late callback is still accepted here when it ends compute's part (complete or error): it is
+ * compute's own word, and the reconcile job's result is then refused as stale by the version
+ * guard, so exactly one of the two decides. The reconcile phase itself only reads until its
+ * verdict, and a rollback re-checks under the volume lock, so a stale result has changed
+ * nothing the complete phase relies on. An in-progress callback is refused: it would move the
+ * version and orphan the reconcile job's result, and after the deadline it is no news.
+ */
+function reconcilingPhase(
+  phase: string,
+  op: ComputeWait,
+  kind: EffectKind,
+  onDone: string,
+  onFail: string,
+  failures: readonly { verdict: ReconcileVerdict; reason: string }[],
+) {
+  const done: ReconcileVerdict = op === 'create' ? 'in_use' : 'merged';
+  return {
+    meta: { effect: kind },
+    entry: { type: 'effect' as const, params: { kind } },
+    on: {
+      'storage.reconciled': [
+        { guard: { type: 'verdictIs' as const, params: { phase, verdict: done } }, target: onDone },
+        ...failures.map(({ verdict, reason }) => ({
+          guard: { type: 'verdictIs' as const, params: { phase, verdict } },
+          target: onFail,
+          actions: { type: 'fail' as const, params: { reason } },
+        })),
+      ],
+      'storage.failed': {
+        guard: { type: 'forPhase' as const, params: { phase } },
+        target: onFail,
+        actions: { type: 'fail' as const, params: { reason: 'compute_timeout_unverified: reconcile failed' } },
+      },
+      'compute.status': [
+        {
+          guard: { type: 'callbackMeans' as const, params: { op, meaning: 'error' as const } },
+          target: onFail,
+          actions: ['recordCallback' as const, { type: 'fail' as const, params: { reason: 'compute_error' } }],
+        },
+        {
+          guard: { type: 'callbackMeans' as const, params: { op, meaning: 'complete' as const } },
+          target: onDone,
+          actions: 'recordCallback' as const,
+        },
+      ],
     },
   };
 }

@@ -60,6 +60,12 @@ const schema = z.object({
   COMPUTE_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(8774),
   /** The project the embedded agent calls back under (its noauth token is `nova:<project>`). */
   COMPUTE_AGENT_PROJECT: z.string().min(1).default('service'),
+  /**
+   * The compute agent's base URL for its status extension (which file an instance has open), read
+   * as evidence when a snapshot is reconciled. Unset: the embedded agent's own when COMPUTE_URL is
+   * unset, none otherwise (Nova has no such API).
+   */
+  COMPUTE_AGENT_STATUS_URL: z.url().optional(),
   /** 1: the embedded agent sends an unmodified Nova's callbacks (status + progress "90%"). */
   COMPUTE_AGENT_LEGACY: z.enum(['0', '1']).default('0'),
   /** Stable per host, so a restarted process takes back the work its predecessor held. */

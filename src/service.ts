@@ -5,6 +5,7 @@ import { createApp } from './api/app.js';
 import type { ComputeClient } from './compute/compute-client.js';
 import { UnconfiguredCompute } from './compute/unconfigured.js';
 import { NovaComputeClient } from './compute/nova-client.js';
+import { AgentStatusClient } from './compute/agent-status-client.js';
 import { startComputeAgent } from './compute/agent/server.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import { limitsOf, type Config } from './config.js';
@@ -78,7 +79,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       'snapshot transition',
     ),
   );
-  const driver = parts.driver ?? (await volumeDriver(config));
+  const driver = parts.driver ?? (await volumeDriver(config, auth));
   const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
   const compute = computeSide.client;
   const worker = new OutboxWorker(engine, driver, compute, {
@@ -102,7 +103,14 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const pokeFeed = () => feed.poke();
   engine.events.on('transition', pokeFeed);
   // Observability: metrics, and the inspector when INSPECT=1 / --inspect.
-  const observability = await startObservability({ store: engine.store, events: engine.events, feed, logger, inspectUrl: config.INSPECT ? config.INSPECT_URL : null });
+  const observability = await startObservability({
+    store: engine.store,
+    events: engine.events,
+    feed,
+    logger,
+    inspectUrl: config.INSPECT ? config.INSPECT_URL : null,
+    orphanFiles: () => manager.orphans.lastCount(),
+  });
   const app = createApp({
     manager,
     authenticate: auth.middleware,
@@ -142,6 +150,8 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       : null;
   await listener?.start();
   runner.start();
+  // Startup recovery's report: files nothing owns are logged and counted, never removed.
+  void reportOrphans(manager, logger);
   const drain = () => (draining ??= drainWork({ runner, stopCompute: computeSide.stop, graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger }));
   return {
     config,
@@ -167,6 +177,17 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   };
 }
 
+async function reportOrphans(manager: VolumeManager, logger: Logger): Promise<void> {
+  if (!manager.orphans.supported) return;
+  try {
+    const { files } = await manager.scanOrphanFiles();
+    for (const f of files) logger.warn({ file: f.name, size: f.size, why: f.why }, 'orphan file in the share (left in place)');
+    logger.info({ orphanFiles: files.length }, 'orphan scan done');
+  } catch (err) {
+    logger.warn({ err }, 'orphan scan failed');
+  }
+}
+
 /** How long interrupted effects get to record their hand-back before the stop goes on without them. */
 const INTERRUPTED_SETTLE_MS = 10_000;
 
@@ -190,11 +211,22 @@ async function drainWork(o: { runner: Runner; stopCompute: () => Promise<void>; 
   }
 }
 
-async function volumeDriver(config: Config): Promise<VolumeDriver> {
+async function volumeDriver(config: Config, auth: Authentication): Promise<VolumeDriver> {
   if (config.VOLUME_DRIVER === 'bookkeeping') return new BookkeepingDriver();
   // Say what to install at start, not at the first snapshot.
   await checkQemuTools({ binaries: ['qemu-img', 'qemu-io'] });
-  return createRemoteFsDriver(config.REMOTEFS_SHARE);
+  const statusUrl = agentStatusUrl(config);
+  return createRemoteFsDriver(config.REMOTEFS_SHARE, {
+    ...(statusUrl ? { activeFileProbe: new AgentStatusClient({ baseUrl: statusUrl, tokenProvider: computeToken(config, auth) }) } : {}),
+  });
+}
+
+/** Where compute's status extension is read, if anywhere: only the agent has one. */
+export function agentStatusUrl(config: Config): string | null {
+  if (config.COMPUTE_AGENT_STATUS_URL) return config.COMPUTE_AGENT_STATUS_URL;
+  if (config.COMPUTE_URL) return null;
+  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${config.COMPUTE_AGENT_PORT}`;
 }
 
 /**

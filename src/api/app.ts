@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { orphanFileRoutes } from './routes/orphan-files.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
@@ -62,5 +63,6 @@ export function createApp(options: AppOptions) {
   if (options.callbackMetrics) app.use('/v3/:project_id/snapshots/:id/action', options.callbackMetrics);
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
+  app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
   return app;
 }

@@ -93,7 +93,7 @@ export const apiOperations: readonly ApiOperation[] = [
     method: 'post',
     path: `${SNAPSHOTS}/{id}/action`,
     operationId: 'snapshotAction',
-    summary: 'Snapshot action: os-update_snapshot_status (the compute callback), os-reset_status, os-force_delete',
+    summary: 'Snapshot action: os-update_snapshot_status (the compute callback), os-reset_status, os-force_delete, os-reconcile (admin; an extension: an error / error_deleting snapshot is reconciled with the files)',
     tag: 'snapshots',
     body: snapshotActionSchemas,
     success: { 202: accepted },
@@ -114,6 +114,14 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'delete', path: `${SNAPSHOTS}/{id}/metadata/{key}`, operationId: 'deleteSnapshotMetadataItem', summary: 'Delete one metadata item', tag: 'snapshots', success: { 200: { description: 'Deleted' } } },
   { method: 'get', path: `${SNAPSHOTS}/{id}/admin_metadata`, operationId: 'showSnapshotAdminMetadata', summary: 'Admin: snapshot admin metadata (compute_snapshot_status, create_info, ...)', tag: 'snapshots', success: { 200: { description: 'The admin metadata', body: responseSchemas.adminMetadata } } },
   { method: 'get', path: `${SNAPSHOTS}/{id}/transitions`, operationId: 'listSnapshotTransitions', summary: 'Admin: the snapshot state machine history, oldest first', tag: 'snapshots', success: { 200: { description: 'The history', body: responseSchemas.transitions } } },
+  {
+    method: 'get',
+    path: '/v3/{project_id}/os-orphan-files',
+    operationId: 'listOrphanFiles',
+    summary: 'Admin (an extension): files in the backend that no volume or snapshot owns, scanned now; they are never removed',
+    tag: 'volumes',
+    success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
+  },
 ];
 
 type JsonSchema = Record<string, unknown>;

@@ -67,3 +67,13 @@ export interface VolumeAttachmentView {
   volumeId: string;
   device: string;
 }
+
+/**
+ * The embedded compute agent's status extension (not Nova's API): which file the instance that
+ * holds a volume has open. `GET {agent}/agent/v1/volumes/{volume_id}/active`; `instance_id` and
+ * `active_file` are null when no instance holds the volume.
+ */
+export const AGENT_STATUS_PREFIX = '/agent/v1';
+export interface ActiveFileView {
+  active: { volume_id: string; instance_id: string | null; active_file: string | null };
+}

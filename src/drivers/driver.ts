@@ -2,7 +2,7 @@
 // driver that declares `supportsAssistedSnapshots` gets one call per phase instead of a single
 // createSnapshot / deleteSnapshot, and returns what to record. The manager, never the driver,
 // writes the database, so a phase's result lands in the same commit as the state change it causes.
-import type { DriverPhase } from '../../machines/snapshot.js';
+import type { DriverPhase, ReconcileVerdict } from '../../machines/snapshot.js';
 
 /** Snapshot columns a driver may ask the manager to set. Status and progress belong to the machine. */
 export interface SnapshotFieldUpdate {
@@ -26,6 +26,44 @@ export interface PhaseResult {
     /** New connection info for the volume's current attachment(s). */
     connectionInfo?: Record<string, unknown>;
   };
+  /** Reconcile phases only: what the driver found, which the engine hands the machine as the verdict. */
+  reconcile?: ReconcileReport;
+}
+
+export interface ReconcileReport {
+  verdict: ReconcileVerdict;
+  /** The verdict's grounds in one line (it becomes the error reason's detail). */
+  reason: string;
+  /** What was seen: chain, locks, compute's report. Recorded in the history and admin metadata. */
+  evidence: Record<string, unknown>;
+}
+
+/**
+ * Compute's own account of which file an instance has open for a volume, where compute offers one
+ * (the embedded agent's status extension; Nova has no such API). `null`: compute has no
+ * instance with the volume attached.
+ */
+export interface ActiveFileProbe {
+  activeFile(volumeId: string): Promise<{ activeFile: string | null; instanceId: string | null }>;
+}
+
+/** Snapshot admin metadata keys where a reconcile phase leaves its verdict and evidence. */
+export const RECONCILE_VERDICT_KEY = 'reconcile_verdict';
+export const RECONCILE_EVIDENCE_KEY = 'reconcile_evidence';
+
+/** A file in the share that no volume or snapshot owns; reported, never removed. */
+export interface OrphanFile {
+  name: string;
+  size: number;
+  modifiedAt: string;
+  /** Why nothing owns it, e.g. `volume 1234 does not exist`. */
+  why: string;
+}
+
+/** What the service still owns, for the orphan scan. */
+export interface OwnedIds {
+  volumeIds: ReadonlySet<string>;
+  snapshotIds: ReadonlySet<string>;
 }
 
 /** What os-initialize_connection hands to compute, in the driver's shape. */
@@ -80,6 +118,19 @@ export interface VolumeDriver {
   createSnapshotAssistedComplete?(snapshot: SnapshotRef): Promise<PhaseResult>;
   deleteSnapshotAssistedBegin?(snapshot: SnapshotRef): Promise<PhaseResult>;
   deleteSnapshotAssistedComplete?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  /**
+   * Compute's deadline passed (or an admin asked): find out from the files whether compute did its
+   * part, and answer `reconcile`. A create's unused overlay is rolled back here, under the volume
+   * lock, so the check and the removal see the same share.
+   */
+  reconcileCreate?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  reconcileDelete?(snapshot: SnapshotRef): Promise<PhaseResult>;
+  /**
+   * Files in the backend that no volume or snapshot accounts for. Read only. `owned` is asked
+   * after the files are listed: rows are written before their files, so a file created during
+   * the scan is never taken for an orphan.
+   */
+  findOrphans?(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]>;
 }
 
 // The machine names the phases (its driver effects); runDriverPhase below fails to compile if one

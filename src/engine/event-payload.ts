@@ -1,7 +1,9 @@
 // A short, bounded JSON summary of an event for the history (never the whole request).
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 
-const PAYLOAD_LIMIT = 500;
+// Room for a reconcile verdict's evidence (chain, locks, compute's report), which is the point of
+// recording it; every other event is far shorter.
+const PAYLOAD_LIMIT = 4000;
 
 export function eventPayload(event: SnapshotEvent): string | null {
   const { type: _type, ...rest } = event;

@@ -20,7 +20,18 @@
 import { randomUUID } from 'node:crypto';
 import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
 import type { ComputeClient } from '../compute/compute-client.js';
-import { CREATE_INFO_KEY, DELETE_INFO_KEY, runDriverPhase, type DriverPhase, type SnapshotRef, type VolumeDriver } from '../drivers/driver.js';
+import {
+  CREATE_INFO_KEY,
+  DELETE_INFO_KEY,
+  RECONCILE_EVIDENCE_KEY,
+  RECONCILE_VERDICT_KEY,
+  runDriverPhase,
+  type DriverPhase,
+  type PhaseResult,
+  type SnapshotRef,
+  type VolumeDriver,
+} from '../drivers/driver.js';
+import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { Engine } from './engine.js';
 import type { JobContext, JobRow } from './store/index.js';
 import { backoffMs, isInterrupted, isTransient } from './transient.js';
@@ -205,9 +216,9 @@ export class OutboxWorker {
     const outcome = await this.record(() =>
       this.engine.deliver({
         snapshotId: job.snapshotId,
-        event: { type: 'storage.done', phase: job.phase, ...(result!.skipCompute ? { skipCompute: true } : {}) },
+        event: resultEvent(job.phase, result!),
         source: 'driver',
-        writes: result,
+        writes: resultWrites(result!),
         completesJob: job.id,
         expectedVersion: job.version,
       }),
@@ -270,6 +281,25 @@ export class OutboxWorker {
     if (kind === 'requestComputeCreate') await this.compute.requestCreate(ref.volumeId, info);
     else await this.compute.requestDelete(ref.id, info);
   }
+}
+
+/** A driver phase's answer as the machine's event: a reconcile phase's verdict, or done. */
+function resultEvent(phase: string, result: PhaseResult): SnapshotEvent {
+  if (result.reconcile) {
+    const { verdict, reason, evidence } = result.reconcile;
+    return { type: 'storage.reconciled', phase, verdict, reason, evidence };
+  }
+  return { type: 'storage.done', phase, ...(result.skipCompute ? { skipCompute: true } : {}) };
+}
+
+/** What a result writes; a verdict and its evidence stay on the snapshot as admin metadata. */
+function resultWrites(result: PhaseResult): PhaseResult {
+  if (!result.reconcile) return result;
+  const { verdict, evidence } = result.reconcile;
+  return {
+    ...result,
+    adminMetadata: { ...result.adminMetadata, [RECONCILE_VERDICT_KEY]: verdict, [RECONCILE_EVIDENCE_KEY]: JSON.stringify(evidence) },
+  };
 }
 
 function snapshotRef(s: JobContext): SnapshotRef {

@@ -8,6 +8,7 @@ export function rejectionReason(status: string, phase: string, event: SnapshotEv
     case 'storage.failed':
     case 'compute.failed':
     case 'timer.expired':
+    case 'storage.reconciled':
       return `stale ${event.type} for phase ${event.phase}; snapshot is in ${phase}`;
     case 'compute.status':
       return `compute callback (status ${event.status}${event.computeStatus ? `, compute_snapshot_status ${event.computeStatus}` : ''}) not accepted in phase ${phase}`;

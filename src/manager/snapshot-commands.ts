@@ -150,6 +150,16 @@ export class SnapshotCommands {
     return expectAccepted(outcome, (o) => `Invalid snapshot: cannot force-delete a snapshot that is ${o.status}.`);
   }
 
+  /**
+   * An admin asks the driver to reconcile a failed operation with the files: an `error` snapshot
+   * goes to creating.reconciling, an `error_deleting` one to deleting.reconciling.
+   */
+  async reconcile(snapshot: SnapshotIdOrRow) {
+    const row = await this.rowOf(snapshot);
+    const outcome = await this.engine.deliver({ snapshotId: row.id, event: { type: 'admin.reconcile' }, source: 'admin', row });
+    return expectAccepted(outcome, (o) => `Invalid snapshot: Snapshot ${row.id} status must be error or error_deleting to reconcile, but is ${o.status}.`);
+  }
+
   /** Name and description: the fields a user edits, outside the machine. */
   updateFields(snapshotId: string, fields: { name?: string | null; description?: string | null }) {
     return this.engine.store.updateSnapshotFields(snapshotId, fields);

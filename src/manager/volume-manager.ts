@@ -6,6 +6,7 @@ import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
+import { OrphanFiles } from './orphan-files.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
@@ -21,6 +22,7 @@ export class VolumeManager {
   readonly reads: Reads;
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
+  readonly orphans: OrphanFiles;
 
   constructor(
     readonly engine: Engine,
@@ -31,6 +33,7 @@ export class VolumeManager {
     this.reads = new Reads(engine.store);
     this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
+    this.orphans = new OrphanFiles(engine, driver);
   }
 
   // Volumes.
@@ -56,6 +59,9 @@ export class VolumeManager {
   updateSnapshotStatus = (snapshot: SnapshotIdOrRow, update: SnapshotStatusUpdate) => this.snapshots.updateStatus(snapshot, update);
   resetSnapshotStatus = (snapshot: SnapshotIdOrRow, status: ResettableStatus) => this.snapshots.resetStatus(snapshot, status);
   forceDeleteSnapshot = (snapshot: SnapshotIdOrRow) => this.snapshots.forceDelete(snapshot);
+  reconcileSnapshot = (snapshot: SnapshotIdOrRow) => this.snapshots.reconcile(snapshot);
+  /** Files the backend holds that nothing owns (scanned now; never removed). */
+  scanOrphanFiles = () => this.orphans.scan();
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => this.snapshots.updateFields(id, fields);
   getSnapshot = (id: string): Promise<SnapshotRow> => this.reads.snapshot(id);
   listSnapshots = (options: ListOptions) => listSnapshots(this.engine.store, options);

@@ -28,10 +28,12 @@ export interface ObservabilityOptions {
   logger: Logger;
   /** Where the Stately inspector listens, when INSPECT is on; null: no inspector. */
   inspectUrl: string | null;
+  /** The last orphan scan's count (null: none yet), for the orphan_files gauge. */
+  orphanFiles?: () => number | null;
 }
 
 export async function startObservability(o: ObservabilityOptions): Promise<Observability> {
-  const metrics = new ServiceMetrics(o.store, o.events);
+  const metrics = new ServiceMetrics(o.store, o.events, o.orphanFiles ? { orphanFiles: o.orphanFiles } : {});
 
   let inspector: SnapshotInspector | null = null;
   if (o.inspectUrl !== null) {

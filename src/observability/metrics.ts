@@ -18,15 +18,21 @@ import { currentRequest } from '../http/request-context/index.js';
 const PREFIX = 'assisted_snapshots_';
 const CALLBACK_ACTION = 'os-update_snapshot_status';
 
-/** How a phase ended: left for an error state, ended by an admin action, or moved on. */
-export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source'>): 'ok' | 'error' | 'admin' {
+/**
+ * How a phase ended: left for an error state, ended by an admin action, ran out of time (a
+ * compute wait, which then reconciles), or moved on.
+ */
+export function phaseOutcome(t: Pick<CommittedTransition, 'toStatus' | 'source' | 'eventType'>): 'ok' | 'error' | 'admin' | 'timeout' {
   if (t.source === 'admin') return 'admin';
+  if (t.eventType === 'timer.expired') return 'timeout';
   return t.toStatus.startsWith('error') ? 'error' : 'ok';
 }
 
 export interface ServiceMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop); on unless turned off. */
   defaultMetrics?: boolean;
+  /** Orphan files found by the last scan of the backend (null: not scanned yet). */
+  orphanFiles?: () => number | null;
 }
 
 export class ServiceMetrics {
@@ -70,6 +76,17 @@ export class ServiceMetrics {
         const counts = await this.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
+      },
+    });
+
+    const orphans = new Gauge({
+      name: `${PREFIX}orphan_files`,
+      help: 'Files in the backend that no volume or snapshot owns, as the last scan found them (at start, and at each GET os-orphan-files); never removed by the service.',
+      registers,
+      collect: () => {
+        const count = this.options.orphanFiles?.() ?? null;
+        orphans.reset();
+        if (count !== null) orphans.set(count);
       },
     });
 

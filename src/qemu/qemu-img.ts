@@ -138,3 +138,22 @@ export async function commitIntoBacking(path: string): Promise<void> {
 export async function commitInto(top: string, base: string): Promise<void> {
   await qemuImg(['commit', '-f', 'qcow2', '-b', base, top]);
 }
+
+/** What QEMU's image locking says about a file: a live QEMU writing to it holds its write lock. */
+export type WriteLockState = 'locked' | 'free';
+
+/**
+ * Opens `path` the way any reader does, without -U: a QEMU that has the image open read-write
+ * (the file an instance writes to) refuses it with "Failed to get shared "write" lock", while a
+ * backing file a QEMU only reads, or a file nobody has open, opens fine. This is the one call
+ * here that must not force sharing: the refusal is the answer.
+ */
+export async function writeLockState(path: string): Promise<WriteLockState> {
+  try {
+    await qemuImg(['info', '--output=json', path]);
+    return 'free';
+  } catch (err) {
+    if (err instanceof QemuImgError && /Failed to get (shared )?"write" lock/.test(err.stderr)) return 'locked';
+    throw err;
+  }
+}

@@ -96,13 +96,15 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     expectFault(await as('svc', 'POST', '/snapshots/0f0f0f0f-0000-4000-8000-000000000000/action', { body: progress }), 404, 'itemNotFound');
   });
 
-  it('reset status, force delete, admin_metadata, transitions and all_tenants need admin', async () => {
+  it('reset status, force delete, reconcile, admin_metadata, transitions, the orphan listing and all_tenants need admin', async () => {
     const denied = (rule: string) => `Policy doesn't allow ${rule} to be performed.`;
     for (const user of ['member1', 'reader1', 'svc', 'othermember'] as const) {
       expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reset_status': { status: 'error' } } }), 403, 'forbidden', denied('snapshot:reset_status'));
       expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-force_delete': null } }), 403, 'forbidden', denied('snapshot:force_delete'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/admin_metadata`), 403, 'forbidden', denied('snapshot:admin_metadata'));
       expectFault(await as(user, 'GET', `/snapshots/${snapshot}/transitions`), 403, 'forbidden', denied('snapshot:transitions'));
+      expectFault(await as(user, 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reconcile': null } }), 403, 'forbidden', denied('snapshot:reconcile'));
+      expectFault(await as(user, 'GET', '/os-orphan-files'), 403, 'forbidden', denied('orphan_files:get_all'));
     }
     expect(await status()).toBe('creating');
 
@@ -124,6 +126,11 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
 
     expect((await as('admin', 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reset_status': { status: 'error' } } })).status).toBe(202);
     expect(await status()).toBe('error');
+    expect((await as('admin', 'GET', '/os-orphan-files')).json).toEqual({ orphan_files: [], scanned_at: expect.any(String) });
+    // An admin reaches across projects, as for the other admin actions.
+    expect((await as('admin', 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reconcile': {} } })).status).toBe(202);
+    expect(await status()).toBe('creating');
+    expect((await as('admin', 'POST', `/snapshots/${snapshot}/action`, { body: { 'os-reset_status': { status: 'error' } } })).status).toBe(202);
     expect((await as('admin', 'POST', `/snapshots/${otherSnapshot}/action`, { body: { 'os-force_delete': {} } })).status).toBe(202);
     expect((await f.h.manager.getSnapshot(otherSnapshot)).status).toBe('deleting');
   });

@@ -1,5 +1,5 @@
 // Deadlines are rows: the sweeper expires a compute wait from the database's deadline, not from a
-// timer, and what arrives after it is refused.
+// timer; the snapshot is then reconciled with the files, and what compute says after that is refused.
 import { describe, expect, it } from 'vitest';
 import { providers } from '../support/databases.js';
 import { volumeFor } from '../support/harness.js';
@@ -8,7 +8,7 @@ import { engineFixture } from './engine-fixture.js';
 describe.each(providers)('deadlines on %s', (provider) => {
   const { setup, history } = engineFixture(provider);
 
-  it('times out a compute wait from the database deadline; late callbacks are refused', async () => {
+  it('times out a compute wait from the database deadline into reconciling; after an unverified verdict late callbacks are refused', async () => {
     const h = await setup({ engine: { computeWaitSeconds: { create: 30 } } });
     const volume = await volumeFor(h, true);
     const snap = await h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', force: true });
@@ -17,15 +17,19 @@ describe.each(providers)('deadlines on %s', (provider) => {
     expect(await h.sweep()).toEqual([]);
     h.clock.advance(1);
     const [outcome] = await h.sweep();
-    expect(outcome).toMatchObject({ kind: 'accepted', toStatus: 'error', toPhase: 'error' });
+    expect(outcome).toMatchObject({ kind: 'accepted', toStatus: 'creating', toPhase: 'creating.reconciling', effects: ['reconcileCreate'] });
+    expect((await h.manager.getSnapshot(snap.id)).deadlineAt).toBeNull();
+    // Nothing queued: the test driver cannot tell.
+    await h.worker.drain();
     const row = await h.manager.getSnapshot(snap.id);
-    expect([row.status, row.errorReason, row.deadlineAt]).toEqual(['error', 'compute_timeout', null]);
+    expect([row.status, row.errorReason, row.deadlineAt]).toEqual(['error', 'compute_timeout_unverified: test driver says unverified', null]);
     await expect(h.manager.updateSnapshotStatus(snap.id, { status: 'creating', progress: '90%' })).rejects.toThrow(
       'Snapshot status error not allowed for update_snapshot_status',
     );
-    expect((await history(snap.id)).slice(-2)).toEqual([
-      '3 creating.computeAssisted -> error [timer.expired/timer]',
-      '3 error -> error [compute.status/compute] REJECTED',
+    expect((await history(snap.id)).slice(-3)).toEqual([
+      '3 creating.computeAssisted -> creating.reconciling [timer.expired/timer]',
+      '4 creating.reconciling -> error [storage.reconciled/driver]',
+      '4 error -> error [compute.status/compute] REJECTED',
     ]);
   });
 });

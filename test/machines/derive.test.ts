@@ -14,7 +14,7 @@ import {
   step,
   initialSnapshot,
 } from '../../machines/derive.js';
-import { snapshotMachine } from '../../machines/snapshot.js';
+import { reconcileVerdicts, snapshotMachine, type ReconcileVerdict } from '../../machines/snapshot.js';
 
 describe('what the rest of the service reads off the machine', () => {
   it('derives Cinder\'s os-update_snapshot_status table (reference §4) exactly', () => {
@@ -29,11 +29,13 @@ describe('what the rest of the service reads off the machine', () => {
     expect(persistedPhases.map((p) => [p, statusOfPhase(p)])).toEqual([
       ['creating.storageBegin', 'creating'],
       ['creating.computeAssisted', 'creating'],
+      ['creating.reconciling', 'creating'],
       ['creating.storageComplete', 'creating'],
       ['creating.driverCreate', 'creating'],
       ['available', 'available'],
       ['deleting.storageBegin', 'deleting'],
       ['deleting.computeAssisted', 'deleting'],
+      ['deleting.reconciling', 'deleting'],
       ['deleting.storageComplete', 'deleting'],
       ['deleting.driverDelete', 'deleting'],
       ['error', 'error'],
@@ -61,8 +63,10 @@ describe('what the rest of the service reads off the machine', () => {
   it('knows which phases hold a volume for an assisted operation in flight', () => {
     expect(assistedInFlightPhases).toEqual([
       'creating.computeAssisted',
+      'creating.reconciling',
       'creating.storageComplete',
       'deleting.computeAssisted',
+      'deleting.reconciling',
       'deleting.storageComplete',
     ]);
   });
@@ -89,8 +93,46 @@ describe('what the rest of the service reads off the machine', () => {
     expect(after({ type: 'compute.status', status: 'creating', computeStatus: 'complete' })).toBe('creating.storageComplete 0%');
     expect(after({ type: 'compute.status', status: 'creating', computeStatus: 'error' })).toBe('error 0% compute_error');
     expect(after({ type: 'compute.status', status: 'deleting', computeStatus: 'complete' })).toBe('rejected');
-    expect(after({ type: 'timer.expired', phase: 'creating.computeAssisted' })).toBe('error 0% compute_timeout');
+    expect(after({ type: 'timer.expired', phase: 'creating.computeAssisted' })).toBe('creating.reconciling 0%');
     expect(after({ type: 'timer.expired', phase: 'deleting.computeAssisted' })).toBe('rejected');
+  });
+
+  it('reconciles after compute\'s deadline: each verdict has one outcome, and only that phase\'s', () => {
+    const outcome = (phase: string, e: Parameters<typeof step>[1]) => {
+      const r = step(snapshotIn(phase, { assisted: true }), e);
+      return r.accepted ? `${phaseOf(r.next)} ${r.effects.join(',')} ${r.next.context.reason ?? ''}`.trim() : 'rejected';
+    };
+    const verdict = (phase: string, v: ReconcileVerdict) => outcome(phase, { type: 'storage.reconciled', phase, verdict: v, reason: 'seen' });
+    expect(outcome('creating.computeAssisted', { type: 'timer.expired', phase: 'creating.computeAssisted' })).toBe('creating.reconciling reconcileCreate');
+    expect(outcome('deleting.computeAssisted', { type: 'timer.expired', phase: 'deleting.computeAssisted' })).toBe('deleting.reconciling reconcileDelete');
+    expect(Object.fromEntries(reconcileVerdicts.map((v) => [v, verdict('creating.reconciling', v)]))).toEqual({
+      in_use: 'creating.storageComplete createSnapshotAssistedComplete',
+      rolled_back: 'error  compute_timeout_rolled_back: seen',
+      merged: 'rejected',
+      not_merged: 'rejected',
+      unverified: 'error  compute_timeout_unverified: seen',
+    });
+    expect(Object.fromEntries(reconcileVerdicts.map((v) => [v, verdict('deleting.reconciling', v)]))).toEqual({
+      in_use: 'rejected',
+      rolled_back: 'rejected',
+      merged: 'deleting.storageComplete deleteSnapshotAssistedComplete',
+      not_merged: 'error_deleting  compute_timeout_not_merged: seen',
+      unverified: 'error_deleting  compute_timeout_unverified: seen',
+    });
+    // A verdict for another phase is stale.
+    expect(outcome('creating.reconciling', { type: 'storage.reconciled', phase: 'deleting.reconciling', verdict: 'merged', reason: 'x' })).toBe('rejected');
+    // A late callback that ends compute's part is taken; an in-progress one is not.
+    expect(outcome('creating.reconciling', { type: 'compute.status', status: 'creating', progress: '90%' })).toBe('creating.storageComplete createSnapshotAssistedComplete');
+    expect(outcome('creating.reconciling', { type: 'compute.status', status: 'error' })).toBe('error  compute_error');
+    expect(outcome('creating.reconciling', { type: 'compute.status', status: 'creating', progress: '50%' })).toBe('rejected');
+    expect(outcome('deleting.reconciling', { type: 'compute.status', status: 'deleting', computeStatus: 'complete' })).toBe('deleting.storageComplete deleteSnapshotAssistedComplete');
+    // The admin action: from the two error states only, each to its operation's reconciling.
+    for (const phase of persistedPhases) {
+      const r = step(snapshotIn(phase, { reason: 'compute_timeout_unverified: x' }), { type: 'admin.reconcile' });
+      const expected = phase === 'error' ? 'creating.reconciling' : phase === 'error_deleting' ? 'deleting.reconciling' : null;
+      expect([phase, r.accepted ? phaseOf(r.next) : null]).toEqual([phase, expected]);
+      if (r.accepted) expect([r.effects, r.next.context.reason]).toEqual([[effectOfPhase(expected!)], null]);
+    }
   });
 
   it('round-trips through its persisted form', () => {

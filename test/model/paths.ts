@@ -3,7 +3,7 @@
 // after every step the persisted row must be exactly what the machine says.
 import { expect } from 'vitest';
 import { computeWaitOfPhase, effectOfPhase, persist, phaseOf, statusOf, type MachineSnapshot } from '../../machines/derive.js';
-import type { SnapshotEvent } from '../../machines/snapshot.js';
+import { reconcileVerdicts, type SnapshotEvent } from '../../machines/snapshot.js';
 import type { DriverPhase } from '../../src/drivers/driver.js';
 import type { Harness } from '../support/harness.js';
 import { volumeFor } from '../support/harness.js';
@@ -35,6 +35,7 @@ export function candidateEvents(state: MachineSnapshot): SnapshotEvent[] {
     { type: 'storage.failed', phase, reason: `injected failure in ${effectOfPhase(phase)}` },
     { type: 'compute.failed', phase, reason: `compute refused the ${phase.startsWith('creating') ? 'create' : 'delete'} request (400)` },
     { type: 'timer.expired', phase },
+    ...reconcileVerdicts.map((verdict) => ({ type: 'storage.reconciled' as const, phase, verdict, reason: `test driver says ${verdict}` })),
     ...callbacks,
     { type: 'snapshot.delete', assisted: true },
     { type: 'snapshot.delete', assisted: false },
@@ -43,6 +44,7 @@ export function candidateEvents(state: MachineSnapshot): SnapshotEvent[] {
     { type: 'admin.reset_status', status: 'error_deleting' },
     { type: 'admin.force_delete', assisted: true },
     { type: 'admin.force_delete', assisted: false },
+    { type: 'admin.reconcile' },
   ];
 }
 
@@ -89,6 +91,9 @@ export class PathRunner {
       case 'storage.done':
         if (event.skipCompute) this.h.driver.skipComputeNext.push(effectOfPhase(phase) as DriverPhase);
         return this.runUntil(effectOfPhase(phase)!);
+      case 'storage.reconciled':
+        this.h.driver.verdictFor.set(this.snapshotId, [event.verdict]);
+        return this.runUntil(effectOfPhase(phase)!);
       case 'storage.failed':
         this.h.driver.failNext.push(effectOfPhase(phase) as DriverPhase);
         return this.runUntil(effectOfPhase(phase)!);
@@ -120,6 +125,9 @@ export class PathRunner {
         return;
       case 'admin.reset_status':
         await m.resetSnapshotStatus(this.snapshotId, event.status);
+        return;
+      case 'admin.reconcile':
+        await m.reconcileSnapshot(this.snapshotId);
         return;
     }
   }

@@ -1,11 +1,11 @@
 // Property-based: random interleavings of callbacks (both forms), duplicates, worker runs, clock
-// jumps past deadlines, admin actions, delete requests and restarts. After every step the
+// jumps past deadlines, reconcile verdicts, admin actions (reconcile included), delete requests and restarts. After every step the
 // persisted state must be valid and agree with itself; at the end, once compute answers or the
 // deadline passes, the snapshot must rest in a terminal state with a gap-free history.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeWaitOfPhase, isTerminalStatus, phaseOf, restore, snapshotStatuses, statusOfPhase } from '../../machines/derive.js';
-import { resettableStatuses } from '../../machines/snapshot.js';
+import { reconcileVerdicts, resettableStatuses } from '../../machines/snapshot.js';
 import { InvalidRequest, NotFound } from '../../src/manager/errors.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { ManualClock, TestCompute, TestDriver } from '../support/doubles.js';
@@ -27,6 +27,8 @@ const command = fc.oneof(
   fc.record({ kind: fc.constant('clock' as const), seconds: fc.constantFrom(1, 59, 61, 121, 3600) }),
   fc.record({ kind: fc.constant('reset' as const), status: fc.constantFrom(...resettableStatuses) }),
   fc.constant({ kind: 'forceDelete' as const }),
+  fc.constant({ kind: 'reconcile' as const }),
+  fc.record({ kind: fc.constant('verdict' as const), verdict: fc.constantFrom(...reconcileVerdicts) }),
   fc.constant({ kind: 'delete' as const }),
   fc.constant({ kind: 'restart' as const }),
   fc.constant({ kind: 'toggleAttach' as const }),
@@ -59,6 +61,7 @@ describe.each(providers)('random interleavings on %s', (provider) => {
     try {
       await fc.assert(
         fc.asyncProperty(fc.boolean(), fc.array(command, { minLength: 1, maxLength: 14 }), async (attached, commands) => {
+          driver.verdictNext.length = 0;
           const volume = await volumeFor(h, attached);
           const snap = await h.manager.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', force: true });
           let last: Extract<Command, { kind: 'callback' }> | null = null;
@@ -99,6 +102,13 @@ describe.each(providers)('random interleavings on %s', (provider) => {
                 break;
               case 'reset':
                 await refusalsAllowed(() => h.manager.resetSnapshotStatus(snap.id, c.status));
+                break;
+              case 'reconcile':
+                await refusalsAllowed(() => h.manager.reconcileSnapshot(snap.id));
+                break;
+              case 'verdict':
+                // What the next reconcile run will find.
+                driver.verdictNext.push(c.verdict);
                 break;
               case 'forceDelete':
                 await refusalsAllowed(() => h.manager.forceDeleteSnapshot(snap.id));

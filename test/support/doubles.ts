@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComputeClient } from '../../src/compute/compute-client.js';
+import type { ReconcileVerdict } from '../../machines/snapshot.js';
 import { CREATE_INFO_KEY, DELETE_INFO_KEY, type DriverPhase, type PhaseResult, type SnapshotRef, type VolumeDriver } from '../../src/drivers/driver.js';
 
 export interface Invocation {
@@ -68,6 +69,12 @@ export class TestDriver implements VolumeDriver {
   readonly interruptNext: DriverPhase[] = [];
   /** Begin phases that report "nothing for compute to do" on their next call (consumed once). */
   readonly skipComputeNext: DriverPhase[] = [];
+  /** Verdicts the next reconcile calls answer, consumed once each; none queued: `unverified`. */
+  readonly verdictNext: ReconcileVerdict[] = [];
+  /** Awaited inside a reconcile phase, after it looked and before it answers (a test acts there). */
+  duringReconcile?: (snapshotId: string) => Promise<void>;
+  /** The same, for one snapshot only (tests whose database holds other snapshots' jobs too). */
+  readonly verdictFor = new Map<string, ReconcileVerdict[]>();
 
   constructor(
     readonly supportsAssistedSnapshots = true,
@@ -124,6 +131,33 @@ export class TestDriver implements VolumeDriver {
         [DELETE_INFO_KEY]: JSON.stringify({ type: 'qcow2', volume_id: s.volumeId, file_to_merge: `volume-${s.volumeId}.${s.id}`, merge_target_file: null }),
       },
     });
+  reconcileCreate = async (s: SnapshotRef) => {
+    const result = this.phase('reconcileCreate', s, this.verdict(s.id, 'create'));
+    await this.duringReconcile?.(s.id);
+    return result;
+  };
+  reconcileDelete = async (s: SnapshotRef) => {
+    const result = this.phase('reconcileDelete', s, this.verdict(s.id, 'delete'));
+    await this.duringReconcile?.(s.id);
+    return result;
+  };
+  /**
+   * A queued verdict is read as what the files show (compute's part done, not done, or unknown)
+   * and answered in the phase's own words, as a real driver would: a queued `merged` makes a
+   * create reconcile answer `in_use`.
+   */
+  private verdict(id: string, op: 'create' | 'delete'): PhaseResult {
+    const queued = this.verdictFor.get(id)?.shift() ?? this.verdictNext.shift() ?? 'unverified';
+    const inWords: Record<ReconcileVerdict, [ReconcileVerdict, ReconcileVerdict]> = {
+      in_use: ['in_use', 'merged'],
+      merged: ['in_use', 'merged'],
+      rolled_back: ['rolled_back', 'not_merged'],
+      not_merged: ['rolled_back', 'not_merged'],
+      unverified: ['unverified', 'unverified'],
+    };
+    const verdict = inWords[queued][op === 'create' ? 0 : 1];
+    return { reconcile: { verdict, reason: `test driver says ${verdict}`, evidence: { test: true } } };
+  }
   deleteSnapshotAssistedComplete = async (s: SnapshotRef) =>
     this.phase('deleteSnapshotAssistedComplete', s, {
       adminMetadata: { [CREATE_INFO_KEY]: null, [DELETE_INFO_KEY]: null },

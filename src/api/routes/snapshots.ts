@@ -140,6 +140,10 @@ export function snapshotRoutes(manager: VolumeManager) {
         authorize(c, 'snapshot:force_delete');
         await manager.forceDeleteSnapshot(await reachable(c, id, 'snapshot:force_delete'));
         return c.body(null, 202);
+      case 'os-reconcile':
+        authorize(c, 'snapshot:reconcile');
+        await manager.reconcileSnapshot(await reachable(c, id, 'snapshot:reconcile'));
+        return c.body(null, 202);
     }
   });
 

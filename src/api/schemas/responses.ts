@@ -114,6 +114,20 @@ const versionSchema = z.strictObject({
 export const versionsDocumentSchema = z.strictObject({ versions: z.array(versionSchema) }).meta({ title: 'Versions' });
 export type VersionsDocument = z.output<typeof versionsDocumentSchema>;
 
+/** GET /v3/{project_id}/os-orphan-files: files in the backend that no volume or snapshot owns. */
+const orphanFilesSchema = z.strictObject({
+  orphan_files: z.array(
+    z.strictObject({
+      name: z.string(),
+      size: z.number().int().min(0),
+      modified_at: z.string(),
+      reason: z.string(),
+    }),
+  ),
+  scanned_at: z.string(),
+});
+export type OrphanFilesView = z.output<typeof orphanFilesSchema>;
+
 export const responseSchemas = {
   volume: z.strictObject({ volume: volumeViewSchema }),
   volumeSummaries: collectionPageSchema('volumes', volumeSummaryViewSchema),
@@ -125,6 +139,7 @@ export const responseSchemas = {
   metaItem: z.strictObject({ meta: stringMap }),
   adminMetadata: z.strictObject({ admin_metadata: stringMap }),
   transitions: z.strictObject({ transitions: z.array(transitionViewSchema) }),
+  orphanFiles: orphanFilesSchema,
   versions: versionsDocumentSchema,
 };
 

@@ -101,6 +101,14 @@ export type SnapshotResetStatusBody = z.output<typeof snapshotResetStatusSchema>
 export const snapshotForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });
 export type SnapshotForceDeleteBody = z.output<typeof snapshotForceDeleteSchema>;
 
+/**
+ * An extension (Cinder has no such action; its answer is reset-state and a hand repair): an admin
+ * asks for an `error` / `error_deleting` snapshot to be reconciled with the files. Named in the
+ * `os-` style of Cinder's admin actions, taking no arguments like `os-force_delete`.
+ */
+export const snapshotReconcileSchema = z.strictObject({ 'os-reconcile': noArgsSchema });
+export type SnapshotReconcileBody = z.output<typeof snapshotReconcileSchema>;
+
 /** POST and PUT /snapshots/{id}/metadata (cinder/api/schemas/snapshot_metadata.py create, update_all). */
 export const snapshotMetadataBodySchema = z.strictObject({ metadata: metadataSchema });
 
@@ -116,5 +124,6 @@ export const snapshotActionSchemas = {
   'os-update_snapshot_status': updateSnapshotStatusSchema,
   'os-reset_status': snapshotResetStatusSchema,
   'os-force_delete': snapshotForceDeleteSchema,
+  'os-reconcile': snapshotReconcileSchema,
 } as const;
 export type SnapshotActionName = keyof typeof snapshotActionSchemas;

@@ -57,6 +57,16 @@ export class ComputeAgent {
     this.connector = deps.connector ?? defaultConnector();
   }
 
+  /**
+   * Which file the instance holding `volumeId` has open (null when none holds it): the status
+   * extension the storage side reads when it reconciles a snapshot whose callback never came.
+   * Read only; a multi-attached volume reports the first holder, as the assisted API refuses those.
+   */
+  activeFileOf(volumeId: string): { instanceId: string | null; activeFile: string | null } {
+    const [found] = this.deps.state.findVolume(volumeId);
+    return found ? { instanceId: found.instanceId, activeFile: found.attachment.activeFile } : { instanceId: null, activeFile: null };
+  }
+
   listAttachments(instanceId: string): VolumeAttachmentRecord[] {
     return this.deps.state.list(instanceId);
   }

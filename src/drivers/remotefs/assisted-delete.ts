@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { DELETE_INFO_KEY, type PhaseResult, type SnapshotRef } from '../driver.js';
 import { isReferenced, type SnapInfo } from './info-store.js';
 import { mergeOutstanding, NothingToMergeError, planOnlineDelete, type MergePlan } from './merge-plan.js';
+import { removeUnusedOverlay } from './overlay.js';
 import { recover } from './recovery.js';
 import { exists, type RemoteFsShare } from './share.js';
 
@@ -16,7 +17,7 @@ import { exists, type RemoteFsShare } from './share.js';
  */
 export const DELETE_PLAN_KEY = 'remotefs_delete_plan';
 
-function recordedPlan(snapshot: SnapshotRef): MergePlan | null {
+export function recordedPlan(snapshot: SnapshotRef): MergePlan | null {
   const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
   if (!raw) return null;
   const plan = JSON.parse(raw) as MergePlan;
@@ -56,13 +57,17 @@ export async function deleteSnapshotAssistedComplete(share: RemoteFsShare, snaps
   return share.withVolume(volumeId, async () => {
     const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
     if (raw && (JSON.parse(raw) as { mode?: string }).mode === 'none') {
-      // Nothing was merged; only a stale .info entry (if any) goes, no file is touched.
-      const current = await recover(share, volumeId);
+      // Nothing was merged (the create never reached .info, e.g. it failed): a stale .info entry
+      // and the create's overlay go, if no chain uses them. Nothing else is touched.
+      let current = await recover(share, volumeId);
       if (current && id in current) {
         const next: SnapInfo = { ...current };
         delete next[id];
         await share.infos.write(volumeId, next);
+        await share.afterStep('info-written');
+        current = next;
       }
+      await removeUnusedOverlay(share, volumeId, id, current);
       return { volume: { adminMetadata: { format: 'qcow2' } } };
     }
     const plan = recordedPlan(snapshot);
@@ -93,3 +98,4 @@ export async function deleteSnapshotAssistedComplete(share: RemoteFsShare, snaps
     return { volume: { adminMetadata: { format: 'qcow2' } } };
   });
 }
+

@@ -6,7 +6,7 @@ import { fsyncDir } from '../../share-fs/index.js';
 import type { PhaseResult, SnapshotRef } from '../driver.js';
 import { idsOf, type SnapInfo } from './info-store.js';
 import { RETIRED_SUFFIX, volumeFile } from './layout.js';
-import { ensureOverlay } from './overlay.js';
+import { ensureOverlay, removeUnusedOverlay } from './overlay.js';
 import { recover } from './recovery.js';
 import { exists, type RemoteFsShare } from './share.js';
 
@@ -27,8 +27,13 @@ export async function deleteSnapshot(share: RemoteFsShare, snapshot: SnapshotRef
   const { volumeId, id } = snapshot;
   return share.withVolume(volumeId, async () => {
     const info = await recover(share, volumeId);
-    // remotefs.py _delete_snapshot: no record means nothing was ever created for it.
-    if (!info || !(id in info) || id === 'active') return {};
+    // remotefs.py _delete_snapshot: no record means nothing was ever created for it, but an
+    // overlay a failed create left behind goes with it (when no chain uses it).
+    if (id === 'active') return {};
+    if (!info || !(id in info)) {
+      await removeUnusedOverlay(share, volumeId, id, info);
+      return {};
+    }
     const file = info[id];
     const owners = idsOf(info, file);
     if (owners.length !== 1) throw new Error(`${file} is the file of snapshots ${owners.join(', ')} in ${share.infos.pathOf(volumeId)}`);

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { createOverlay, imageInfo } from '../../qemu/qemu-img.js';
 import { isReferenced, type SnapInfo } from './info-store.js';
-import { snapshotFile } from './layout.js';
+import { snapshotFile, volumeFile } from './layout.js';
 import { exists, type RemoteFsShare } from './share.js';
 
 /**
@@ -29,4 +29,21 @@ export async function ensureOverlay(
   await share.publish(file, (temp) => createOverlay(temp, share.at(active), active, format, sizeGiB));
   await share.afterStep('overlay-created');
   return file;
+}
+
+/**
+ * The overlay a failed create left (begin made it, compute never switched to it), removed when
+ * nothing refers to it: not .info, not the active chain. Anything else keeps it, and says why.
+ */
+export async function removeUnusedOverlay(share: RemoteFsShare, volumeId: string, id: string, info: SnapInfo | null): Promise<void> {
+  const overlay = snapshotFile(volumeId, id);
+  if (!(await exists(share.at(overlay)))) return;
+  if (isReferenced(info, overlay)) throw new Error(`refusing to remove ${overlay}: .info of volume ${volumeId} still references it`);
+  const active = info?.active ?? volumeFile(volumeId);
+  if (await exists(share.at(active))) {
+    const chain = await share.chainOf(volumeId, active);
+    if (chain.some((l) => l.name === overlay)) throw new Error(`refusing to remove ${overlay}: it is in the backing chain of ${active}`);
+  }
+  await fs.rm(share.at(overlay), { force: true });
+  await share.afterStep('overlay-removed');
 }

@@ -8,10 +8,12 @@
 // step either checks whether it already happened or is harmless to repeat, and the order of
 // steps keeps every intermediate state recognisable: chain changes first, then .info, then file
 // removal. Each phase starts with recovery.ts, which finishes or clears what a crash left.
-import type { ConnectionInfo, PhaseResult, SnapshotRef, VolumeDriver, VolumeRef } from '../driver.js';
+import type { ActiveFileProbe, ConnectionInfo, OrphanFile, OwnedIds, PhaseResult, SnapshotRef, VolumeDriver, VolumeRef } from '../driver.js';
 import * as assistedCreate from './assisted-create.js';
 import * as assistedDelete from './assisted-delete.js';
 import * as offline from './offline.js';
+import { findOrphans } from './orphans.js';
+import * as reconcile from './reconcile.js';
 import { RemoteFsShare, type RemoteFsDriverOptions } from './share.js';
 import * as volumes from './volumes.js';
 
@@ -26,9 +28,11 @@ export class RemoteFsDriver implements VolumeDriver {
   readonly shareDir: string;
   readonly exportName: string;
   private readonly share: RemoteFsShare;
+  private readonly probe: ActiveFileProbe | undefined;
 
   constructor(options: RemoteFsDriverOptions) {
     this.share = new RemoteFsShare(options);
+    this.probe = options.activeFileProbe;
     this.shareDir = this.share.dir;
     this.exportName = this.share.exportName;
   }
@@ -67,5 +71,17 @@ export class RemoteFsDriver implements VolumeDriver {
 
   async deleteSnapshotAssistedComplete(snapshot: SnapshotRef): Promise<PhaseResult> {
     return assistedDelete.deleteSnapshotAssistedComplete(this.share, snapshot);
+  }
+
+  async reconcileCreate(snapshot: SnapshotRef): Promise<PhaseResult> {
+    return reconcile.reconcileCreate(this.share, this.probe, snapshot);
+  }
+
+  async reconcileDelete(snapshot: SnapshotRef): Promise<PhaseResult> {
+    return reconcile.reconcileDelete(this.share, this.probe, snapshot);
+  }
+
+  async findOrphans(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]> {
+    return findOrphans(this.share, owned);
   }
 }

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { backingChain, imageInfo } from '../../qemu/qemu-img.js';
 import { FileVolumeLocks, writeDurably, type FileLockOptions, type VolumeLocks } from '../../share-fs/index.js';
-import type { ConnectionInfo } from '../driver.js';
+import type { ActiveFileProbe, ConnectionInfo } from '../driver.js';
 import { InfoStore } from './info-store.js';
 import { isChainFileName, lockFile, volumeFile } from './layout.js';
 import type { ChainLink } from './merge-plan.js';
@@ -27,6 +27,8 @@ export interface RemoteFsDriverOptions {
    * that point, as a crash would, and then checks that running the phase again finishes the job.
    */
   afterStep?: (step: string) => void | Promise<void>;
+  /** Compute's report of the file an instance has open, used as evidence when reconciling. */
+  activeFileProbe?: ActiveFileProbe;
 }
 
 export async function exists(file: string): Promise<boolean> {

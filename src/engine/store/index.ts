@@ -19,6 +19,7 @@ import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
 import { moveVolumeStatus } from './move-volume-status.js';
+import { ownedIds } from './owned-ids.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
 import { readOverview } from './read-overview.js';
@@ -95,6 +96,8 @@ export class SnapshotStore {
   volumeStamp = () => volumeStamp(this.prisma);
   snapshotsPerPhase = () => snapshotsPerPhase(this.prisma);
   pendingJobsPerKind = () => pendingJobsPerKind(this.prisma);
+  /** Ids of every live volume and snapshot, for the orphan scan. */
+  ownedIds = () => ownedIds(this.prisma);
 }
 
 export type { BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';

@@ -39,6 +39,7 @@ export const POLICY_RULES = [
   'snapshot:update_snapshot_status',
   'snapshot:reset_status',
   'snapshot:force_delete',
+  'snapshot:reconcile',
   'snapshot:admin_metadata',
   'snapshot:transitions',
   'snapshot:all_tenants',
@@ -60,6 +61,7 @@ export const POLICY_RULES = [
   'volume:force_delete',
   'volume:admin_metadata',
   'volume:all_tenants',
+  'orphan_files:get_all',
 ] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];
 

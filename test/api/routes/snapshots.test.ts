@@ -1,7 +1,7 @@
 // The snapshot resource (src/api/routes/snapshots.ts) over HTTP: create (force and microversion
 // 3.66), list/detail with paging and all_tenants, show, update, delete (202, then the worker),
 // metadata, the admin actions os-reset_status and os-force_delete, and the extensions
-// admin_metadata and transitions. Real createApp over SQLite and PostgreSQL, noauth, default
+// os-reconcile, admin_metadata and transitions. Real createApp over SQLite and PostgreSQL, noauth, default
 // policy. The compute callback (os-update_snapshot_status) has its own contract:
 // ../snapshot-callback.test.ts; generated hostile requests: snapshots.adversarial.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -390,6 +390,41 @@ describe.each(providers)('REST API on %s: snapshot admin actions and extensions'
       expectFault(await f.call('GET', `${P}/snapshots/${id}`), 404, 'itemNotFound');
       expectFault(await action(id, { 'os-force_delete': null }), 404, 'itemNotFound');
       expect((await last(id))).toMatchObject({ to_phase: 'deleted', to_status: 'deleted' });
+    });
+  });
+
+  describe('os-reconcile (an extension: Cinder has no such action)', () => {
+    it('sends an error snapshot to creating.reconciling and an error_deleting one to deleting.reconciling; the verdict decides', async () => {
+      const id = await waitingForCompute();
+      expectFault(await action(id, { 'os-reconcile': null }), 400, 'badRequest', /status must be error or error_deleting to reconcile, but is creating/);
+      expect((await action(id, { 'os-reset_status': { status: 'error' } })).status).toBe(202);
+      expectFault(await action(id, { 'os-reconcile': { now: true } }), 400, 'badRequest');
+      f.h.driver.verdictFor.set(id, ['in_use']);
+      const r = await action(id, { 'os-reconcile': null });
+      expect([r.status, r.text]).toEqual([202, '']);
+      expect(await last(id)).toMatchObject({ event: 'admin.reconcile', source: 'admin', from_phase: 'error', to_phase: 'creating.reconciling', to_status: 'creating', reason: null });
+      await f.h.worker.drain();
+      expect((await show(id)).status).toBe('available');
+      expect((await transitions(id)).slice(-3).map((t) => [t.event, t.to_phase])).toEqual([
+        ['admin.reconcile', 'creating.reconciling'],
+        ['storage.reconciled', 'creating.storageComplete'],
+        ['storage.done', 'available'],
+      ]);
+      expect(await adminMetadata(id)).toMatchObject({ reconcile_verdict: 'in_use', reconcile_evidence: '{"test":true}' });
+
+      expect((await action(id, { 'os-reset_status': { status: 'error_deleting' } })).status).toBe(202);
+      f.h.driver.verdictFor.set(id, ['not_merged']);
+      expect((await action(id, { 'os-reconcile': {} })).status).toBe(202);
+      expect(await last(id)).toMatchObject({ to_phase: 'deleting.reconciling', to_status: 'deleting' });
+      await f.h.worker.drain();
+      const failed = await last(id);
+      expect(failed).toMatchObject({
+        event: 'storage.reconciled',
+        to_phase: 'error_deleting',
+        reason: 'compute_timeout_not_merged: test driver says not_merged',
+        payload: { phase: 'deleting.reconciling', verdict: 'not_merged', reason: 'test driver says not_merged', evidence: { test: true } },
+      });
+      expectFault(await action(MISSING, { 'os-reconcile': null }), 404, 'itemNotFound');
     });
   });
 

@@ -294,3 +294,20 @@ describe('volume attachments', () => {
     expect(storage.requests).toHaveLength(0);
   });
 });
+
+describe('GET /agent/v1/volumes/{id}/active (the status extension; Nova has no such API)', () => {
+  it('names the file the instance holding the volume has open, null when none holds it; 404 for a bad id', async () => {
+    const { app } = await agent();
+    const before = await app.request(`/agent/v1/volumes/${VOLUME}/active`);
+    expect(before.status).toBe(200);
+    expect(await before.json()).toEqual({ active: { volume_id: VOLUME, instance_id: null, active_file: null } });
+    expect((await attach(app)).status).toBe(200);
+    const after = await app.request(`/agent/v1/volumes/${VOLUME}/active`);
+    expect(await after.json()).toEqual({ active: { volume_id: VOLUME, instance_id: SERVER, active_file: `volume-${VOLUME}` } });
+    const bad = await app.request('/agent/v1/volumes/not-a-uuid/active');
+    expect(bad.status).toBe(404);
+    expect(await bad.json()).toMatchObject({ itemNotFound: { code: 404 } });
+    // Read only: the extension is not under Nova's /v2.1 and takes no writes.
+    expect((await app.request(`/agent/v1/volumes/${VOLUME}/active`, { method: 'POST' })).status).toBe(404);
+  });
+});
