@@ -173,7 +173,7 @@ async function manySnapshots(o: { instances: number; volumes: number; perVolume:
   let killed: ServiceProcess | undefined;
   const live = () => instances.filter((i) => i !== killed);
   const failures = playHypervisor(nova, live);
-  const volumes = await inBatches(Array.from({ length: o.volumes }, (_, k) => k), 8, (k) => attachedVolume(pick(instances), `vol${k}`));
+  const volumes = await inBatches(Array.from({ length: o.volumes }, (_, k) => k), 8, (k) => attachedVolume(pick(instances), `vol${k}`, instances));
   // Requested as many clients would, 32 at a time, each to a random instance.
   const requests = volumes.flatMap((v, k) => Array.from({ length: o.perVolume }, (_, j) => ({ v, name: `s${k}-${j}` })));
   const ids = await inBatches(requests, 32, (r) => requestSnapshot(pick(instances), r.v, r.name));
@@ -234,7 +234,7 @@ describe('N instances on one PostgreSQL', () => {
       return 200;
     };
     const rounds = 6;
-    const volumes = await Promise.all(Array.from({ length: rounds }, (_, k) => attachedVolume(a!, `race${k}`)));
+    const volumes = await Promise.all(Array.from({ length: rounds }, (_, k) => attachedVolume(a!, `race${k}`, [a!, b!])));
     const pairs = await Promise.all(volumes.map((v, k) => Promise.all([requestSnapshot(a!, v, `a${k}`), requestSnapshot(b!, v, `b${k}`)])));
     const phases = await Promise.all(pairs.flat().map((id) => settledAnywhere([a!, b!], id, 120_000)));
     expect(phases).toEqual(pairs.flat().map(() => 'available'));
@@ -259,6 +259,8 @@ describe('N instances on one PostgreSQL', () => {
     const other = await harness(url, { clock: new ManualClock(Date.now()) });
     const queue = async (name: string) => {
       const volume = await other.manager.createVolume({ projectId: 'demo', userId: 'u', size: 1, name });
+      // The volume's own create job is work too: only a notification brings the instance to it.
+      expect((await instance.volumeSettled(volume.id, ['available', 'error'], 20_000)).phase).toBe('available');
       return (await other.manager.createSnapshot({ volumeId: volume.id, projectId: 'demo', userId: 'u' })).id;
     };
     const first = await queue('before');
@@ -304,7 +306,7 @@ describe('N instances on one PostgreSQL', () => {
     };
     let victim: ServiceProcess | undefined;
     const survivor = () => instances.find((i) => i !== victim)!;
-    const volume = await attachedVolume(instances[0]!, 'failover');
+    const volume = await attachedVolume(instances[0]!, 'failover', instances);
     const id = await requestSnapshot(instances[1]!, volume, 'snap');
     await arrived;
     const [job] = await query<{ id: number; locked_by: string }>(url, "SELECT id, locked_by FROM outbox WHERE snapshot_id = $1 AND kind = 'requestComputeCreate'", [id]);

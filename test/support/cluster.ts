@@ -106,8 +106,12 @@ export async function sendCreateDone(instance: ServiceProcess, snapshotId: strin
   });
 }
 
-/** A volume created through `instance`, attached to an instance (so its snapshots are assisted). */
-export async function attachedVolume(instance: ServiceProcess, name: string): Promise<string> {
+/**
+ * A volume created through `instance`, attached to an instance (so its snapshots are assisted).
+ * The create is asynchronous and its job may run on any of `cluster`, so the attach waits for
+ * whichever instance logs the volume settling.
+ */
+export async function attachedVolume(instance: ServiceProcess, name: string, cluster: readonly ServiceProcess[] = [instance]): Promise<string> {
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${instance.base}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
     const text = await res.text();
@@ -115,6 +119,8 @@ export async function attachedVolume(instance: ServiceProcess, name: string): Pr
     return text ? JSON.parse(text) : null;
   };
   const id = (await post('/volumes', { volume: { size: 1, name } })).volume.id as string;
+  const { phase } = await Promise.any(cluster.map((i) => i.volumeSettled(id, ['available', 'error'], 60_000)));
+  if (phase !== 'available') throw new Error(`volume ${id} settled in ${phase}`);
   await post(`/volumes/${id}/action`, { 'os-attach': { instance_uuid: '11111111-2222-3333-4444-555555555555', mountpoint: '/dev/vdb' } });
   return id;
 }
