@@ -63,7 +63,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const logger = parts.logger ?? pino({ level: config.LOG_LEVEL });
   // Refuse bad auth/policy settings before touching the database.
   const authConfig = authConfigFrom(config);
-  const policy = loadPolicy(config.POLICY_FILE);
+  const policy = loadPolicy(config.POLICY_FILE, { warn: (message) => logger.warn(message) });
   // One per process: /v3 and /ui share its token cache, and the compute token is its login.
   const auth = createAuthentication(authConfig);
   const { db, applied } = await openMigrated(config.DATABASE_URL);
