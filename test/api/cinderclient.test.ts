@@ -244,8 +244,10 @@ describe('python3-cinderclient against the running service', () => {
     const row = (table: string, field: string) => new RegExp(`^\\|\\s*${field}\\s*\\|\\s*(\\S+)\\s*\\|`, 'm').exec(table)?.[1];
 
     const created = await run(commands[0]!);
-    expect([row(created, 'name'), row(created, 'status'), row(created, 'size')]).toEqual(['vol1', 'available', '1']);
+    // Asynchronous, as Cinder's: the volume is being created; the server's worker makes it.
+    expect([row(created, 'name'), row(created, 'status'), row(created, 'size')]).toEqual(['vol1', 'creating', '1']);
     const volumeId = row(created, 'id')!;
+    await plain.waitFor((e) => e.msg === 'volume transition' && e.volumeId === volumeId && e.status === 'available');
     const snap = await run(commands[1]!.replace('<volume id>', volumeId));
     expect([row(snap, 'name'), row(snap, 'volume_id'), row(snap, 'status')]).toEqual(['snap1', volumeId, 'creating']);
     const snapId = row(snap, 'id')!;
