@@ -75,11 +75,12 @@ export class VolumeCommands {
   /** os-attach: the attachment row and the move to in-use commit together; returns the attachment. */
   async attach(volumeId: string, attach: AttachInput) {
     const volume = await this.reads.liveVolume(volumeId);
-    // Before the driver is asked for connection info: a volume still being created has no file
-    // to connect to, and that is the caller's mistake (400), not the driver's fault (500).
-    refuseUnless(volume.status, { type: 'os-attach' }, 'attach');
+    // The driver is asked for connection info only where the machine could take the attach: a
+    // volume still being created has no file to connect to, and that is the caller's mistake
+    // (the machine's 400, recorded in the history), not the driver's fault (500).
+    const attachable = volumeStatusesAccepting({ type: 'os-attach' }).includes(volume.status);
     const connectionInfo =
-      attach.connectionInfo ?? (this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
+      attach.connectionInfo ?? (attachable && this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
     const outcome = await this.action(volumeId, { type: 'os-attach' }, 'attach', {
       attach: { instanceUuid: attach.instanceUuid ?? null, mountpoint: attach.mountpoint, connectionInfo },
     });
@@ -133,11 +134,6 @@ export class VolumeCommands {
 function wrongStatus(event: VolumeEvent, verb: string, status: string): string {
   const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
   return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${status}.`;
-}
-
-/** The early form of the machine's own refusal, for work that must not start on a volume it would refuse. */
-function refuseUnless(status: string, event: VolumeEvent, verb: string): void {
-  if (!volumeStatusesAccepting(event).includes(status)) throw new InvalidRequest(wrongStatus(event, verb, status));
 }
 
 const volumeResetTargets = () => resettableVolumeStatuses.join(', ');
