@@ -30,15 +30,22 @@ export function qemuSystemAvailable(binary = QEMU_SYSTEM): Promise<boolean> {
 export interface QemuPaths {
   socketPath: string;
   pidFile: string;
+  /**
+   * A second QMP monitor for everyone but the agent (QEMU serves one client per monitor, and the
+   * agent keeps its own connection): what an operator, or the demo playing the guest, talks to.
+   */
+  consoleSocketPath?: string;
 }
 
 /** Starts a daemonized QEMU with QMP at `socketPath`; resolves once its socket listens. */
-export async function startQemu({ socketPath, pidFile }: QemuPaths, name: string, binary = QEMU_SYSTEM): Promise<void> {
+export async function startQemu({ socketPath, pidFile, consoleSocketPath }: QemuPaths, name: string, binary = QEMU_SYSTEM): Promise<void> {
   await rm(socketPath, { force: true });
+  if (consoleSocketPath) await rm(consoleSocketPath, { force: true });
   const args = [
     '-machine', 'none', '-nodefaults', '-display', 'none', '-accel', 'tcg',
     '-name', name.replaceAll(',', ',,'),
     '-qmp', `unix:${socketPath.replaceAll(',', ',,')},server=on,wait=off`,
+    ...(consoleSocketPath ? ['-qmp', `unix:${consoleSocketPath.replaceAll(',', ',,')},server=on,wait=off`] : []),
     '-pidfile', pidFile, '-daemonize',
   ];
   await new Promise<void>((resolve, reject) =>

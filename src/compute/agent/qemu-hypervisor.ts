@@ -245,7 +245,11 @@ export class QemuHypervisor implements Hypervisor {
       }
       vm = {
         instanceId,
-        paths: { socketPath, pidFile: path.resolve(this.options.runDir, `${id}.pid`) },
+        paths: {
+          socketPath,
+          pidFile: path.resolve(this.options.runDir, `${id}.pid`),
+          consoleSocketPath: path.resolve(this.options.runDir, `${id}.console.qmp`),
+        },
         machine: null,
         ready: null,
         stopping: false,
