@@ -227,6 +227,7 @@ async function computeFor(config: Config, auth: Authentication, driver: VolumeDr
     shareDir: config.REMOTEFS_SHARE,
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
     mode: await resolveAgentMode(config.COMPUTE_AGENT_MODE),
+    pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     logger: logger.child({ component: 'compute-agent' }),
   });
   logger.info({ url: agent.url }, 'embedded compute agent listening');

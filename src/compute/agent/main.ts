@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     stateDir: values['state-dir'],
     legacy: values.legacy,
     mode: await resolveAgentMode(values.mode === undefined ? config.COMPUTE_AGENT_MODE : (values.mode as 'auto' | 'qemu' | 'file')),
+    pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     faults,
     logger,
   });

@@ -23,7 +23,7 @@
  * daemonized, so an agent that crashes leaves the guest running and the next agent reconnects.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -46,6 +46,11 @@ export interface QemuHypervisorOptions {
   logger: Logger;
   faults?: AgentFaults;
   binary?: string;
+  /**
+   * Crash-consistent snapshots: pause the guest (QMP `stop`) just before the overlay switch and
+   * resume it (`cont`) right after, whatever happens in between.
+   */
+  pauseGuest?: boolean;
 }
 
 /** Longest Unix socket path Linux accepts (sun_path is 108 bytes with its NUL). */
@@ -116,15 +121,62 @@ export class QemuHypervisor implements Hypervisor {
     // The same checks as file mode, against the file QEMU has open: new_file exists, is qcow2
     // and is backed by the active file.
     const newActive = await createLive({ shareDir: this.options.shareDir, activeFile: active, newFile });
-    const overlay = await machine.addImage(path.resolve(this.options.shareDir, newActive), 'qcow2', true);
-    try {
-      await machine.qmp.execute('blockdev-snapshot', { node: top.name, overlay });
-    } catch (err) {
-      await machine.removeNode(overlay).catch(() => undefined);
-      throw new LivePartError(`blockdev-snapshot failed: ${(err as Error).message}`);
-    }
+    const switchOver = async () => {
+      const overlay = await machine.addImage(path.resolve(this.options.shareDir, newActive), 'qcow2', true);
+      try {
+        await this.options.faults?.whilePaused?.('after-overlay-added');
+        await machine.qmp.execute('blockdev-snapshot', { node: top.name, overlay });
+      } catch (err) {
+        await machine.removeNode(overlay).catch(() => undefined);
+        throw new LivePartError(`blockdev-snapshot failed: ${(err as Error).message}`);
+      }
+      await this.options.faults?.whilePaused?.('after-switch');
+    };
+    if (this.options.pauseGuest) await this.paused(this.requireVm(instanceId), machine, switchOver);
+    else await switchOver();
     this.remember(instanceId, record.volumeId, newActive);
     return newActive;
+  }
+
+  /**
+   * Runs `work` with the guest paused, and resumes it on every way out: success, a failure at any
+   * step, a QMP error. A marker file says "the agent paused this guest" for as long as it is
+   * paused, so that an agent that crashed in between resumes the guest when it starts again
+   * (resume(), machineOf) and never resumes a guest someone else paused.
+   */
+  private async paused(vm: Vm, machine: QemuMachine, work: () => Promise<void>): Promise<void> {
+    const marker = `${vm.paths.pidFile}.paused-by-agent`;
+    const status = await machine.status();
+    if (!status.running) throw new LivePartError(`the guest is not running (${status.status}); not pausing it for the snapshot`);
+    await writeFile(marker, `${new Date().toISOString()}\n`);
+    const started = process.hrtime.bigint();
+    await machine.qmp.execute('stop');
+    try {
+      await this.options.faults?.whilePaused?.('after-stop');
+      await work();
+    } finally {
+      await machine.qmp.execute('cont');
+      await rm(marker, { force: true });
+      const pausedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      this.lastPauseMs = pausedMs;
+      this.options.logger.info({ instanceId: vm.instanceId, pausedMs }, 'guest paused for the overlay switch, and resumed');
+    }
+  }
+
+  /** How long the last snapshot kept the guest paused, in ms (null before any). */
+  lastPauseMs: number | null = null;
+
+  /** A guest this agent paused and did not resume (it crashed in between) is resumed now. */
+  private async resumeIfWePaused(vm: Vm, machine: QemuMachine): Promise<void> {
+    const marker = `${vm.paths.pidFile}.paused-by-agent`;
+    const since = await readFile(marker, 'utf8').catch(() => null);
+    if (since === null) return;
+    const status = await machine.status();
+    if (!status.running) {
+      await machine.qmp.execute('cont');
+      this.options.logger.warn({ instanceId: vm.instanceId, pausedSince: since.trim() }, 'resumed a guest a previous agent paused for a snapshot');
+    }
+    await rm(marker, { force: true });
   }
 
   async snapshotDelete(instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string> {
@@ -318,6 +370,8 @@ export class QemuHypervisor implements Hypervisor {
         vm.machine = machine;
         this.options.logger.info({ instanceId: vm.instanceId, pid: machine.pid, found }, found ? 'found the running QEMU' : 'started QEMU');
         for (const record of vm.volumes.values()) await this.openVolume(machine, record);
+        if (found) await this.resumeIfWePaused(vm, machine);
+        else await rm(`${vm.paths.pidFile}.paused-by-agent`, { force: true });
         void machine.closed.then(() => this.onClosed(vm, machine));
         return machine;
       } finally {

@@ -41,6 +41,8 @@ export interface ComputeAgentOptions {
    * default here; the settings choose `qemu` where qemu-system-x86_64 exists): offline qemu-img.
    */
   mode?: AgentMode;
+  /** QEMU mode: pause the guest around each overlay switch (crash-consistent snapshots). */
+  pauseGuest?: boolean;
   callbackRetry?: CallbackRetryOptions;
   faults?: AgentFaults;
   logger?: Logger;
@@ -90,7 +92,13 @@ export async function createComputeAgent(options: ComputeAgentOptions): Promise<
   const stateDir = path.resolve(options.stateDir ?? shareDir);
   const hypervisor: Hypervisor =
     options.mode === 'qemu'
-      ? new QemuHypervisor({ shareDir, runDir: path.join(stateDir, QEMU_RUN_DIR_NAME), logger, faults: options.faults })
+      ? new QemuHypervisor({
+          shareDir,
+          runDir: path.join(stateDir, QEMU_RUN_DIR_NAME),
+          logger,
+          faults: options.faults,
+          pauseGuest: options.pauseGuest ?? false,
+        })
       : new FileHypervisor(shareDir);
   const agent = new ComputeAgent({
     state,

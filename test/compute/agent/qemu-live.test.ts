@@ -331,3 +331,82 @@ describe('QEMU mode: supervision', () => {
     expect((await promisify(execFile)('qemu-img', ['info', '--output=json', inShare(BASE)])).stdout).toContain('"format": "raw"');
   });
 });
+
+describe('QEMU mode: pausing the guest around the overlay switch', () => {
+  const running$ = async (agent: RunningComputeAgent) => (await (await hypervisorOf(agent).machineFor(SERVER)).status()).status;
+
+  it('pauses for the switch only and resumes after it: the guest runs before and after, the pause is measured', async () => {
+    const seen: string[] = [];
+    let agent!: RunningComputeAgent;
+    agent = await startAgent(
+      {
+        whilePaused: async (step) => {
+          seen.push(`${step}:${await running$(agent)}`);
+        },
+      },
+      { pauseGuest: true },
+    );
+    await attachedVolume(agent);
+    expect(await running$(agent)).toBe('running');
+    expect((await snapshotOnline(agent, S1, BASE, 'raw')).compute_snapshot_status).toBe('complete');
+    expect(seen).toEqual(['after-stop:paused', 'after-overlay-added:paused', 'after-switch:paused']);
+    expect(await running$(agent)).toBe('running');
+    expect(hypervisorOf(agent).lastPauseMs).toBeGreaterThan(0);
+    expect(await qemuActive(agent)).toBe(F1);
+  });
+
+  it.each(['after-stop', 'after-overlay-added', 'after-switch'] as const)('a failure %s: error callback, and the guest runs again', async (failAt) => {
+    let agent!: RunningComputeAgent;
+    agent = await startAgent(
+      {
+        whilePaused: async (step) => {
+          if (step === failAt) throw new Error(`injected failure ${step}`);
+        },
+      },
+      { pauseGuest: true },
+    );
+    await attachedVolume(agent);
+    expect(await snapshotOnline(agent, S1, BASE, 'raw')).toEqual({ status: 'error', compute_snapshot_status: 'error' });
+    expect(await running$(agent)).toBe('running');
+    // Before the switch nothing changed; after it the guest is on the overlay and stays there.
+    expect(await qemuActive(agent)).toBe(failAt === 'after-switch' ? F1 : BASE);
+    await guestWrite(agent, 0x55, K64);
+  });
+
+  it('an agent that crashes while the guest is paused: the next agent finds the guest paused and resumes it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let paused!: () => void;
+    const reachedPause = new Promise<void>((resolve) => (paused = resolve));
+    const first = await startAgent(
+      {
+        whilePaused: async (step) => {
+          if (step !== 'after-stop') return;
+          paused();
+          await held;
+        },
+      },
+      { pauseGuest: true },
+    );
+    await attachedVolume(first);
+    await createOverlay(share.dir, BASE, F1, 'raw', SIZE);
+    await fetch(`${first.url}/os-assisted-volume-snapshots`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ snapshot: { volume_id: VOLUME, create_info: { snapshot_id: S1, type: 'qcow2', new_file: F1 } } }),
+    });
+    await reachedPause;
+    expect(await running$(first)).toBe('paused');
+    const pid = (await hypervisorOf(first).pidOf(SERVER))!;
+    await first.crash();
+    running.splice(running.indexOf(first), 1);
+
+    const second = await startAgent({}, { pauseGuest: true });
+    expect(await hypervisorOf(second).pidOf(SERVER)).toBe(pid);
+    expect(await running$(second)).toBe('running');
+    await guestWrite(second, 0x66, K64);
+    // The first agent's operation, let go now, finds its QMP connection gone and ends.
+    release();
+    await first.idle();
+  });
+});
