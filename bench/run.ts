@@ -1,6 +1,6 @@
 // `npm run bench`: the engine's own cost, then start time and idle memory of the real service,
 // compiled and under tsx, with 100,000 rows (bench/startup.ts), then the HTTP load on it
-// (bench/http.ts).
+// (bench/http.ts), then 1, 2 and 3 instances on one PostgreSQL (bench/cluster.ts).
 //
 // Engine part: full assisted creates (storage begin, compute request, callback, storage
 // complete: four transitions and three effects each) with an effect-free driver and a compute
@@ -149,5 +149,8 @@ if (!args['engine-only']) {
     }
     rest.push(argv[i]);
   }
-  process.exit(tsx('http.ts', rest));
+  const status = tsx('http.ts', rest);
+  if (status !== 0) process.exit(status);
+  // Last, N instances on one PostgreSQL (bench/cluster.ts): callbacks/s, p99 and handoff latency.
+  process.exit(tsx('cluster.ts', ['--admin-url', adminUrl]));
 }

@@ -11,7 +11,8 @@ import { startComputeAgent } from './compute/agent/server.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import { limitsOf, type Config } from './config.js';
 import type { Db } from './db/client.js';
-import { openMigrated } from './db/migrate.js';
+import { migrationsApplied, openMigrated } from './db/migrate.js';
+import { WorkListener } from './db/work-listener.js';
 import { BookkeepingDriver } from './drivers/bookkeeping.js';
 import type { VolumeDriver } from './drivers/driver.js';
 import { Engine, type CommittedTransition } from './engine/engine.js';
@@ -49,6 +50,8 @@ export interface Service {
   drain(): Promise<void>;
   /** Drains (if not done yet), then closes everything. */
   stop(): Promise<void>;
+  /** PostgreSQL: the LISTEN session that wakes this instance for work other instances queue. */
+  listener: WorkListener | null;
 }
 
 export interface ServiceParts {
@@ -61,7 +64,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const logger = parts.logger ?? pino({ level: config.LOG_LEVEL });
   // Refuse bad auth/policy settings before touching the database.
   const authConfig = authConfigFrom(config);
-  const policy = loadPolicy(config.POLICY_FILE);
+  const policy = loadPolicy(config.POLICY_FILE, { warn: (message) => logger.warn(message) });
   // One per process: /v3 and /ui share its token cache, and the compute token is its login.
   const auth = createAuthentication(authConfig);
   const { db, applied } = await openMigrated(config.DATABASE_URL);
@@ -99,6 +102,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
   const manager = new VolumeManager(engine, driver, limitsOf(config));
+  let draining: Promise<void> | null = null;
   // The committed history, for the web UI's streams and the inspector. A commit in this process
   // (or an answered write, which may have committed a rejection without a transition) pokes it
   // at once; its poll covers everything else.
@@ -122,15 +126,40 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     logger,
     requestContext: requestContextMiddleware({ onWriteAnswered: pokeFeed }),
     callbackMetrics: observability.callbackMetrics,
+    readiness: {
+      notReadyBecause: async () => {
+        if (draining) return 'stopping';
+        try {
+          return (await migrationsApplied(db)) ? null : 'database migrations are not applied';
+        } catch (err) {
+          // The reason goes to the log only: /readyz answers anyone.
+          logger.warn({ err }, 'readiness check: database unreachable');
+          return 'database unreachable';
+        }
+      },
+    },
   });
   // Prometheus text (unauthenticated, as scrapers expect; counts only) and the web UI, behind the
   // API's own authentication middleware instance.
   app.get('/metrics', observability.metricsHandler);
   app.route('/ui', uiRoutes({ store: engine.store, feed, authenticate: auth.middleware, policy }));
+  // Other instances' commits reach this one as notifications (PostgreSQL); the runner's poll is
+  // the fallback, and a reconnected listener polls at once for what it may have missed.
+  const listener =
+    db.provider === 'postgresql'
+      ? new WorkListener(db.url, {
+          onNotify: () => runner.poke(),
+          onReconnect: () => {
+            logger.info('work listener reconnected; looking for work');
+            runner.poke();
+          },
+          onLost: (err) => logger.warn({ err }, 'work listener lost its connection; reconnecting (polling meanwhile)'),
+        })
+      : null;
+  await listener?.start();
   runner.start();
   // Startup recovery's report: files nothing owns are logged and counted, never removed.
   void reportOrphans(manager, logger);
-  let draining: Promise<void> | null = null;
   const drain = () => (draining ??= drainWork({ runner, stopCompute: computeSide.stop, graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger }));
   return {
     config,
@@ -142,9 +171,11 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     logger,
     feed,
     observability,
+    listener,
     drain,
     async stop() {
       await drain();
+      await listener?.stop();
       await engine.idle();
       observability.stop();
       engine.events.off('transition', pokeFeed);

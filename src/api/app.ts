@@ -10,6 +10,7 @@ import { isTransient } from '../engine/transient.js';
 import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
 import { requestContextMiddleware } from '../http/request-context/index.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   requestContext?: MiddlewareHandler;
   /** Wraps the snapshot action route after auth and body parsing (the service's callback metrics). */
   callbackMetrics?: MiddlewareHandler;
+  /** What /readyz asks (the service's database and migrations, and whether it is stopping); default: always ready. */
+  readiness?: Readiness;
 }
 
 export function createApp(options: AppOptions) {
@@ -49,6 +52,7 @@ export function createApp(options: AppOptions) {
   app.get('/v3', versionsV3(options.publicEndpoint));
   app.get('/v3/', versionsV3(options.publicEndpoint));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.route('/', healthRoutes(options.readiness));
 
   app.use('/v3/:project_id/*', options.authenticate, policyMiddleware(options.policy), jsonBody({ maxBytes: options.maxBodyBytes }));
   app.use('/v3/:project_id/*', async (c, next) => {

@@ -40,7 +40,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'versions';
+  tag: 'volumes' | 'snapshots' | 'versions' | 'health';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -50,6 +50,8 @@ export interface ApiOperation {
   public?: true;
   /** Answers 404 for a resource named in the body (POST /snapshots: the volume). */
   bodyNamesResource?: true;
+  /** A public operation that answers 503 when the instance should get no requests (/readyz). */
+  mayBeUnavailable?: true;
 }
 
 const VOLUMES = '/v3/{project_id}/volumes';
@@ -61,6 +63,8 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/', operationId: 'listVersions', summary: 'Version discovery', tag: 'versions', public: true, success: { 300: { description: 'Multiple choices: the API versions', body: responseSchemas.versions } } },
   { method: 'get', path: '/v3', operationId: 'showVersionV3', summary: 'The v3 API version', tag: 'versions', public: true, success: { 200: { description: 'The v3 version', body: responseSchemas.versions } } },
   { method: 'get', path: '/v3/', operationId: 'showVersionV3Slash', summary: 'The v3 API version', tag: 'versions', public: true, success: { 200: { description: 'The v3 version', body: responseSchemas.versions } } },
+  { method: 'get', path: '/healthz', operationId: 'health', summary: 'Liveness for a load balancer: the process answers HTTP', tag: 'health', public: true, success: { 200: { description: 'Alive', body: z.object({ status: z.literal('ok') }) } } },
+  { method: 'get', path: '/readyz', operationId: 'readiness', summary: 'Readiness for a load balancer: the database answers and has every committed migration, and the instance is not stopping (503 otherwise, with the reason)', tag: 'health', public: true, mayBeUnavailable: true, success: { 200: { description: 'Ready for requests', body: z.object({ status: z.literal('ready') }) } } },
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
@@ -204,6 +208,7 @@ const FAULT_DESCRIPTIONS: Readonly<Record<number, string>> = {
 export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
+  if (op.mayBeUnavailable) statuses.push(503);
   if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
@@ -255,7 +260,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

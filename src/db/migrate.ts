@@ -88,6 +88,58 @@ export async function openMigrated(url: string): Promise<{ db: Db; applied: stri
   const pending = await pendingMigrations(db);
   if (pending.length === 0) return { db, applied: [] };
   await db.close();
-  await migrateDeploy(url);
-  return { db: await openDatabase(url), applied: pending };
+  // Several instances starting at once on a new release all find the migration missing; they
+  // take turns, and whoever comes second finds it applied and does nothing.
+  const applied = await withMigrationLock(url, async () => {
+    const again = await openDatabase(url);
+    const stillPending = await pendingMigrations(again).finally(() => again.close());
+    if (stillPending.length > 0) await migrateDeploy(url);
+    return stillPending;
+  });
+  return { db: await openDatabase(url), applied };
+}
+
+/** Whether every committed migration is applied; throws when the database cannot be asked. */
+export async function migrationsApplied(db: Db): Promise<boolean> {
+  // A plain round trip first, so an unreachable database throws instead of reading as "nothing applied".
+  await db.sql.query({ sql: 'SELECT 1', text: 'SELECT 1', values: [] });
+  return (await pendingMigrations(db)).length === 0;
+}
+
+/** How long a starting instance waits for another's migration before giving up. */
+const MIGRATION_LOCK_WAIT_MS = 10 * 60_000;
+
+/**
+ * Runs `fn` while no other process migrates the same database. PostgreSQL: a session advisory
+ * lock on a connection of its own (Prisma's `migrate deploy` takes one too, but gives up after
+ * 10 s, and our check-then-deploy has to be inside the lock as well). SQLite, which has no such
+ * lock: proper-lockfile's lock directory beside the database file.
+ */
+async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  if (providerOf(url) === 'postgresql') {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url, application_name: 'assisted-snapshots-migrate' });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      await client.query(`SET lock_timeout = ${MIGRATION_LOCK_WAIT_MS}`);
+      await client.query("SELECT pg_advisory_lock(hashtextextended('assisted-snapshots:migrate', 0))");
+      return await fn();
+    } finally {
+      // Ending the session releases the lock too, whatever happened.
+      await client.end().catch(() => {});
+    }
+  }
+  const file = sqliteFilePath(url);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const { default: lockfile } = await import('proper-lockfile');
+  const release = await lockfile.lock(path.dirname(file), {
+    lockfilePath: `${file}.migrate.lock`,
+    retries: { retries: Math.ceil(MIGRATION_LOCK_WAIT_MS / 1000), minTimeout: 100, maxTimeout: 1000 },
+  });
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
 }

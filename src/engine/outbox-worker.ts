@@ -191,9 +191,8 @@ export class OutboxWorker {
       return { ...base, result: 'cancelled' };
     }
 
-    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && (await this.store.volumeBusy(job.id, snapshotId, snapshot.volumeId))) {
-      // Not an attempt: the claim is handed back and the job looks again a moment later.
-      await this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(this.deferMs), uncount: true });
+    if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && !(await this.takeVolumeTurn(job, snapshotId, snapshot.volumeId))) {
+      // Not an attempt: the claim was handed back and the job looks again a moment later.
       return { ...base, result: 'deferred' };
     }
     const ref = snapshotRef(snapshot);
@@ -276,14 +275,14 @@ export class OutboxWorker {
       const reason = err instanceof Error ? err.message : String(err);
       const interrupted = isInterrupted(err);
       if (this.shuttingDown && (interrupted || isTransient(err))) {
-        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.engine.clock(), uncount: true, error: reason }));
+        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.engine.clock(), uncount: true, error: reason }, this.engine.clock()));
         const report = { ...base, result: 'interrupted' as const };
         this.options.onInterrupted?.(report, reason);
         return report;
       }
       if ((interrupted || isTransient(err)) && job.attempts < this.maxAttempts) {
         const delay = backoffMs(job.attempts, this.retryBaseMs, this.retryMaxMs);
-        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(delay), error: reason }));
+        await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(delay), error: reason }, this.engine.clock()));
         return { ...base, result: 'retrying' };
       }
       return { ...base, result: 'ran', outcome: await fail(reason) };
@@ -310,6 +309,30 @@ export class OutboxWorker {
         await new Promise((r) => setTimeout(r, backoffMs(attempt, this.recordRetryMs, 2000)));
       }
     }
+  }
+
+  /** Whether the volume is this begin job's to run on, across every instance (store/volume-busy.ts). */
+  private takeVolumeTurn(job: JobRow, snapshotId: string, volumeId: string): Promise<boolean> {
+    const now = this.engine.clock();
+    return this.store.takeVolumeTurn({
+      jobId: job.id,
+      snapshotId,
+      volumeId,
+      workerId: this.workerId,
+      lockedUntil: job.lockedUntil ?? now,
+      now,
+      deferUntil: this.later(this.deferDelay(job, now)),
+    });
+  }
+
+  /**
+   * How long a begin waits before looking at its volume again: deferMs at first, then a quarter of
+   * how long it has waited so far, up to 2 s. A volume with a long queue (every snapshot of it
+   * requested at once) would otherwise have its waiting begins claimed and handed back several
+   * times a second each, crowding the claims of the work that frees the volume.
+   */
+  private deferDelay(job: JobRow, now: Date): number {
+    return Math.min(2000, Math.max(this.deferMs, (now.getTime() - job.createdAt.getTime()) / 4));
   }
 
   private later(ms: number) {

@@ -54,10 +54,7 @@ export class VolumeCommands {
   private async action(volumeId: string, event: VolumeEvent, verb: string, extra: Partial<VolumeDelivery> = {}) {
     await this.reads.liveVolume(volumeId);
     const outcome = await this.engine.volumes.deliver({ volumeId, event, source: 'api', ...extra });
-    return expectAccepted(outcome, (o) => {
-      const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
-      return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${o.status}.`;
-    }, verb);
+    return expectAccepted(outcome, (o) => wrongStatus(event, verb, o.status), verb);
   }
 
   reserve = (id: string) => this.action(id, { type: 'os-reserve' }, 'reserve');
@@ -67,6 +64,10 @@ export class VolumeCommands {
 
   async initializeConnection(volumeId: string, connector: Record<string, unknown>) {
     const volume = await this.reads.liveVolume(volumeId);
+    // The driver's work on the volume's file is not done (or is undoing it): nothing to connect to yet.
+    if (volume.status === 'creating' || volume.status === 'deleting') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is ${volume.status}; a connection can be initialized once it is not.`);
+    }
     if (!this.driver.initializeConnection) return { driver_volume_type: this.driver.name, data: { volume_id: volume.id } };
     return this.driver.initializeConnection(volume, connector);
   }
@@ -74,6 +75,9 @@ export class VolumeCommands {
   /** os-attach: the attachment row and the move to in-use commit together; returns the attachment. */
   async attach(volumeId: string, attach: AttachInput) {
     const volume = await this.reads.liveVolume(volumeId);
+    // Before the driver is asked for connection info: a volume still being created has no file
+    // to connect to, and that is the caller's mistake (400), not the driver's fault (500).
+    refuseUnless(volume.status, { type: 'os-attach' }, 'attach');
     const connectionInfo =
       attach.connectionInfo ?? (this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
     const outcome = await this.action(volumeId, { type: 'os-attach' }, 'attach', {
@@ -123,6 +127,17 @@ export class VolumeCommands {
     }
     return expectAccepted(outcome, () => DELETE_REFUSAL, 'delete');
   }
+}
+
+/** Cinder's refusal of an action from a status the machine does not take it in. */
+function wrongStatus(event: VolumeEvent, verb: string, status: string): string {
+  const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
+  return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${status}.`;
+}
+
+/** The early form of the machine's own refusal, for work that must not start on a volume it would refuse. */
+function refuseUnless(status: string, event: VolumeEvent, verb: string): void {
+  if (!volumeStatusesAccepting(event).includes(status)) throw new InvalidRequest(wrongStatus(event, verb, status));
 }
 
 const volumeResetTargets = () => resettableVolumeStatuses.join(', ');

@@ -1,18 +1,31 @@
 // A volume's chain and .info are read-modify-written by every phase, so two phases on the same
-// volume, in this process or another, must never overlap (Cinder's locked_volume_id_operation).
+// volume, in this process, another process or on another host mounting the same share, must
+// never overlap (Cinder's locked_volume_id_operation).
 //
 // Two layers: an in-process queue, so callers in this process wait in order without polling, and
-// a lock file in the share for other processes. The file is made by link(2) from a fully written
-// temporary, so it never exists half-written, and holds {pid, host, token}. A file left behind by
-// a dead process on this host (or by an earlier process with our own pid, as happens after a
-// container restart) is stale and broken; a holder on another host cannot be judged and is waited
-// for until the timeout. `proper-lockfile` (mtime heartbeats, works across NFS clients) is the
-// intended replacement: anything with `withLock` fits `VolumeLocks`.
+// a lock in the share for everyone else, taken with proper-lockfile:
+//   - the lock is a directory made with mkdir(2), which is atomic on NFS (unlike O_EXCL creation
+//     on older NFS clients), so two hosts can never both take it;
+//   - its holder touches it every `staleMs / 2`; one not touched for `staleMs` belongs to a
+//     holder that died (or a host that went away) and is broken. That is judged by age, not by a
+//     pid, so it works the same for a holder on another host, which no pid can describe;
+//   - it is plain JavaScript: nothing to compile on the hosts.
+// Chosen over fcntl/OFD locks, which NFS honours too and which the kernel releases when the
+// holder dies: from Node.js they need a native addon (fs-ext, os-lock), built on every host, and
+// on NFSv3 they rely on the lock manager (lockd/statd) being run and reachable between every
+// client and the server, a configuration the service cannot check. The price of the choice: a
+// holder that cannot touch its lock for `staleMs` (a share that hangs that long) loses it; the
+// phase then fails in a passing way, is retried, and its recovery step repairs what it left.
+//
+// The directory holds a `holder.json` naming who holds it (pid, host, since), for logs and for
+// the timeout's message; it is written after the lock is taken, so a contender may find it
+// missing for a moment.
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import fs, { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
 import { KeyedLock } from './keyed-lock.js';
 
 export interface VolumeLocks {
@@ -29,154 +42,105 @@ export interface LockHolder {
 export interface FileLockOptions {
   /** How long to wait for another process's lock before failing (default 10 min). */
   timeoutMs?: number;
+  /** A lock not touched by its holder for this long is broken (default 30 s; at least 2 s). */
+  staleMs?: number;
   /** Called once per acquisition that finds the lock held by someone else; for logs and tests. */
   onContended?: (info: { key: string; holder: LockHolder | null }) => void;
 }
 
-interface ProcessRegistry {
-  queues: Map<string, Promise<void>>;
-  held: Set<string>;
-}
+const HOLDER_FILE = 'holder.json';
 
 // Shared through globalThis so two copies of this module in one process (bundles, test
-// isolation) still agree on which tokens this process holds; otherwise each would think the
-// other's lock file, carrying our pid, was stale.
-const REGISTRY = Symbol.for('assisted-snapshots.remotefs.volume-locks');
-function registry(): ProcessRegistry {
-  const g = globalThis as unknown as Record<symbol, ProcessRegistry | undefined>;
-  return (g[REGISTRY] ??= { queues: new Map(), held: new Set() });
+// isolation) still queue on one another.
+const QUEUES = Symbol.for('assisted-snapshots.remotefs.volume-locks');
+function queues(): Map<string, Promise<void>> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Promise<void>> | undefined>;
+  return (g[QUEUES] ??= new Map());
 }
+const inProcess = new KeyedLock(queues());
 
-// One queue per lock file for the whole process, whichever copy of this module a caller holds.
-const inProcess = new KeyedLock(registry().queues);
+// proper-lockfile removes its lock with rmdir(2); ours holds the holder file, so it goes with it.
+const lockFs = { ...fs, rmdir: (p: string, cb: (err: NodeJS.ErrnoException | null) => void) => fs.rm(p, { recursive: true }, cb) };
 
-function isAlive(pid: number): boolean {
+async function readHolder(lockDir: string): Promise<LockHolder | null> {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readHolder(file: string): Promise<LockHolder | null | 'gone'> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw err;
-  }
-  try {
-    const h = JSON.parse(text) as LockHolder;
-    return typeof h.pid === 'number' && typeof h.token === 'string' && typeof h.host === 'string' ? h : null;
+    const h = JSON.parse(await fsp.readFile(path.join(lockDir, HOLDER_FILE), 'utf8')) as LockHolder;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? h : null;
   } catch {
     return null;
   }
 }
 
-function isStale(holder: LockHolder | null): boolean {
-  // Not written by this code (link(2) only ever publishes complete files): nobody can own it.
-  if (holder === null) return true;
-  if (holder.host !== os.hostname()) return false;
-  if (holder.pid === process.pid) return !registry().held.has(holder.token);
-  return !isAlive(holder.pid);
+/** The lock was broken by someone who judged it stale while this process held it. */
+class LockCompromised extends Error {
+  readonly code = 'ECOMPROMISED';
+  /** Worth retrying: the phase runs again under a fresh lock, and its recovery step repairs. */
+  readonly transient = true;
 }
 
 export class FileVolumeLocks implements VolumeLocks {
   private readonly timeoutMs: number;
+  private readonly staleMs: number;
 
   constructor(
     private readonly fileFor: (key: string) => string,
     private readonly options: FileLockOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
+    this.staleMs = Math.max(2000, options.staleMs ?? 30_000);
   }
 
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const file = this.fileFor(key);
-    return inProcess.run(file, async () => {
-      const token = await this.acquire(key, file);
+    const lockDir = this.fileFor(key);
+    return inProcess.run(lockDir, async () => {
+      let compromised: Error | null = null;
+      const release = await this.acquire(key, lockDir, (err) => (compromised ??= err));
+      let result: T;
       try {
-        return await fn();
+        result = await fn();
       } finally {
-        await this.release(file, token);
+        await release().catch(() => {});
       }
+      if (compromised) throw new LockCompromised(`volume lock ${path.basename(lockDir)} was lost while held: ${(compromised as Error).message}`);
+      return result;
     });
   }
 
-  private async acquire(key: string, file: string): Promise<string> {
-    const token = randomUUID();
-    const holder: LockHolder = { pid: process.pid, host: os.hostname(), token, since: new Date().toISOString() };
-    const temp = `${file}.${token}`;
+  private async acquire(key: string, lockDir: string, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
     const started = Date.now();
     let wait = 5;
     let reported = false;
     for (;;) {
       try {
-        await fs.writeFile(temp, JSON.stringify(holder), { flag: 'wx' });
+        // The lock is the directory itself; `realpath: false` because the key names no file.
+        const release = await lockfile.lock(lockDir, {
+          lockfilePath: lockDir,
+          realpath: false,
+          stale: this.staleMs,
+          retries: 0,
+          fs: lockFs,
+          onCompromised,
+        });
+        const holder: LockHolder = { pid: process.pid, host: os.hostname(), token: randomUUID(), since: new Date().toISOString() };
+        await fsp.writeFile(path.join(lockDir, HOLDER_FILE), JSON.stringify(holder)).catch(() => {});
+        return release;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`cannot take volume lock ${file}: ${path.dirname(file)} does not exist (is the share mounted?)`);
-        throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new Error(`cannot take volume lock ${lockDir}: ${path.dirname(lockDir)} does not exist (is the share mounted?)`);
+        if (code !== 'ELOCKED') throw err;
       }
-      try {
-        await fs.link(temp, file);
-        registry().held.add(token);
-        return token;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      } finally {
-        await fs.rm(temp, { force: true });
-      }
-      const current = await readHolder(file);
-      if (current === 'gone') continue;
-      if (isStale(current)) {
-        await this.breakStale(file, current, token);
-        continue;
-      }
+      const current = await readHolder(lockDir);
       if (!reported) {
         reported = true;
         this.options.onContended?.({ key, holder: current });
       }
       if (Date.now() - started >= this.timeoutMs) {
         const who = current ? `pid ${current.pid} on ${current.host} since ${current.since}` : 'an unknown holder';
-        throw new Error(`timed out after ${this.timeoutMs} ms waiting for volume lock ${path.basename(file)} held by ${who}`);
+        throw new Error(`timed out after ${this.timeoutMs} ms waiting for volume lock ${path.basename(lockDir)} held by ${who}`);
       }
-      // Another process holds it and file locks give no wake-up: poll, backing off to 250 ms.
+      // Held elsewhere, and a lock in a file system gives no wake-up: poll, backing off to 250 ms.
       await delay(wait);
       wait = Math.min(wait * 2, 250);
     }
-  }
-
-  /**
-   * Moves the stale file aside before deleting it and checks it is the one judged stale: if a
-   * live contender replaced it in between, it is put back instead of being deleted.
-   */
-  private async breakStale(file: string, stale: LockHolder | null, token: string): Promise<void> {
-    const aside = `${file}.broken-${token}`;
-    try {
-      await fs.rename(file, aside);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    const moved = await readHolder(aside);
-    const same = moved === stale || (moved !== 'gone' && moved !== null && stale !== null && moved.token === stale.token);
-    if (!same) {
-      try {
-        await fs.link(aside, file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-    await fs.rm(aside, { force: true });
-  }
-
-  private async release(file: string, token: string): Promise<void> {
-    registry().held.delete(token);
-    const current = await readHolder(file);
-    // Only ever remove our own file: if it was broken and retaken, it is someone else's now.
-    if (current !== 'gone' && current !== null && current.token === token) await fs.rm(file, { force: true });
   }
 }

@@ -22,6 +22,7 @@ import { freePort } from '../support/ports.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = '/usr/bin/python3';
 const CINDER = '/usr/bin/cinder';
+const OPENSTACK = '/usr/bin/openstack';
 let fileCounter = 0;
 
 /** Environment for Debian's Python: no pyenv/virtualenv settings leaking in. */
@@ -216,5 +217,46 @@ describe('python3-cinderclient against the running service', () => {
     await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'available');
     const listed = await run(commands[2]!);
     expect(listed).toMatch(new RegExp(`\\| ${snapId} \\| ${volumeId} \\| available +\\| snap1 +\\| 1 +\\| me +\\|`));
+  });
+
+  it('the README\'s openstack CLI commands (python3-openstackclient) work as written', async () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /The same with the `openstack` CLI[\s\S]*?\n\n((?: {4}.*\n?)+)/.exec(readme)?.[1];
+    expect(block, 'README block "The same with the `openstack` CLI"').toBeDefined();
+    const lines = block!.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter(Boolean);
+    const exportLine = lines.find((l) => l.startsWith('export '))!;
+    const env: Record<string, string> = {};
+    for (const [, k, v] of exportLine.slice('export '.length).matchAll(/(\w+)=(\S+)/g)) env[k!] = v!.replace('http://127.0.0.1:8776', plain.url);
+    expect(Object.keys(env).sort()).toEqual(['OS_AUTH_TYPE', 'OS_ENDPOINT', 'OS_IMAGE_API_VERSION', 'OS_TOKEN', 'OS_VOLUME_API_VERSION']);
+    const commands = lines.filter((l) => l.startsWith('openstack '));
+    expect(commands).toEqual([
+      'openstack volume create --size 1 vol1',
+      'openstack volume snapshot create --volume <volume id> snap1',
+      'openstack volume snapshot list',
+      'openstack volume snapshot show <snapshot id>',
+      'openstack volume snapshot delete <snapshot id>',
+    ]);
+
+    const run = async (command: string) => {
+      const { stdout } = await promisify(execFile)(OPENSTACK, command.split(/\s+/).slice(1), { env: pythonEnv(env), timeout: 60_000 });
+      return stdout;
+    };
+    const row = (table: string, field: string) => new RegExp(`^\\|\\s*${field}\\s*\\|\\s*(\\S+)\\s*\\|`, 'm').exec(table)?.[1];
+
+    const created = await run(commands[0]!);
+    // Asynchronous, as Cinder's: the volume is being created; the server's worker makes it.
+    expect([row(created, 'name'), row(created, 'status'), row(created, 'size')]).toEqual(['vol1', 'creating', '1']);
+    const volumeId = row(created, 'id')!;
+    await plain.waitFor((e) => e.msg === 'volume transition' && e.volumeId === volumeId && e.status === 'available');
+    const snap = await run(commands[1]!.replace('<volume id>', volumeId));
+    expect([row(snap, 'name'), row(snap, 'volume_id'), row(snap, 'status')]).toEqual(['snap1', volumeId, 'creating']);
+    const snapId = row(snap, 'id')!;
+    await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'available');
+    expect(await run(commands[2]!)).toMatch(new RegExp(`\\| ${snapId} \\| snap1 +\\| None +\\| available +\\| +1 \\|`));
+    const shown = await run(commands[3]!.replace('<snapshot id>', snapId));
+    expect([row(shown, 'id'), row(shown, 'status'), row(shown, 'volume_id'), row(shown, 'user_id')]).toEqual([snapId, 'available', volumeId, 'me']);
+    expect(await run(commands[4]!.replace('<snapshot id>', snapId))).toBe('');
+    await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'deleted');
+    expect(await run(commands[2]!)).not.toContain(snapId);
   });
 });

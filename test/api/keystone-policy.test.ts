@@ -160,6 +160,24 @@ describe.each(providers)('Keystone policy through the endpoints on %s', (provide
     expect(await historyLength()).toBe(before + 1);
   });
 
+  it('an oslo rule with an owner check on the row: only the snapshot\'s creator may rename it', async () => {
+    const policy = parsePolicy(
+      { creator: 'user_id:%(user_id)s', 'snapshot:update': 'rule:admin_api or rule:creator' },
+      'test overrides',
+      loadDefaultPolicy(),
+    );
+    const app = createApp({ manager: f.h.manager, authenticate: authMiddleware({ strategy: 'keystone', keystone }), policy });
+    const rename = (user: KeystoneUser, name: string) =>
+      send(app, 'PUT', `/v3/${tokens[user].projectId}/snapshots/${snapshot}`, { body: { snapshot: { name } }, token: tokens[user].token });
+    // reader1 is of the same project, and passes the check made before the row is read (with the
+    // caller as the target), but is not the row's user.
+    expectFault(await rename('reader1', 'not-mine'), 403, 'forbidden', "Policy doesn't allow snapshot:update to be performed.");
+    expectFault(await rename('othermember', 'not-mine'), 404, 'itemNotFound');
+    const mine = await rename('member1', 'renamed-by-creator');
+    expect([mine.status, mine.json.snapshot.name]).toEqual([200, 'renamed-by-creator']);
+    expect((await rename('admin', 'demo-snap')).status).toBe(200);
+  });
+
   it('a missing or invalid token is 401 with WWW-Authenticate', async () => {
     for (const token of [null, 'not-a-token', `${tokens.member1.token}x`]) {
       const r = await f.call('GET', `/v3/${tokens.member1.projectId}/snapshots/${snapshot}`, { token });

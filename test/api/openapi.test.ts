@@ -20,6 +20,7 @@ import {
   volumeUpdateSchema,
 } from '../../src/api/schemas/index.js';
 import { loadDefaultPolicy } from '../../src/http/policy/index.js';
+import { jsonValueProblem } from '../../src/http/body/index.js';
 import type { VolumeManager } from '../../src/manager/volume-manager.js';
 import { providers } from '../support/databases.js';
 import { apiFixture, type ApiFixture } from './helpers.js';
@@ -118,6 +119,9 @@ describe('documented request schemas are the validating schemas', () => {
     const documented = ajv.compile(json);
     fc.assert(
       fc.property(arbs.any(json), (body) => {
+        // The body edge refuses a "__proto__" key before any schema sees it (src/http/body), so
+        // what the schemas would make of one never matters; zod drops such keys silently.
+        fc.pre(jsonValueProblem(body) !== 'reserved_key');
         expect({ body, accepted: zodSchema.safeParse(body).success }).toEqual({ body, accepted: documented(body) });
       }),
       { numRuns: 300 },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { isUniqueViolation, openDatabase, type Db, type PrismaClient, type Provider } from '../../src/db/client.js';
-import { migrateDeploy, runPrismaCli } from '../../src/db/migrate.js';
+import { migrateDeploy, migrationsApplied, openMigrated, runPrismaCli } from '../../src/db/migrate.js';
 import { dropTestDatabases, emptyDatabaseUrl, freshDatabaseUrl, providers } from '../support/databases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -262,6 +262,24 @@ describe.each(providers)('database on %s', (provider) => {
     expect(result.output).toContain('already in sync');
     expect(result.code).toBe(0);
   });
+});
+
+describe.each(providers)('several instances starting at once on a new %s database', (provider) => {
+  it('each opens it migrated, and every migration is applied exactly once, by one of them', async () => {
+    const url = await emptyDatabaseUrl(provider);
+    const opened = await Promise.all([openMigrated(url), openMigrated(url), openMigrated(url)]);
+    try {
+      // One took the lock and migrated; the others waited for it and found nothing to do.
+      expect(opened.map((o) => o.applied).filter((a) => a.length > 0)).toEqual([committedMigrations(provider)]);
+      for (const o of opened) expect(await migrationsApplied(o.db)).toBe(true);
+      const rows = await opened[0]!.db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name',
+      );
+      expect(rows.map((r) => r.migration_name)).toEqual(committedMigrations(provider));
+    } finally {
+      await Promise.all(opened.map((o) => o.db.close()));
+    }
+  }, 120_000);
 });
 
 describe('migrateDeploy', () => {

@@ -38,7 +38,7 @@ describe.each(providers)('manager reads on %s', (provider) => {
     await h.manager.deleteSnapshot(snap.id);
     await h.worker.drain();
     await expect(h.manager.reads.snapshot(snap.id)).rejects.toThrow(new NotFound(`Snapshot ${snap.id} could not be found.`));
-    expect(await h.manager.reads.snapshotOwner(snap.id)).toEqual({ projectId: 'project-a' });
+    expect(await h.manager.reads.snapshotOwner(snap.id)).toEqual({ projectId: 'project-a', userId: 'user-a' });
     expect((await h.manager.reads.transitions(snap.id)).map((t) => [t.version, t.eventType])).toEqual([
       [1, 'snapshot.create'],
       [2, 'storage.done'],

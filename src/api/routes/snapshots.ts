@@ -23,21 +23,25 @@ import type { Snapshot } from '../../db/client.js';
 export function snapshotRoutes(manager: VolumeManager) {
   const app = new Hono();
 
-  /** The snapshot if the caller may see it; another project's snapshot is "not found". */
-  const visible = async (c: Context, id: string) => {
+  /**
+   * The snapshot if the caller may see it (another project's snapshot is "not found") and `rule`
+   * allows the caller on it (owner checks read the row).
+   */
+  const visible = async (c: Context, id: string, rule: PolicyRule) => {
     const snapshot = await manager.getSnapshot(id);
     assertVisible(c.var.auth, snapshot.projectId, `Snapshot ${id} could not be found.`);
+    authorize(c, rule, snapshot);
     return snapshot;
   };
   /**
-   * The snapshot an action under `rule` may touch: a rule granted through a role reaches across
-   * projects (the compute service's callback, admins); one granted through "project" (a
-   * POLICY_FILE may do that) only the caller's own project, like every other route. Granted
-   * through a role, there is nothing to check here: the id goes on and whoever needs the row reads
+   * The snapshot an action under `rule` may touch: a rule that holds whatever the target (a role:
+   * the compute service's callback, admins) reaches across projects; any other (an owner check a
+   * POLICY_FILE may write) only the caller's own project, like every other route. Granted
+   * whatever the target, there is nothing to check here: the id goes on and whoever needs the row reads
    * it (a callback's, with the rest of its batch); otherwise the row read to check is handed on.
    */
   const reachable = async (c: Context, id: string, rule: PolicyRule): Promise<SnapshotIdOrRow> =>
-    grantedByRole(c, rule) ? id : visible(c, id);
+    grantedByRole(c, rule) ? id : visible(c, id, rule);
   /** Renders a row the handler already holds; only its metadata is read. */
   const render = async (c: Context, s: Snapshot) =>
     snapshotView(s, await manager.metadata(s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
@@ -56,6 +60,8 @@ export function snapshotRoutes(manager: VolumeManager) {
     // lookup answers), so the answer does not tell which ids exist elsewhere.
     const volume = await manager.getVolume(body.volume_id);
     assertVisible(c.var.auth, volume.projectId, `Volume ${body.volume_id} could not be found.`);
+    // As Cinder: the volume is the target of snapshot:create.
+    authorize(c, 'snapshot:create', volume);
     // From 3.66 an in-use volume needs no force flag, and force=false is refused (as Cinder).
     if (atLeast(c, '3.66') && body.force === false) throw badRequest("Invalid value 'False' for force. Microversion 3.66 and later do not accept force=False.");
     const force = body.force ?? atLeast(c, '3.66');
@@ -95,13 +101,13 @@ export function snapshotRoutes(manager: VolumeManager) {
 
   app.get('/:id', async (c) => {
     authorize(c, 'snapshot:get');
-    return c.json({ snapshot: await render(c, await visible(c, idParam(c))) });
+    return c.json({ snapshot: await render(c, await visible(c, idParam(c), 'snapshot:get')) });
   });
 
   app.put('/:id', async (c) => {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:update');
     const { snapshot: fields } = await parseBody(c, snapshotUpdateSchema);
     const updated = await manager.updateSnapshotFields(id, fields);
     return c.json({ snapshot: await render(c, updated) });
@@ -111,7 +117,7 @@ export function snapshotRoutes(manager: VolumeManager) {
     authorize(c, 'snapshot:delete');
     const id = idParam(c);
     // Read once: the row authorised against is the row the event is offered to.
-    await manager.deleteSnapshot(await visible(c, id));
+    await manager.deleteSnapshot(await visible(c, id, 'snapshot:delete'));
     return c.body(null, 202);
   });
 
@@ -150,13 +156,13 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.get('/:id/metadata', async (c) => {
     authorize(c, 'snapshot:get');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:get');
     return c.json({ metadata: await manager.metadata(id) });
   });
   const writeMetadata = (replace: boolean) => async (c: Context) => {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:update');
     const { metadata } = await parseBody(c, snapshotMetadataBodySchema);
     return c.json({ metadata: await manager.setSnapshotMetadata(id, metadata, replace) });
   };
@@ -165,7 +171,7 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.get('/:id/metadata/:key', async (c) => {
     authorize(c, 'snapshot:get');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:get');
     const key = keyParam(c);
     const metadata = await manager.metadata(id);
     if (!Object.hasOwn(metadata, key)) throw notFound('Metadata item was not found');
@@ -174,7 +180,7 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.put('/:id/metadata/:key', async (c) => {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:update');
     const key = c.req.param('key');
     const { meta } = await parseBody(c, snapshotMetaItemBodySchema);
     if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
@@ -184,7 +190,7 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.delete('/:id/metadata/:key', async (c) => {
     authorize(c, 'snapshot:update');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'snapshot:update');
     await manager.deleteSnapshotMetadataKey(id, keyParam(c));
     return c.body(null, 200);
   });
@@ -204,7 +210,10 @@ export function snapshotRoutes(manager: VolumeManager) {
     const owner = await manager.snapshotOwner(id);
     const rows = owner ? await manager.transitions(id) : [];
     if (!owner || rows.length === 0) throw notFound(`Snapshot ${id} could not be found.`);
-    if (!grantedByRole(c, 'snapshot:transitions')) assertVisible(c.var.auth, owner.projectId, `Snapshot ${id} could not be found.`);
+    if (!grantedByRole(c, 'snapshot:transitions')) {
+      assertVisible(c.var.auth, owner.projectId, `Snapshot ${id} could not be found.`);
+      authorize(c, 'snapshot:transitions', { id, ...owner });
+    }
     return c.json({ transitions: rows.map(transitionView) });
   });
 

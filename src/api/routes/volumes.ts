@@ -3,7 +3,7 @@
 // machine's history (an admin extension of ours, as for snapshots).
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
-import { assertVisible, authorize, grantedByRole } from '../../http/policy/index.js';
+import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
 import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { notFound } from '../../http/faults/index.js';
@@ -14,9 +14,11 @@ export function volumeRoutes(manager: VolumeManager) {
   const app = new Hono();
   const selfUrl = (c: Context, id: string) => new URL(`${c.req.path.replace(/\/volumes.*$/, '')}/volumes/${id}`, c.req.url).toString();
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Volume');
-  const visible = async (c: Context, id: string) => {
+  /** The volume if the caller may see it and, given `rule`, act on it under that rule (owner checks read the row). */
+  const visible = async (c: Context, id: string, rule?: PolicyRule) => {
     const volume = await manager.getVolume(id);
     assertVisible(c.var.auth, volume.projectId, `Volume ${id} could not be found.`);
+    if (rule) authorize(c, rule, volume);
     return volume;
   };
   /** Renders a row the handler already holds (with its live attachments). */
@@ -58,13 +60,13 @@ export function volumeRoutes(manager: VolumeManager) {
 
   app.get('/:id', async (c) => {
     authorize(c, 'volume:get');
-    return c.json({ volume: render(c, await visible(c, idParam(c))) });
+    return c.json({ volume: render(c, await visible(c, idParam(c), 'volume:get')) });
   });
 
   app.put('/:id', async (c) => {
     authorize(c, 'volume:update');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'volume:update');
     const { volume: fields } = await parseBody(c, volumeUpdateSchema);
     const updated = await manager.updateVolume(id, {
       ...(fields.name !== undefined ? { name: fields.name } : {}),
@@ -76,7 +78,7 @@ export function volumeRoutes(manager: VolumeManager) {
   app.delete('/:id', async (c) => {
     authorize(c, 'volume:delete');
     const id = idParam(c);
-    await visible(c, id);
+    await visible(c, id, 'volume:delete');
     await manager.deleteVolume(id);
     return c.body(null, 202);
   });
@@ -87,58 +89,61 @@ export function volumeRoutes(manager: VolumeManager) {
     // The history outlives the volume: a deleted volume's path to `deleted` stays readable.
     const owner = await manager.volumeOwner(id);
     if (!owner) throw notFound(`Volume ${id} could not be found.`);
-    if (!grantedByRole(c, 'volume:transitions')) assertVisible(c.var.auth, owner.projectId, `Volume ${id} could not be found.`);
+    if (!grantedByRole(c, 'volume:transitions')) {
+      assertVisible(c.var.auth, owner.projectId, `Volume ${id} could not be found.`);
+      authorize(c, 'volume:transitions', { id, ...owner });
+    }
     return c.json({ transitions: (await manager.volumeTransitions(id)).map(transitionView) });
   });
 
   app.post('/:id/action', async (c) => {
     const id = idParam(c);
     const request = await parseAction(c, volumeActionSchemas);
-    await visible(c, id);
+    const volume = await visible(c, id);
     switch (request.action) {
       case 'os-reserve':
-        authorize(c, 'volume:reserve');
+        authorize(c, 'volume:reserve', volume);
         await manager.reserveVolume(id);
         return c.body(null, 202);
       case 'os-unreserve':
-        authorize(c, 'volume:unreserve');
+        authorize(c, 'volume:unreserve', volume);
         await manager.unreserveVolume(id);
         return c.body(null, 202);
       case 'os-initialize_connection': {
-        authorize(c, 'volume:initialize_connection');
+        authorize(c, 'volume:initialize_connection', volume);
         const connector = request.body['os-initialize_connection'].connector;
         const info = await manager.initializeConnection(id, typeof connector === 'string' ? { connector } : connector);
         return c.json({ connection_info: info });
       }
       case 'os-terminate_connection':
-        authorize(c, 'volume:terminate_connection');
+        authorize(c, 'volume:terminate_connection', volume);
         return c.body(null, 202);
       case 'os-attach': {
-        authorize(c, 'volume:attach');
+        authorize(c, 'volume:attach', volume);
         const a = request.body['os-attach'];
         await manager.attachVolume(id, { instanceUuid: a.instance_uuid ?? null, mountpoint: a.mountpoint });
         return c.body(null, 202);
       }
       case 'os-begin_detaching':
-        authorize(c, 'volume:begin_detaching');
+        authorize(c, 'volume:begin_detaching', volume);
         await manager.beginDetaching(id);
         return c.body(null, 202);
       case 'os-roll_detaching':
-        authorize(c, 'volume:roll_detaching');
+        authorize(c, 'volume:roll_detaching', volume);
         await manager.rollDetaching(id);
         return c.body(null, 202);
       case 'os-detach':
-        authorize(c, 'volume:detach');
+        authorize(c, 'volume:detach', volume);
         await manager.detachVolume(id, request.body['os-detach']?.attachment_id ?? null);
         return c.body(null, 202);
       case 'os-reset_status': {
-        authorize(c, 'volume:reset_status');
+        authorize(c, 'volume:reset_status', volume);
         const r = request.body['os-reset_status'];
         await manager.resetVolumeStatus(id, { status: r.status ?? null, attachStatus: r.attach_status ?? null });
         return c.body(null, 202);
       }
       case 'os-force_delete':
-        authorize(c, 'volume:force_delete');
+        authorize(c, 'volume:force_delete', volume);
         await manager.deleteVolume(id, true);
         return c.body(null, 202);
     }

@@ -1,6 +1,7 @@
 // Claims up to `limit` runnable outbox jobs for one worker in one statement.
 //
-// Runnable: pending, due, and not under an unexpired lease. On PostgreSQL the candidate rows are
+// Runnable: pending, due, and not under an unexpired lease. Oldest due first: a job handed back to
+// wait (a begin whose volume is taken, a retry) queues behind the work that became due meanwhile. On PostgreSQL the candidate rows are
 // locked with SKIP LOCKED, so concurrent claimants (other processes) take disjoint sets without
 // waiting on each other; on SQLite the statement runs under the database's single write lock and
 // re-checks the same condition, which is the same compare-and-set. A claimant that dies leaves
@@ -40,7 +41,7 @@ export async function claimJobs(db: Db, d: Dialect, workerId: string, limit: num
         SELECT id FROM outbox
         WHERE status = 'pending' AND run_after <= ${d.timestamp(now)}
           AND (locked_until IS NULL OR locked_until < ${d.timestamp(now)})
-        ORDER BY id LIMIT ${d.integer(limit)} ${d.skipLocked})
+        ORDER BY run_after, id LIMIT ${d.integer(limit)} ${d.skipLocked})
       RETURNING id, snapshot_id, volume_id, kind, phase, version, status, attempts, run_after, locked_by, locked_until,
         last_error, created_at, updated_at, completed_at`),
   );

@@ -96,6 +96,8 @@ export async function commitVolumeStep(
         await tx.execute(sql`
           INSERT INTO outbox (volume_id, kind, phase, version, status, attempts, run_after, created_at, updated_at)
           VALUES ${join(values)}`);
+        // Delivered at commit: another instance may take the volume's job at once.
+        if (d.notifyWork) await tx.execute(d.notifyWork);
       }
       if (w.closesJob) await closeJob(tx, d, w, w.closesJob.status, w.closesJob.error ?? null);
       await beforeCommit?.();

@@ -7,6 +7,7 @@
 // only convert the value into something else.
 import { empty, join, raw, sqltag as sql, type Sql } from '@prisma/client/runtime/client';
 import type { Provider } from '../../db/client.js';
+import { WORK_CHANNEL } from '../../db/work-listener.js';
 
 export { empty, join, raw, sql, type Sql };
 
@@ -26,7 +27,13 @@ export interface Dialect {
    * (BEGIN IMMEDIATE) already do.
    */
   transactionLock(key: string): Sql | null;
+  /**
+   * Tells every instance listening on the work channel that jobs became runnable; delivered at
+   * COMMIT, and only then (PostgreSQL's NOTIFY); null on SQLite, which has no such thing.
+   */
+  notifyWork: Sql | null;
 }
+
 
 export function dialectOf(provider: Provider): Dialect {
   const pg = provider === 'postgresql';
@@ -40,5 +47,6 @@ export function dialectOf(provider: Provider): Dialect {
     skipLocked: pg ? raw('FOR UPDATE SKIP LOCKED') : empty,
     values: (rows) => sql`(VALUES ${join(rows.map((r) => sql`(${join(r)})`))})`,
     transactionLock: (key) => (pg ? sql`SELECT pg_advisory_xact_lock(hashtextextended(CAST(${key} AS TEXT), 0))` : null),
+    notifyWork: pg ? raw(`SELECT pg_notify('${WORK_CHANNEL}', '')`) : null,
   };
 }

@@ -1,14 +1,23 @@
 // Gives claimed jobs back without closing them: a restarted worker freeing its dead
 // predecessor's leases, a begin phase waiting for its volume, an effect that failed in a way worth
 // retrying (with the delay computed by the caller), or a result that could not be recorded.
-import type { PrismaClient } from '../../db/client.js';
+//
+// A job freed to run now is announced on the work channel (PostgreSQL), so a draining instance's
+// jobs are taken over by the others at once, not at their next poll.
+import type { PrismaClient, TransactionClient } from '../../db/client.js';
+import type { Dialect } from './dialect.js';
 import type { OutboxStatus } from './rows.js';
 
-export async function releaseLeasesOf(prisma: PrismaClient, workerId: string): Promise<number> {
-  const freed = await prisma.$transaction((tx) =>
-    tx.outboxJob.updateMany({ where: { lockedBy: workerId, status: 'pending' satisfies OutboxStatus }, data: { lockedUntil: null, lockedBy: null } }),
-  );
-  return freed.count;
+async function announce(tx: TransactionClient, d: Dialect, freed: number) {
+  if (freed > 0 && d.notifyWork) await tx.$executeRawUnsafe(d.notifyWork.sql);
+}
+
+export async function releaseLeasesOf(prisma: PrismaClient, d: Dialect, workerId: string): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const freed = await tx.outboxJob.updateMany({ where: { lockedBy: workerId, status: 'pending' satisfies OutboxStatus }, data: { lockedUntil: null, lockedBy: null } });
+    await announce(tx, d, freed.count);
+    return freed.count;
+  });
 }
 
 export interface HandBack {
@@ -21,9 +30,9 @@ export interface HandBack {
 }
 
 /** Hands jobs back if this worker still holds them; returns how many it did. */
-export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<boolean> {
-  const released = await prisma.$transaction((tx) =>
-    tx.outboxJob.updateMany({
+export async function handBackJob(prisma: PrismaClient, d: Dialect, h: HandBack, now: Date): Promise<boolean> {
+  const released = await prisma.$transaction(async (tx) => {
+    const r = await tx.outboxJob.updateMany({
       where: { id: h.jobId, lockedBy: h.workerId, status: 'pending' satisfies OutboxStatus },
       data: {
         lockedBy: null,
@@ -32,8 +41,10 @@ export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<bo
         ...(h.uncount ? { attempts: { decrement: 1 } } : {}),
         ...(h.error ? { lastError: h.error.slice(0, 2000) } : {}),
       },
-    }),
-  );
+    });
+    if (h.runAfter <= now) await announce(tx, d, r.count);
+    return r;
+  });
   return released.count === 1;
 }
 
@@ -42,12 +53,13 @@ export async function handBackJob(prisma: PrismaClient, h: HandBack): Promise<bo
  * database fault (the claim committed, the worker never heard so). Without this they would wait
  * out their lease although the worker that holds them is alive.
  */
-export async function releaseStrayLeases(prisma: PrismaClient, workerId: string, running: readonly number[]): Promise<number> {
-  const freed = await prisma.$transaction((tx) =>
-    tx.outboxJob.updateMany({
+export async function releaseStrayLeases(prisma: PrismaClient, d: Dialect, workerId: string, running: readonly number[]): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    const freed = await tx.outboxJob.updateMany({
       where: { lockedBy: workerId, status: 'pending' satisfies OutboxStatus, ...(running.length > 0 ? { id: { notIn: [...running] } } : {}) },
       data: { lockedUntil: null, lockedBy: null },
-    }),
-  );
-  return freed.count;
+    });
+    await announce(tx, d, freed.count);
+    return freed.count;
+  });
 }

@@ -7,7 +7,7 @@ import { claimJobs } from './claim-jobs.js';
 import { commitBatch } from './commit-batch.js';
 import { commitVolumeStep } from './commit-volume-step.js';
 import { dialectOf, type Dialect } from './dialect.js';
-import { dueDeadlines, nextDeadline } from './due-deadlines.js';
+import { claimDueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
 import { historySince, lastHistoryId } from './history-since.js';
 import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
@@ -25,7 +25,7 @@ import type { BatchWrites, SnapshotRow, VolumeConditionFailure, VolumeFields, Vo
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
-import { volumeBusy } from './volume-busy.js';
+import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
 import { volumeStamp } from './volume-stamp.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
 
@@ -54,15 +54,16 @@ export class SnapshotStore {
   commitBatch = (w: BatchWrites, now: Date, beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>) =>
     commitBatch(this.db, this.dialect, w, now, beforeCommit);
   claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.db, this.dialect, workerId, limit, now, leaseMs);
-  handBackJob = (h: HandBack) => handBackJob(this.prisma, h);
-  releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, workerId);
-  releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, workerId, running);
+  /** `now`: the caller's clock, to tell a job freed to run at once (announced to other instances). */
+  handBackJob = (h: HandBack, now: Date) => handBackJob(this.prisma, this.dialect, h, now);
+  releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, this.dialect, workerId);
+  releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, this.dialect, workerId, running);
   loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.db.sql, this.dialect, snapshotIds);
   /** One volume (null: no such row, deleted or not); concurrent calls share one query. */
   findVolume = async (id: string) => (await this.volumes.load(id)) ?? null;
   loadVolumes = (ids: readonly string[]) => loadVolumes(this.db.sql, ids);
-  volumeBusy = (jobId: number, snapshotId: string, volumeId: string) => volumeBusy(this.prisma, jobId, snapshotId, volumeId);
-  dueDeadlines = (now: Date, limit: number) => dueDeadlines(this.prisma, now, limit);
+  takeVolumeTurn = (t: VolumeTurn) => takeVolumeTurn(this.db, this.dialect, t);
+  claimDueDeadlines = (now: Date, limit: number, leaseMs: number) => claimDueDeadlines(this.db, this.dialect, now, limit, leaseMs);
   nextDeadline = () => nextDeadline(this.prisma);
   readHistory = (snapshotId: string) => readHistory(this.prisma, snapshotId);
   snapshotOwner = (snapshotId: string) => snapshotOwner(this.prisma, snapshotId);

@@ -7,7 +7,7 @@ export function readHistory(prisma: PrismaClient, snapshotId: string) {
 
 /** Who owns a snapshot, deleted or not (null: it never existed). */
 export function snapshotOwner(prisma: PrismaClient, snapshotId: string) {
-  return prisma.snapshot.findUnique({ where: { id: snapshotId }, select: { projectId: true } });
+  return prisma.snapshot.findUnique({ where: { id: snapshotId }, select: { projectId: true, userId: true } });
 }
 
 /** A snapshot's accepted transitions before a given row, oldest first (for replaying its machine). */

@@ -7,5 +7,5 @@ export function readVolumeHistory(prisma: PrismaClient, volumeId: string) {
 
 /** Who owns a volume, deleted or not (null: it never existed). */
 export function volumeOwner(prisma: PrismaClient, volumeId: string) {
-  return prisma.volume.findUnique({ where: { id: volumeId }, select: { projectId: true } });
+  return prisma.volume.findUnique({ where: { id: volumeId }, select: { projectId: true, userId: true } });
 }

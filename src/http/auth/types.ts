@@ -5,6 +5,8 @@ export interface AuthContext {
   /** Role names, lower-cased (Keystone compares role names case-insensitively). */
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
+  /** Keystone's is_admin_project (policy's is_admin_project); absent means true, as keystonemiddleware reads it. */
+  readonly isAdminProject?: boolean;
   readonly userName?: string;
   readonly projectName?: string;
 }

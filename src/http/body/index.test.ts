@@ -185,6 +185,15 @@ describe('nesting depth', () => {
         expect(res.body.badRequest.message).toMatch(/NUL characters .* or unpaired surrogates/);
       }
     });
+
+    it('refuses a "__proto__" key anywhere, which a schema would drop without a word', async () => {
+      for (const inner of ['{"__proto__":"x"}', '[{"a":{"__proto__":{}}}]']) {
+        const res = await fault(await send(nested(20, inner)));
+        expect(res.body.badRequest.message).toBe('Invalid input: the object key "__proto__" is not accepted.');
+      }
+      // Only the key: the same text as a value, or inside a longer key, is ordinary data.
+      expect(jsonValueProblem(JSON.parse('{"a":"__proto__","__proto__x":1}'))).toBeNull();
+    });
   });
 
   it('refuses 5,000 levels within the default 64 KiB, and a 100,000-level body there is too large first', async () => {

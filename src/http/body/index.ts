@@ -17,6 +17,10 @@
  *     surrogate (JSON escapes allow both)            -> 400 badRequest naming the problem: neither can
  *                                                       be stored as UTF-8 text (PostgreSQL refuses
  *                                                       NUL outright), so they must not reach the database
+ *   - an object key "__proto__"                     -> 400 badRequest naming it: zod drops such a key
+ *                                                       while validating (it would replace the parsed
+ *                                                       object's prototype), so it would be accepted and
+ *                                                       then silently lost; refused before any schema
  *   - valid JSON that fails the schema               -> 400 naming the field (http/validation)
  *
  * Parameters after the media type (`; charset=utf-8`) are ignored, as webob does.
@@ -99,12 +103,15 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array<A
 /** U+0000, or a surrogate code unit not part of a pair (the `u` flag matches only lone ones). */
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 export const UNSTORABLE_TEXT = 'Invalid input: strings must not contain NUL characters (\\u0000) or unpaired surrogates.';
+/** The one object key JavaScript cannot hold as plain data. */
+const RESERVED_KEY = '__proto__';
+export const RESERVED_KEY_TEXT = 'Invalid input: the object key "__proto__" is not accepted.';
 
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 export const tooDeepMessage = (maxDepth: number) => `${MALFORMED_BODY}: JSON nested more than ${maxDepth} levels deep.`;
 
 /** Why a parsed JSON value may go no further, or null when it may. */
-export type JsonValueProblem = 'too_deep' | 'unstorable_text';
+export type JsonValueProblem = 'too_deep' | 'unstorable_text' | 'reserved_key';
 
 /**
  * Walks a parsed JSON value once, with an explicit stack rather than recursion: a 64 KiB body can
@@ -130,6 +137,7 @@ export function jsonValueProblem(value: unknown, maxDepth = DEFAULT_MAX_JSON_DEP
       } else {
         for (const [k, item] of Object.entries(v)) {
           if (UNSTORABLE.test(k)) return 'unstorable_text';
+          if (k === RESERVED_KEY) return 'reserved_key';
           values.push(item);
           depths.push(depth + 1);
         }
@@ -144,6 +152,7 @@ export function assertJsonValue(value: unknown, maxDepth = DEFAULT_MAX_JSON_DEPT
   const problem = jsonValueProblem(value, maxDepth);
   if (problem === 'too_deep') throw badRequest(tooDeepMessage(maxDepth));
   if (problem === 'unstorable_text') throw badRequest(UNSTORABLE_TEXT);
+  if (problem === 'reserved_key') throw badRequest(RESERVED_KEY_TEXT);
 }
 
 function mediaType(header: string): string {

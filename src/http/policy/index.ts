@@ -1,75 +1,35 @@
 /**
- * Authorization policy.
+ * Authorization policy, in oslo.policy's language (docs/policy.md has the operator's story):
  *
- * Policy file format (JSON object; docs/policy.md has the full story):
+ *     "admin_api": "is_admin:True or (role:admin and is_admin_project:True)"
+ *     "snapshot:update_snapshot_status": "rule:admin_api or role:service"
+ *     "snapshot:delete": "rule:admin_or_owner"
  *
- *     {
- *       "snapshot:update_snapshot_status": ["admin", "service"],
- *       "snapshot:create": "project"
- *     }
- *
- * Each key is a rule name from POLICY_RULES; each value lists the alternatives that allow it:
- * role names (compared case-insensitively), and/or the word "project", meaning any
- * authenticated user, confined to their own project's resources (admins see every project, as
- * with Cinder's admin_or_owner). `"project"` alone is short for `["project"]`; `[]` allows nobody.
- * A file given by POLICY_FILE only needs the rules it changes: the rest keep the defaults in
- * default-policy.json. Unknown rule names are an error, so a typo cannot silently open a rule.
+ * The defaults are defaults.ts; POLICY_FILE (YAML or JSON) replaces the rules it names.
  *
  * Handlers call, in this order:
  *   assertProjectInPath(auth, projectIdFromUrl)  400, as Cinder, when the URL's project is not the token's
- *   assertVisible(auth, resource.projectId, msg) 404 for another project's resource (admins exempt),
- *                                                so existence does not leak
- *   authorize(c, 'snapshot:reset_status')        403 "Policy doesn't allow ... to be performed."
- * A rule granted through a role is not confined to a project: the compute service's callback
- * (snapshot:update_snapshot_status, role "service") arrives under the service's own project, so
- * that route skips assertVisible when grantedByRole(c, rule).
+ *   authorize(c, rule)                            403 "Policy doesn't allow ... to be performed.", with the
+ *                                                 caller's own project and user as the target (Cinder's
+ *                                                 default target); before any row is read, so a refused
+ *                                                 caller learns nothing about which ids exist
+ *   assertVisible(auth, row.projectId, msg)       404 for another project's resource (admins exempt), so
+ *                                                 existence does not leak
+ *   authorize(c, rule, row)                       403 again, now with the row as the target: owner checks
+ *                                                 (project_id:%(project_id)s, user_id:%(user_id)s) look at it
+ * A rule that holds whatever the target (a role, is_admin) reaches across projects: the compute
+ * service's callback arrives under the service's own project, so that route skips the row checks
+ * when grantedByRole(c, rule).
  */
-import { readFileSync } from 'node:fs';
 import type { Context, MiddlewareHandler } from 'hono';
-import * as z from 'zod';
 import type { AuthContext } from '../auth/types.js';
 import { badRequest, forbidden, notFound } from '../faults/index.js';
+import { loadPolicyFile } from './policy-file.js';
+import { defaultPolicy, type Policy, type PolicyRule } from './policy-set.js';
+import { decide, UNKNOWN_TARGET, type Credentials, type Decision, type Target } from './rule-eval.js';
 
-export const POLICY_RULES = [
-  'snapshot:create',
-  'snapshot:get',
-  'snapshot:get_all',
-  'snapshot:update',
-  'snapshot:delete',
-  'snapshot:update_snapshot_status',
-  'snapshot:reset_status',
-  'snapshot:force_delete',
-  'snapshot:reconcile',
-  'snapshot:admin_metadata',
-  'snapshot:transitions',
-  'snapshot:all_tenants',
-  'snapshot:extended_attributes',
-  'volume:create',
-  'volume:get',
-  'volume:get_all',
-  'volume:update',
-  'volume:delete',
-  'volume:reserve',
-  'volume:unreserve',
-  'volume:initialize_connection',
-  'volume:terminate_connection',
-  'volume:attach',
-  'volume:begin_detaching',
-  'volume:roll_detaching',
-  'volume:detach',
-  'volume:reset_status',
-  'volume:force_delete',
-  'volume:admin_metadata',
-  'volume:transitions',
-  'volume:all_tenants',
-  'orphan_files:get_all',
-] as const;
-export type PolicyRule = (typeof POLICY_RULES)[number];
-
-export const PROJECT = 'project';
-
-/** Normalised: every rule present, alternatives lower-cased. */
-export type Policy = Readonly<Record<PolicyRule, readonly string[]>>;
+export { parsePolicy } from './policy-file.js';
+export { POLICY_RULES, PolicyError, type Policy, type PolicyRule } from './policy-set.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -77,77 +37,84 @@ declare module 'hono' {
   }
 }
 
-const KNOWN_RULES: ReadonlySet<string> = new Set(POLICY_RULES);
-
-const policyFileSchema = z.record(
-  z.string(),
-  z.union([z.literal(PROJECT), z.array(z.string().trim().min(1, { error: 'role names must not be empty' }))], {
-    error: 'must be "project" or a list of role names (and/or "project")',
-  }),
-  { error: 'a policy file must be a JSON object of rule name -> "project" | [roles]' },
-);
-
-/**
- * Validates a parsed policy document and lays it over `base`. `source` names the document in
- * error messages, which are meant to be shown as-is at startup.
- */
-export function parsePolicy(doc: unknown, source: string, base?: Policy): Policy {
-  const parsed = policyFileSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? ` at "${issue.path.map(String).join('.')}"` : '';
-    throw new Error(`Invalid policy ${source}${where}: ${issue.message}`);
-  }
-  const unknown = Object.keys(parsed.data).filter((k) => !KNOWN_RULES.has(k));
-  if (unknown.length) {
-    throw new Error(`Invalid policy ${source}: unknown rule(s) ${unknown.join(', ')}; known rules: ${POLICY_RULES.join(', ')}`);
-  }
-  const out = { ...(base ?? {}) } as Record<string, readonly string[]>;
-  for (const [rule, value] of Object.entries(parsed.data)) {
-    const alternatives = typeof value === 'string' ? [value] : value;
-    out[rule] = Object.freeze([...new Set(alternatives.map((a) => a.toLowerCase()))]);
-  }
-  const missing = POLICY_RULES.filter((r) => !(r in out));
-  if (missing.length) throw new Error(`Invalid policy ${source}: missing rule(s) ${missing.join(', ')}`);
-  return Object.freeze(out) as Policy;
+/** What a rule may look at of a row: Cinder passes the object, whose fields are these. */
+export interface PolicyResource {
+  readonly id?: string;
+  readonly projectId: string;
+  readonly userId?: string | null;
+  readonly volumeId?: string | null;
+  readonly status?: string | null;
 }
 
-const DEFAULT_POLICY_URL = new URL('./default-policy.json', import.meta.url);
-
 export function loadDefaultPolicy(): Policy {
-  return parsePolicy(JSON.parse(readFileSync(DEFAULT_POLICY_URL, 'utf8')), 'default-policy.json');
+  return defaultPolicy();
+}
+
+export interface LoadPolicyOptions {
+  /** Deprecations and suspicious rules; the service logs them as warnings. */
+  warn?: (message: string) => void;
 }
 
 /** Defaults, overlaid with the POLICY_FILE setting when set. Throws a startup-ready Error on any problem. */
-export function loadPolicy(file?: string): Policy {
-  const defaults = loadDefaultPolicy();
-  if (!file) return defaults;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`POLICY_FILE ${file} cannot be read: ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`POLICY_FILE ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parsePolicy(doc, `file ${file}`, defaults);
+export function loadPolicy(file?: string, options: LoadPolicyOptions = {}): Policy {
+  const defaults = defaultPolicy();
+  return file ? loadPolicyFile(file, defaults, options.warn ?? (() => {})) : defaults;
 }
 
-/** How `rule` lets `auth` in: through one of its roles, through "project", or not at all. */
-export function evaluate(policy: Policy, auth: AuthContext, rule: PolicyRule): 'role' | 'project' | false {
-  const alternatives = policy[rule];
-  if (alternatives.some((a) => a !== PROJECT && auth.roles.includes(a))) return 'role';
-  if (alternatives.includes(PROJECT)) return 'project';
-  return false;
+function targetOf(resource: PolicyResource): Target {
+  const target: Record<string, string> = { project_id: resource.projectId };
+  if (resource.id) target.id = resource.id;
+  if (resource.userId) target.user_id = resource.userId;
+  if (resource.volumeId) target.volume_id = resource.volumeId;
+  if (resource.status) target.status = resource.status;
+  return target;
+}
+
+const credentialsCache = new WeakMap<Policy, WeakMap<AuthContext, Credentials>>();
+
+/**
+ * The caller as rules see it. is_admin is the context_is_admin rule, as Cinder's context
+ * computes it; is_admin_project is Keystone's (true unless the token says otherwise, as
+ * keystonemiddleware reads it).
+ */
+export function credentialsOf(policy: Policy, auth: AuthContext): Credentials {
+  let byAuth = credentialsCache.get(policy);
+  if (!byAuth) credentialsCache.set(policy, (byAuth = new WeakMap()));
+  let creds = byAuth.get(auth);
+  if (!creds) {
+    const base = { user_id: auth.userId, project_id: auth.projectId, roles: auth.roles, is_admin: false, is_admin_project: auth.isAdminProject ?? true };
+    const contextIsAdmin = policy.rules.get('context_is_admin');
+    const isAdmin = contextIsAdmin ? decide(contextIsAdmin.expr, { creds: base, target: { user_id: base.user_id, project_id: base.project_id }, rule: ruleLookup(policy) }) === true : auth.isAdmin;
+    creds = Object.freeze({ ...base, is_admin: isAdmin });
+    byAuth.set(auth, creds);
+  }
+  return creds;
+}
+
+function ruleLookup(policy: Policy) {
+  return (name: string) => policy.rules.get(name)!.expr;
+}
+
+/**
+ * Whether `rule` lets `auth` act on `resource` (default: the caller's own project and user, as
+ * Cinder's authorize() without a target); undefined when `resource` is 'any' and the answer
+ * depends on which.
+ */
+export function evaluate(policy: Policy, auth: AuthContext, rule: PolicyRule, resource?: PolicyResource | 'any'): Decision {
+  const creds = credentialsOf(policy, auth);
+  const target = resource === 'any' ? UNKNOWN_TARGET : resource ? targetOf(resource) : { project_id: auth.projectId, user_id: auth.userId };
+  return decide(policy.rules.get(rule)!.expr, { creds, target, rule: ruleLookup(policy) });
 }
 
 export function policyMiddleware(policy: Policy): MiddlewareHandler {
   return async (c, next) => {
     c.set('policy', policy);
+    // Visibility (assertVisible) follows the policy's context_is_admin, as Cinder's is_admin does.
+    const auth = c.get('auth');
+    if (auth) {
+      const isAdmin = credentialsOf(policy, auth).is_admin;
+      if (isAdmin !== auth.isAdmin) c.set('auth', Object.freeze({ ...auth, isAdmin }));
+    }
     await next();
   };
 }
@@ -160,20 +127,24 @@ function authAndPolicy(c: Context): { auth: AuthContext; policy: Policy } {
   return { auth, policy };
 }
 
-export function isAllowed(c: Context, rule: PolicyRule): boolean {
+export function isAllowed(c: Context, rule: PolicyRule, resource?: PolicyResource): boolean {
   const { auth, policy } = authAndPolicy(c);
-  return evaluate(policy, auth, rule) !== false;
+  return evaluate(policy, auth, rule, resource) === true;
 }
 
-/** True when a role of the rule (not "project") admits the caller, i.e. across projects. */
+/**
+ * True when `rule` admits the caller whatever the target: through a role, is_admin, "@". Such a
+ * grant reaches across projects; any other needs the row (assertVisible, then authorize with it).
+ * (The name is from when roles were the only such grant.)
+ */
 export function grantedByRole(c: Context, rule: PolicyRule): boolean {
   const { auth, policy } = authAndPolicy(c);
-  return evaluate(policy, auth, rule) === 'role';
+  return evaluate(policy, auth, rule, 'any') === true;
 }
 
-/** Throws Cinder's 403 unless `rule` allows the caller. */
-export function authorize(c: Context, rule: PolicyRule): void {
-  if (!isAllowed(c, rule)) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
+/** Throws Cinder's 403 unless `rule` allows the caller (on `resource` when given). */
+export function authorize(c: Context, rule: PolicyRule, resource?: PolicyResource): void {
+  if (!isAllowed(c, rule, resource)) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
 }
 
 /**

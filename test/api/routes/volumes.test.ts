@@ -109,6 +109,20 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, snapshot_id: MISSING } } }), 400, 'badRequest', /with snapshot_id is not supported/);
     });
 
+    it('refuses to connect or attach a volume still being created, with 400 and before any driver work', async () => {
+      const r = await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1 } } });
+      expect(r.json.volume.status).toBe('creating');
+      const id = r.json.volume.id as string;
+      expectFault(await volumeAction(id, { 'os-initialize_connection': { connector: { host: 'compute-1' } } }), 400, 'badRequest', /is creating; a connection can be initialized once it is not/);
+      expectFault(
+        await volumeAction(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }),
+        400,
+        'badRequest',
+        /Volume status must be available or reserved or attaching to attach, but current status is: creating/,
+      );
+      expect((await f.call('GET', `${P}/volumes/${id}`)).json.volume).toMatchObject({ status: 'creating', attachments: [] });
+    });
+
     it('runs the legacy attach flow: reserve, initialize_connection, attach (in-use), begin_detaching, detach', async () => {
       const v = await createVolume();
       let r = await volumeAction(v.id, { 'os-reserve': null });

@@ -1,5 +1,6 @@
-// The volume lock as the driver takes it (share-fs's FileVolumeLocks on volume-<id>.lock): phases
-// on one volume queue, in this process and across processes; different volumes run in parallel.
+// The volume lock as the driver takes it (share-fs's FileVolumeLocks, proper-lockfile's lock
+// directory volume-<id>.lock): phases on one volume queue, in this process and across processes;
+// different volumes run in parallel; a lock is judged stale by age, so a dead host's is broken.
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -75,23 +76,27 @@ describe('locking', () => {
     await w.verify();
   });
 
-  it('breaks a lock left by a dead process, and times out on a live one naming its holder', async ({ share }) => {
+  it('breaks a lock its holder stopped touching, and times out on a live one naming its holder', async ({ share }) => {
     const w = new World(share);
     await w.create();
     const lock = w.file(`${w.volumeFile}.lock`);
-    const dead = spawn(process.execPath, ['-e', '0']);
-    await new Promise((resolve) => dead.once('exit', resolve));
-    await fs.writeFile(lock, JSON.stringify({ pid: dead.pid, host: os.hostname(), token: 'gone', since: 'earlier' }));
+    // Left by a host that died mid-phase: nothing touches it any more.
+    await fs.mkdir(lock);
+    await fs.writeFile(path.join(lock, 'holder.json'), JSON.stringify({ pid: 1, host: 'dead-host', token: 'gone', since: 'earlier' }));
+    const old = new Date(Date.now() - 10 * 60_000);
+    await fs.utimes(lock, old, old);
     const [s1, s2] = sids(2);
     await w.snapshot('offline', s1);
     await expect(fs.access(lock)).rejects.toThrow();
 
-    await fs.writeFile(lock, JSON.stringify({ pid: process.ppid, host: os.hostname(), token: 'alive', since: 'earlier' }));
+    // Held by a live holder on another host (its lock is fresh).
+    await fs.mkdir(lock);
+    await fs.writeFile(path.join(lock, 'holder.json'), JSON.stringify({ pid: 777, host: 'other-host', token: 'alive', since: 'earlier' }));
     const impatient = createRemoteFsDriver(share, { lockTimeoutMs: 50 });
     await expect(impatient.createSnapshot(w.ref(s2))).rejects.toThrow(
-      new RegExp(`timed out after 50 ms waiting for volume lock ${w.volumeFile}.lock held by pid ${process.ppid} on `),
+      new RegExp(`timed out after 50 ms waiting for volume lock ${w.volumeFile}.lock held by pid 777 on other-host`),
     );
-    await fs.rm(lock);
+    await fs.rm(lock, { recursive: true });
     await w.verify();
   });
 });

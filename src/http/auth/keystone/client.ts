@@ -27,6 +27,7 @@ export const tokenBodySchema = z.object({
     user: z.object({ id: z.string(), name: z.string().optional() }),
     project: z.object({ id: z.string(), name: z.string().optional() }).optional(),
     roles: z.array(z.object({ name: z.string() })).default([]),
+    is_admin_project: z.boolean().optional(),
   }),
 });
 

@@ -97,6 +97,7 @@ export class KeystoneTokenValidator {
         projectId: t.project.id,
         projectName: t.project.name,
         roles: t.roles.map((r) => r.name),
+        ...(t.is_admin_project === undefined ? {} : { isAdminProject: t.is_admin_project }),
       });
       const until = this.#opts.maxCacheMs === undefined ? expiresAt : Math.min(expiresAt, this.#client.now() + this.#opts.maxCacheMs);
       this.#cache.set(hashToken(userToken), auth, until);
