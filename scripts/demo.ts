@@ -5,6 +5,11 @@
 // compute agent (which plays Nova's attach against the service), snapshots it twice, deletes
 // the older (middle-of-chain) snapshot, and prints every snapshot transition as the service
 // commits it. Exits non-zero if anything does not end as it should.
+//
+// In QEMU mode (the default wherever qemu-system-x86_64 runs; COMPUTE_AGENT_MODE=file for the
+// other) the instance is a real QEMU: the demo plays its guest through the QEMU's console QMP
+// socket (HMP qemu-io on the node the guest writes to), keeps writing while the merge's block job
+// runs, and prints QEMU's block nodes (query-named-block-nodes) before and after each step.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { readdirSync } from 'node:fs';
+import { chainFrom, QemuMachine, topNodes } from '../src/qemu/qemu-machine.js';
 import { ensureBuilt } from './build.js';
 import { startCommand } from './start-command.js';
 
@@ -65,6 +72,7 @@ const service = spawn(npmStart.command, npmStart.args, {
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
+let agentMode = 'file';
 const volumeWaiters: Array<{ volumeId: string; phase: string; resolve: () => void }> = [];
 const listening = new Promise<void>((resolve, reject) => {
   service.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
@@ -75,6 +83,7 @@ const listening = new Promise<void>((resolve, reject) => {
     } catch {
       return;
     }
+    if (entry.msg === 'compute agent listening' && typeof entry.mode === 'string') agentMode = entry.mode;
     if (entry.msg === 'listening') resolve();
     if (entry.msg === 'volume transition') {
       const v = entry as { volumeId: string; version: number; fromPhase: string | null; phase: string; event: string; source: string };
@@ -112,6 +121,39 @@ async function api(method: string, path: string, body?: unknown) {
 }
 const qemuIo = (file: string, cmd: string) => run('qemu-io', ['-c', cmd, join(share, file)]);
 
+/** QEMU mode: the instance's QEMU, through its console monitor (the agent holds the other). */
+let vm: QemuMachine | null = null;
+let writes = 0;
+async function connectConsole(): Promise<QemuMachine> {
+  const runDir = join(share, '.compute-agent-qemu');
+  const socket = readdirSync(runDir).find((f) => f.endsWith('.console.qmp'));
+  if (!socket) throw new Error(`no QEMU console socket in ${runDir}`);
+  return QemuMachine.connect({ socketPath: join(runDir, socket), pidFile: join(runDir, socket.replace('.console.qmp', '.pid')) });
+}
+async function activeNode(): Promise<string> {
+  const nodes = await vm!.blockGraph();
+  const [top] = topNodes(nodes);
+  return top!.name;
+}
+/** The guest writes: qemu-io run by QEMU on the node at the top of the disk's chain. */
+async function guestWrite(cmd: string): Promise<void> {
+  await vm!.qemuIo(await activeNode(), cmd);
+}
+async function showBlockNodes(when: string): Promise<void> {
+  if (!vm) return;
+  const nodes = await vm.blockGraph();
+  const raw = await vm.qmp.execute<Array<Record<string, unknown>>>('query-named-block-nodes', { flat: true });
+  console.log(`${t()}  QEMU pid ${vm.pid}, ${when}: query-named-block-nodes`);
+  const fileOf = new Map(nodes.map((n) => [n.name, n.file]));
+  for (const n of raw.filter((x) => x.drv !== 'file')) {
+    const file = String(fileOf.get(String(n['node-name'])) ?? n.file).replace(`${share}/`, '');
+    console.log(`         {"node-name": "${n['node-name']}", "drv": "${n.drv}", "ro": ${n.ro}, "file": "${file}"}`);
+  }
+  for (const top of topNodes(nodes)) {
+    console.log(`         guest writes to ${chainFrom(nodes, top.name).map((c) => c.file!.replace(`${share}/`, '')).join(' <- ')}`);
+  }
+}
+
 try {
   await listening;
   console.log(`${t()}  service on ${base}, compute agent on http://127.0.0.1:${agentPort}/v2.1, files in ${share}\n`);
@@ -122,45 +164,85 @@ try {
   if ((await api('GET', `/volumes/${volume.id}`)).volume.status !== 'available') await available;
   const volumeFile = `volume-${volume.id}`;
   await qemuIo(volumeFile, 'write -P 0x11 0 64k');
-  console.log(`${t()}  volume ${volume.id} created; wrote 64 KiB of 0x11 at offset 0`);
+  console.log(`${t()}  volume ${volume.id} created; wrote 64 KiB of 0x11 at offset 0 (compute agent mode: ${agentMode})`);
 
   const server = '9b2d6f3a-7f0e-4a47-9c4e-1d7b2f3c4a5e';
   await api('POST', `http://127.0.0.1:${agentPort}/v2.1/servers/${server}/os-volume_attachments`, { volumeAttachment: { volumeId: volume.id, device: '/dev/vdb' } });
-  console.log(`${t()}  attached to instance ${server} through the compute agent (status ${(await api('GET', `/volumes/${volume.id}`)).volume.status})\n`);
+  console.log(`${t()}  attached to instance ${server} through the compute agent (status ${(await api('GET', `/volumes/${volume.id}`)).volume.status})`);
+  if (agentMode === 'qemu') {
+    vm = await connectConsole();
+    await showBlockNodes('after the attach');
+  }
+  console.log('');
 
   let s1 = '';
   const s1Available = reached(() => s1, 'available');
   s1 = (await api('POST', '/snapshots', { snapshot: { volume_id: volume.id, name: 'snap-1', force: true } })).snapshot.id;
   names.set(s1, 'snap-1');
   await s1Available;
+  await showBlockNodes('after snap-1');
 
   const active1 = JSON.parse((await run('cat', [join(share, `${volumeFile}.info`)])).stdout).active as string;
-  await qemuIo(active1, 'write -P 0x22 64k 64k');
-  console.log(`${t()}  the instance writes 64 KiB of 0x22 at 64 KiB (into ${active1})\n`);
+  if (vm) {
+    await guestWrite('write -P 0x22 64k 64k');
+    // Enough data in this layer for the merge's block job to take a moment.
+    await guestWrite('write -P 0x23 1M 32M');
+  } else {
+    await qemuIo(active1, 'write -P 0x22 64k 64k');
+  }
+  console.log(`${t()}  the instance writes 64 KiB of 0x22 at 64 KiB${vm ? ' and 32 MiB of 0x23 at 1 MiB' : ''} (into ${active1})\n`);
 
   let s2 = '';
   const s2Available = reached(() => s2, 'available');
   s2 = (await api('POST', '/snapshots', { snapshot: { volume_id: volume.id, name: 'snap-2', force: true } })).snapshot.id;
   names.set(s2, 'snap-2');
   await s2Available;
+  await showBlockNodes('after snap-2');
 
   console.log(`\n${t()}  deleting snap-1, the middle of the chain`);
-  const s1Deleted = reached(() => s1, 'deleted');
+  let deleted = false;
+  const s1Deleted = reached(() => s1, 'deleted').then(() => (deleted = true));
   await api('DELETE', `/snapshots/${s1}`);
-  await s1Deleted;
+  if (vm) {
+    // The guest keeps writing while compute merges: one 64 KiB write at a time, each checked
+    // against the jobs QEMU is running at that moment.
+    writes = 0;
+    let duringJob = 0;
+    while (!deleted && writes < 2000) {
+      const jobs = await vm.qmp.execute<Array<{ type: string }>>('query-block-jobs');
+      await guestWrite(`write -P 0x44 ${34 * 1024 + 64 * (writes % 64)}k 64k`);
+      writes++;
+      if (jobs.length > 0) duringJob++;
+    }
+    await s1Deleted;
+    console.log(`${t()}  the guest wrote ${writes} times (64 KiB of 0x44 each) during the delete, ${duringJob} of them while QEMU listed the block job`);
+    await showBlockNodes('after deleting snap-1');
+  } else {
+    await s1Deleted;
+  }
 
   const info = JSON.parse((await run('cat', [join(share, `${volumeFile}.info`)])).stdout);
-  const chain = (await run('qemu-img', ['info', '--backing-chain', '--output=json', join(share, info.active)])).stdout;
-  const files = (JSON.parse(chain) as Array<{ filename: string }>).map((f) => f.filename.replace(`${share}/`, ''));
-  const readsBack = async (file: string, pattern: string, offset: string) =>
-    !(await run('qemu-io', ['-r', '-c', `read -P ${pattern} ${offset} 64k`, join(share, file)])).stdout.includes('Pattern verification failed');
-  const ok = (await readsBack(info.active, '0x11', '0')) && (await readsBack(info.active, '0x22', '64k')) && !(s1 in info) && s2 in info;
+  // -U: in QEMU mode the instance holds the write lock; QEMU flushes first so the files are current.
+  if (vm) await guestWrite('flush');
+  const chain = (await run('qemu-img', ['info', '-U', '--backing-chain', '--output=json', join(share, info.active)])).stdout;
+  const parsed = JSON.parse(chain) as Array<{ filename: string }> | { filename: string };
+  const files = (Array.isArray(parsed) ? parsed : [parsed]).map((f) => f.filename.replace(`${share}/`, ''));
+  const readsBack = async (file: string, pattern: string, offset: string, length = '64k') =>
+    !(await run('qemu-io', ['-U', '-r', '-c', `read -P ${pattern} ${offset} ${length}`, join(share, file)])).stdout.includes('Pattern verification failed');
+  const ok =
+    (await readsBack(info.active, '0x11', '0')) &&
+    (await readsBack(info.active, '0x22', '64k')) &&
+    (!vm || (await readsBack(info.active, '0x23', '1M', '32M'))) &&
+    (!vm || writes === 0 || (await readsBack(info.active, '0x44', '34M', `${64 * Math.min(writes, 64)}k`))) &&
+    !(s1 in info) &&
+    s2 in info;
   console.log(`\n${t()}  .info: ${JSON.stringify(info)}`);
   console.log(`${t()}  chain (active first): ${files.join(' <- ')}`);
   console.log(`${t()}  data intact in the active chain: ${ok ? 'yes' : 'NO'}`);
   const history = (await api('GET', `/snapshots/${s1}/transitions`)).transitions as Array<{ to_phase: string }>;
   console.log(`${t()}  snap-1's history: ${history.map((h) => h.to_phase).join(' -> ')}`);
   if (!ok) process.exitCode = 1;
+  await vm?.disconnect();
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;

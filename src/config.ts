@@ -68,6 +68,14 @@ const schema = z.object({
   COMPUTE_AGENT_STATUS_URL: z.url().optional(),
   /** 1: the embedded agent sends an unmodified Nova's callbacks (status + progress "90%"). */
   COMPUTE_AGENT_LEGACY: z.enum(['0', '1']).default('0'),
+  /**
+   * How the compute agent holds the instances' disks: `qemu` (a real QEMU per instance, the live
+   * part over QMP), `file` (no process; offline qemu-img), or `auto`: qemu where
+   * qemu-system-x86_64 can be run.
+   */
+  COMPUTE_AGENT_MODE: z.enum(['auto', 'qemu', 'file']).default('auto'),
+  /** 1 (QEMU mode): pause the guest (QMP stop) around each overlay switch and resume it (cont) right after. */
+  COMPUTE_AGENT_PAUSE_GUEST: z.enum(['0', '1']).default('0'),
   /** Stable per host, so a restarted process takes back the work its predecessor held. */
   WORKER_ID: z.string().min(1).optional(),
   /** How often workers look for work committed by other processes. */
@@ -103,7 +111,7 @@ export type Config = z.infer<typeof serviceSchema>;
  * The standalone compute agent (`npm run compute-agent`), a process of its own: the same log
  * level and callback project as the embedded agent, plus the token it sends to the storage side.
  */
-const agentSchema = schema.pick({ LOG_LEVEL: true, COMPUTE_AGENT_PROJECT: true }).extend({
+const agentSchema = schema.pick({ LOG_LEVEL: true, COMPUTE_AGENT_PROJECT: true, COMPUTE_AGENT_MODE: true, COMPUTE_AGENT_PAUSE_GUEST: true }).extend({
   /** Token the standalone agent sends with its callbacks; unset: the noauth form `nova:<project>`. */
   COMPUTE_AGENT_TOKEN: z.string().min(1).optional(),
 });

@@ -6,6 +6,7 @@ import type { ComputeClient } from './compute/compute-client.js';
 import { UnconfiguredCompute } from './compute/unconfigured.js';
 import { NovaComputeClient } from './compute/nova-client.js';
 import { AgentStatusClient } from './compute/agent-status-client.js';
+import { resolveAgentMode } from './compute/agent/hypervisor.js';
 import { startComputeAgent } from './compute/agent/server.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
 import { limitsOf, type Config } from './config.js';
@@ -256,6 +257,8 @@ async function computeFor(config: Config, auth: Authentication, driver: VolumeDr
     tokenProvider: !auth.identity && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
     shareDir: config.REMOTEFS_SHARE,
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
+    mode: await resolveAgentMode(config.COMPUTE_AGENT_MODE),
+    pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     logger: logger.child({ component: 'compute-agent' }),
   });
   logger.info({ url: agent.url }, 'embedded compute agent listening');

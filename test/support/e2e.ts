@@ -243,6 +243,11 @@ export async function startAgent(options: AgentOptions): Promise<LoggedProcess> 
     `http://127.0.0.1:${options.servicePort}/v3/{project_id}`,
     '--project-id',
     'demo',
+    // File mode: these tests inspect the chain offline (qemu-img check, qemu-io reads of the
+    // active file) between steps, which a QEMU holding the write lock would refuse. The QEMU
+    // mode's data path has its own tests on real QEMU processes (test/compute/agent/qemu-live.test.ts).
+    '--mode',
+    'file',
   ];
   if (options.legacy) args.push('--legacy');
   for (const fault of options.faults ?? []) {

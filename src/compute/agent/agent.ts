@@ -13,7 +13,8 @@ import type { CreateInfo, DeleteInfo } from '../../contracts/nova.js';
 import { ApiFault, badRequest, notFound } from '../../http/faults/index.js';
 import type { CallbackSender } from './callbacks.js';
 import { KeyedLock } from '../../share-fs/index.js';
-import { createLive, deleteLive, LivePartError, planDelete } from './live.js';
+import type { Hypervisor } from './hypervisor.js';
+import { LivePartError, planDelete } from './live.js';
 import type { AgentState } from './state.js';
 import { statusUpdate } from './status-report.js';
 import { StorageHttpError, type StorageClient } from './storage-client.js';
@@ -27,6 +28,8 @@ export interface ComputeAgentDeps {
   legacy: boolean;
   faults: AgentFaults;
   logger: Logger;
+  /** What holds the instances' disks open and runs the live part: the files alone, or a real QEMU. */
+  hypervisor: Hypervisor;
   /** os-brick connector sent with os-initialize_connection / os-terminate_connection. */
   connector?: Record<string, unknown>;
 }
@@ -61,10 +64,25 @@ export class ComputeAgent {
    * Which file the instance holding `volumeId` has open (null when none holds it): the status
    * extension the storage side reads when it reconciles a snapshot whose callback never came.
    * Read only; a multi-attached volume reports the first holder, as the assisted API refuses those.
+   * In QEMU mode the answer is QEMU's; if QEMU cannot be asked, the agent's record.
    */
-  activeFileOf(volumeId: string): { instanceId: string | null; activeFile: string | null } {
+  async activeFileOf(volumeId: string): Promise<{ instanceId: string | null; activeFile: string | null }> {
     const [found] = this.deps.state.findVolume(volumeId);
-    return found ? { instanceId: found.instanceId, activeFile: found.attachment.activeFile } : { instanceId: null, activeFile: null };
+    if (!found) return { instanceId: null, activeFile: null };
+    const activeFile = await this.deps.hypervisor.activeFile(found.instanceId, found.attachment).catch((err: unknown) => {
+      this.deps.logger.warn({ volumeId, err: err instanceof Error ? err.message : String(err) }, 'could not ask the hypervisor; reporting the record');
+      return found.attachment.activeFile;
+    });
+    return { instanceId: found.instanceId, activeFile };
+  }
+
+  get hypervisor(): Hypervisor {
+    return this.deps.hypervisor;
+  }
+
+  /** Agent start: find (or reopen) what the state file says is attached. */
+  async resume(): Promise<void> {
+    await this.deps.hypervisor.resume(this.deps.state.all());
   }
 
   listAttachments(instanceId: string): VolumeAttachmentRecord[] {
@@ -101,14 +119,25 @@ export class ComputeAgent {
         if (!(await stat(file).catch(() => undefined))?.isFile()) {
           throw badRequest(`Invalid volume: volume file ${data.name} is not in the share`);
         }
-        await storage.volumeAction(volumeId, 'os-attach', { instance_uuid: instanceId, mountpoint, mode: 'rw' });
-        const record: VolumeAttachmentRecord = {
+        const plugged: VolumeAttachmentRecord = {
           volumeId,
           device: mountpoint,
           activeFile: data.name,
           format: typeof data.format === 'string' ? data.format : 'raw',
           connectionInfo,
         };
+        try {
+          await this.deps.hypervisor.plug(instanceId, plugged);
+        } catch (err) {
+          throw badRequest(`Invalid volume: the instance could not open ${data.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        try {
+          await storage.volumeAction(volumeId, 'os-attach', { instance_uuid: instanceId, mountpoint, mode: 'rw' });
+        } catch (err) {
+          await this.deps.hypervisor.unplug(instanceId, plugged, state.list(instanceId).length === 0).catch(() => undefined);
+          throw err;
+        }
+        const record = plugged;
         await state.attach(instanceId, record);
         this.deps.logger.info({ instanceId, volumeId, device: mountpoint, activeFile: data.name }, 'volume attached');
         return record;
@@ -135,12 +164,15 @@ export class ComputeAgent {
   async detachVolume(instanceId: string, volumeId: string): Promise<void> {
     await this.locks.run(volumeId, async () => {
       const { state, storage } = this.deps;
-      if (!state.get(instanceId, volumeId)) throw notFound(`volume_id not found: ${volumeId}`);
+      const record = state.get(instanceId, volumeId);
+      if (!record) throw notFound(`volume_id not found: ${volumeId}`);
       try {
         await storage.volumeAction(volumeId, 'os-begin_detaching', null);
       } catch (err) {
         throw storageFault(err, volumeId);
       }
+      // As Nova: the guest lets go of the disk before the storage side is told it is detached.
+      await this.deps.hypervisor.unplug(instanceId, record, state.list(instanceId).length === 1);
       try {
         await storage.volumeAction(volumeId, 'os-terminate_connection', { connector: this.connector });
         await storage.volumeAction(volumeId, 'os-detach', { attachment_id: null });
@@ -238,11 +270,7 @@ export class ComputeAgent {
 
   private async runCreate(op: SnapshotOperation, createInfo: CreateInfo): Promise<OperationOutcome> {
     const attachment = await this.livePrologue(op);
-    const newActive = await createLive({
-      shareDir: this.deps.shareDir,
-      activeFile: attachment.activeFile,
-      newFile: createInfo.new_file,
-    });
+    const newActive = await this.deps.hypervisor.snapshotCreate(op.instanceId, attachment, createInfo.new_file);
     await this.deps.state.setActiveFile(op.instanceId, op.volumeId, newActive);
     this.deps.logger.info({ ...op, from: attachment.activeFile, to: newActive }, 'switched the active file');
     return { ok: true, newFile: newActive };
@@ -251,8 +279,9 @@ export class ComputeAgent {
   private async runDelete(op: SnapshotOperation, deleteInfo: DeleteInfo): Promise<OperationOutcome> {
     const attachment = await this.livePrologue(op);
     const plan = planDelete(deleteInfo);
-    await deleteLive({ shareDir: this.deps.shareDir, activeFile: attachment.activeFile, plan });
-    this.deps.logger.info({ ...op, plan }, 'merged the snapshot');
+    const active = await this.deps.hypervisor.snapshotDelete(op.instanceId, attachment, plan);
+    if (active !== attachment.activeFile) await this.deps.state.setActiveFile(op.instanceId, op.volumeId, active);
+    this.deps.logger.info({ ...op, plan, active }, 'merged the snapshot');
     return { ok: true };
   }
 

@@ -109,9 +109,9 @@ export function createComputeAgentApp(agent: ComputeAgent, options: { logger?: F
   // An extension, not Nova's API (Nova has nothing like it): which file an instance has open for
   // a volume, read by the storage side as evidence when it reconciles a snapshot after compute
   // went quiet. Read only, outside /v2.1 so it cannot be mistaken for a Nova call.
-  app.get(`${AGENT_STATUS_PREFIX}/volumes/:volume_id/active`, (c) => {
+  app.get(`${AGENT_STATUS_PREFIX}/volumes/:volume_id/active`, async (c) => {
     const volumeId = parseUuidParam(c, 'volume_id', 'Volume');
-    const seen = agent.activeFileOf(volumeId);
+    const seen = await agent.activeFileOf(volumeId);
     const view: ActiveFileView = { active: { volume_id: volumeId, instance_id: seen.instanceId, active_file: seen.activeFile } };
     return c.json(view);
   });

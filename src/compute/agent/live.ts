@@ -48,7 +48,7 @@ export function planDelete(info: DeleteInfo): BlockJob {
  * dirname(current_file)). Anything that would leave that directory is refused: the share is the
  * only place the storage side may point compute at.
  */
-function fileNextTo(activePath: string, name: string): string {
+export function fileNextTo(activePath: string, name: string): string {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
     throw new LivePartError(`invalid file name ${JSON.stringify(name)}: expected a file name in the volume's directory`);
   }

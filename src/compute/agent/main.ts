@@ -1,7 +1,10 @@
 /**
  * `npm run compute-agent -- --share /srv/share [--port 8774] [--host 127.0.0.1]
- *   [--storage-url http://127.0.0.1:8776/v3/{project_id}] [--project-id admin] [--state-dir DIR] [--legacy]`
+ *   [--storage-url http://127.0.0.1:8776/v3/{project_id}] [--project-id admin] [--state-dir DIR] [--legacy]
+ *   [--mode auto|qemu|file]`
  *
+ * --mode overrides COMPUTE_AGENT_MODE (auto: a real QEMU per instance where qemu-system-x86_64
+ * runs, else the offline file mode).
  * The token sent to the storage service is COMPUTE_AGENT_TOKEN; without it, the noauth form
  * `nova:<project>` (fine against a service running with noauth on loopback, refused elsewhere).
  * The project defaults to COMPUTE_AGENT_PROJECT; settings are read by src/config.ts.
@@ -18,11 +21,12 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { loadAgentConfig } from '../../config.js';
+import { resolveAgentMode } from './hypervisor.js';
 import { startComputeAgent } from './server.js';
 import type { AgentFaults } from './types.js';
 
 const USAGE =
-  'usage: compute-agent --share DIR [--port N] [--host H] [--storage-url URL] [--project-id ID] [--state-dir DIR] [--legacy]\n' +
+  'usage: compute-agent --share DIR [--port N] [--host H] [--storage-url URL] [--project-id ID] [--state-dir DIR] [--legacy] [--mode auto|qemu|file]\n' +
   '  faults: [--refuse-requests] [--fail-live-part] [--never-call-back] [--hang-live-part] [--drop-callbacks N]';
 
 async function main(): Promise<void> {
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
       share: { type: 'string' },
       'state-dir': { type: 'string' },
       legacy: { type: 'boolean', default: false },
+      mode: { type: 'string' },
       'refuse-requests': { type: 'boolean', default: false },
       'fail-live-part': { type: 'boolean', default: false },
       'never-call-back': { type: 'boolean', default: false },
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (values.mode !== undefined && !['auto', 'qemu', 'file'].includes(values.mode)) throw new Error(`--mode must be auto, qemu or file, got ${values.mode}`);
   if (!values.share) throw new Error(`--share is required\n${USAGE}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
@@ -79,10 +85,12 @@ async function main(): Promise<void> {
     shareDir: values.share,
     stateDir: values['state-dir'],
     legacy: values.legacy,
+    mode: await resolveAgentMode(values.mode === undefined ? config.COMPUTE_AGENT_MODE : (values.mode as 'auto' | 'qemu' | 'file')),
+    pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     faults,
     logger,
   });
-  logger.info({ url: agent.url, legacy: values.legacy, faults: faultFlags }, 'compute agent ready');
+  logger.info({ url: agent.url, legacy: values.legacy, mode: agent.agent.hypervisor.mode, faults: faultFlags }, 'compute agent ready');
 
   let stopping = false;
   const stop = (signal: string) => {

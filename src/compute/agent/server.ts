@@ -12,11 +12,15 @@ import pino, { type Logger } from 'pino';
 import { ComputeAgent } from './agent.js';
 import { createComputeAgentApp } from './app.js';
 import { CallbackSender } from './callbacks.js';
+import { FileHypervisor, type AgentMode, type Hypervisor } from './hypervisor.js';
+import { QemuHypervisor } from './qemu-hypervisor.js';
 import { AgentState } from './state.js';
 import { resolveStorageUrl, StorageClient } from './storage-client.js';
 import type { AgentFaults, CallbackRetryOptions } from './types.js';
 
 export const STATE_FILE_NAME = '.compute-agent-state.json';
+/** Beside the state file: the QMP sockets and pid files of the instances' QEMUs. */
+export const QEMU_RUN_DIR_NAME = '.compute-agent-qemu';
 
 export interface ComputeAgentOptions {
   host?: string;
@@ -32,6 +36,13 @@ export interface ComputeAgentOptions {
   stateDir?: string;
   /** Send the callbacks an unmodified Nova sends (status + progress "90%" only). */
   legacy?: boolean;
+  /**
+   * `qemu`: a real QEMU per instance holds its volumes, and the live part is QMP; `file` (the
+   * default here; the settings choose `qemu` where qemu-system-x86_64 exists): offline qemu-img.
+   */
+  mode?: AgentMode;
+  /** QEMU mode: pause the guest around each overlay switch (crash-consistent snapshots). */
+  pauseGuest?: boolean;
   callbackRetry?: CallbackRetryOptions;
   faults?: AgentFaults;
   logger?: Logger;
@@ -44,7 +55,14 @@ export interface RunningComputeAgent {
   url: string;
   /** Waits for accepted snapshot operations (and their callbacks) to finish. */
   idle(): Promise<void>;
+  /** Stops serving, waits for the operations in hand, and stops the instances' QEMUs. */
   close(): Promise<void>;
+  agent: ComputeAgent;
+  /**
+   * Stops serving and drops the QMP connections without stopping any QEMU, as a crash of the
+   * agent's process would (tests of an agent that starts again).
+   */
+  crash(): Promise<void>;
 }
 
 export interface ComputeAgentParts {
@@ -71,8 +89,20 @@ export async function createComputeAgent(options: ComputeAgentOptions): Promise<
     logger,
     dropAttempt: () => callbacksToDrop-- > 0,
   });
+  const stateDir = path.resolve(options.stateDir ?? shareDir);
+  const hypervisor: Hypervisor =
+    options.mode === 'qemu'
+      ? new QemuHypervisor({
+          shareDir,
+          runDir: path.join(stateDir, QEMU_RUN_DIR_NAME),
+          logger,
+          faults: options.faults,
+          pauseGuest: options.pauseGuest ?? false,
+        })
+      : new FileHypervisor(shareDir);
   const agent = new ComputeAgent({
     state,
+    hypervisor,
     storage,
     callbacks,
     shareDir,
@@ -81,6 +111,7 @@ export async function createComputeAgent(options: ComputeAgentOptions): Promise<
     logger,
     connector: options.connector,
   });
+  await agent.resume();
   const app = createComputeAgentApp(agent, { logger });
   return { app, agent, logger };
 }
@@ -94,18 +125,26 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  logger.info({ host, port, shareDir: options.shareDir, legacy: options.legacy ?? false }, 'compute agent listening');
+  logger.info({ host, port, shareDir: options.shareDir, legacy: options.legacy ?? false, mode: agent.hypervisor.mode }, 'compute agent listening');
 
+  const stopServing = () =>
+    new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      // Keep-alive sockets from clients would otherwise hold close() open.
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    });
   return {
     url: `http://${urlHost}:${port}/v2.1`,
+    agent,
     idle: () => agent.idle(),
     close: async () => {
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Keep-alive sockets from clients would otherwise hold close() open.
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
+      await stopServing();
       await agent.idle();
+      await agent.hypervisor.close();
+    },
+    crash: async () => {
+      await stopServing();
+      if (agent.hypervisor instanceof QemuHypervisor) await agent.hypervisor.abandon();
     },
   };
 }

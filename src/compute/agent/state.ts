@@ -56,6 +56,13 @@ export class AgentState {
     return found;
   }
 
+  /** Every attachment, for an agent that starts again. */
+  all(): { instanceId: string; record: VolumeAttachmentRecord }[] {
+    return Object.entries(this.doc.instances).flatMap(([instanceId, volumes]) =>
+      Object.values(volumes).map((record) => ({ instanceId, record: { ...record } })),
+    );
+  }
+
   get(instanceId: string, volumeId: string): VolumeAttachmentRecord | undefined {
     const record = this.doc.instances[instanceId]?.[volumeId];
     return record ? { ...record } : undefined;

@@ -1,5 +1,6 @@
 // Shapes shared by the agent's modules; kept apart so the HTTP layer, the live part and the
 // storage client can be tested without each other.
+import type { QemuMachine } from '../../qemu/qemu-machine.js';
 
 export type OperationKind = 'create' | 'delete';
 
@@ -26,6 +27,15 @@ export interface AgentFaults {
   dropCallbacks?: number;
   /** The live part runs but the storage service is never told. */
   neverCallBack?: boolean;
+  /**
+   * QEMU mode with pauseGuest: awaited at each step between `stop` and `cont` (after-stop,
+   * after-overlay-added, after-switch); a rejection is a failure at that step.
+   */
+  whilePaused?: (step: 'after-stop' | 'after-overlay-added' | 'after-switch') => Promise<void>;
+  /** QEMU mode: the block jobs' rate limit in bytes/s (QMP `speed`), so a test can act while one runs. */
+  blockJobSpeed?: number;
+  /** QEMU mode: awaited once a block job runs (guest writes, a cancel, a killed QEMU). */
+  duringBlockJob?: (job: { jobId: string; machine: QemuMachine; topNode: string }) => Promise<void>;
 }
 
 export interface CallbackRetryOptions {
