@@ -14,6 +14,7 @@ import { effectKinds } from '../../machines/snapshot.js';
 import type { CommittedTransition, EngineEvents } from '../engine/engine.js';
 import type { SnapshotStore } from '../engine/store/index.js';
 import { currentRequest } from '../http/request-context/index.js';
+import { RecentPhaseDurations } from './recent-phase-durations.js';
 
 const PREFIX = 'assisted_snapshots_';
 const CALLBACK_ACTION = 'os-update_snapshot_status';
@@ -37,6 +38,8 @@ export interface ServiceMetricsOptions {
 
 export class ServiceMetrics {
   readonly registry = new Registry();
+  /** The phase_duration_seconds observations of the last hour, for the web UI's chart. */
+  readonly recentPhaseDurations = new RecentPhaseDurations();
   private readonly phaseDuration: Histogram<'phase' | 'outcome'>;
   private readonly callbackLatency: Histogram<'operation' | 'outcome'>;
   private readonly callbacks: Counter<'form' | 'result'>;
@@ -152,7 +155,9 @@ export class ServiceMetrics {
     // The engine hands over when the phase was entered (the row it transitioned from), so the
     // duration needs no read of the history.
     if (t.fromPhaseEnteredAt) {
-      this.phaseDuration.observe({ phase: t.fromPhase, outcome }, (t.at.getTime() - t.fromPhaseEnteredAt.getTime()) / 1000);
+      const seconds = (t.at.getTime() - t.fromPhaseEnteredAt.getTime()) / 1000;
+      this.phaseDuration.observe({ phase: t.fromPhase, outcome }, seconds);
+      this.recentPhaseDurations.observe(t.fromPhase, outcome, seconds, t.at);
     }
   }
 

@@ -18,7 +18,9 @@ import { loadVolumes } from './load-volumes.js';
 import { ownedIds } from './owned-ids.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
+import { readAttention, type AttentionQuery } from './read-attention.js';
 import { readOverview } from './read-overview.js';
+import { readSnapshotWindow, type SnapshotWindowQuery } from './read-snapshot-window.js';
 import { readVolume } from './read-volume.js';
 import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
 import type { BatchWrites, SnapshotRow, VolumeConditionFailure, VolumeFields, VolumeStepWrite } from './rows.js';
@@ -88,6 +90,10 @@ export class SnapshotStore {
 
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
   readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
+  /** The UI's snapshot list, one keyset page at a time (null: `after` names no snapshot). */
+  readSnapshotWindow = (q: SnapshotWindowQuery) => readSnapshotWindow(this.prisma, q);
+  /** The UI's needs-attention view. */
+  readAttention = (q: AttentionQuery) => readAttention(this.prisma, q);
   lastHistoryId = () => lastHistoryId(this.prisma);
   historySince = (after: number, skip: readonly number[], limit: number) => historySince(this.prisma, after, skip, limit);
   acceptedHistoryBefore = (snapshotId: string, beforeId: number) => acceptedHistoryBefore(this.prisma, snapshotId, beforeId);
@@ -100,5 +106,7 @@ export class SnapshotStore {
 
 export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
 export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
+export type { SnapshotWindowQuery, SnapshotWindow } from './read-snapshot-window.js';
+export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
 export type { JobContext } from './load-job-context.js';
