@@ -113,7 +113,9 @@ function progressCell(s) {
 }
 const deadlineCell = (s) => el('td', { class: `deadline${s.deadlineAt && Date.parse(s.deadlineAt) < now() ? ' overdue' : ''}`, 'data-deadline': s.deadlineAt ?? '' }, deadlineText(s.deadlineAt));
 const ageCell = (since) => el('td', { class: 'age', 'data-since': since }, duration(now() - Date.parse(since)));
-const nameCell = (s) => el('td', {}, `${s.name ?? '(no name)'} `, el('span', { class: 'id' }, s.id), el('div', { class: 'id' }, `volume ${s.volumeId} · project ${s.projectId}`));
+/** Ids shortened to their first group, as `openstack` tables show them; the whole id is the tooltip. */
+const short = (id) => el('span', { class: 'id', title: id }, id.length > 12 ? `${id.slice(0, 8)}…` : id);
+const nameCell = (s) => el('td', { class: 'name' }, `${s.name ?? '(no name)'} `, short(s.id), el('div', { class: 'id' }, 'volume ', short(s.volumeId), ` · ${s.projectId}`));
 
 function snapshotRow(s) {
   const row = el('tr', { class: `snapshot${state.kind === 'snapshot' && s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, 'data-status': s.status },
@@ -297,10 +299,11 @@ function drawChart({ laid, edges }, machine) {
     s.children.forEach(walk);
   };
   walk(machine.root);
-  const root = svg('svg', { width: Math.ceil(laid.width), height: Math.ceil(laid.height), viewBox: `0 0 ${Math.ceil(laid.width)} ${Math.ceil(laid.height)}`, role: 'img' });
+  // Scaled to the pane's width (the viewBox keeps its proportions), never above its own size.
+  const root = svg('svg', { width: '100%', style: `max-width:${Math.ceil(laid.width)}px`, viewBox: `0 0 ${Math.ceil(laid.width)} ${Math.ceil(laid.height)}`, role: 'img' });
   root.append(svg('defs', {},
-    svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })),
-    svg('marker', { id: 'arrow-taken', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead taken' }))));
+    svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })),
+    svg('marker', { id: 'arrow-taken', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead taken' }))));
   const nodes = svg('g', { class: 'nodes' });
   const drawNode = (n) => {
     const s = byPath.get(n.id);
