@@ -48,7 +48,7 @@ export class ServiceMetrics {
   private readonly listener = (t: CommittedTransition) => this.onTransition(t);
 
   constructor(
-    private readonly store: Pick<SnapshotStore, 'snapshotsPerPhase' | 'pendingJobsPerKind'>,
+    private readonly store: Pick<SnapshotStore, 'snapshotsPerPhase' | 'pendingJobsPerKind' | 'oldestDueJobs'>,
     private readonly events: EngineEvents,
     private readonly options: ServiceMetricsOptions = {},
   ) {
@@ -79,6 +79,22 @@ export class ServiceMetrics {
         const counts = await this.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
+      },
+    });
+
+    const lag = new Gauge({
+      name: `${PREFIX}outbox_lag_seconds`,
+      help: 'Per effect kind, how long the oldest pending outbox job has been due (0 when none is), read from the database at scrape time.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect: async () => {
+        const now = new Date();
+        const oldest = await this.store.oldestDueJobs(now);
+        lag.reset();
+        for (const kind of new Set<string>([...effectKinds, ...oldest.keys()])) {
+          const due = oldest.get(kind);
+          lag.set({ kind }, due ? Math.max(0, (now.getTime() - due.getTime()) / 1000) : 0);
+        }
       },
     });
 

@@ -15,6 +15,7 @@ import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
+import { oldestDueJobs } from './oldest-due-jobs.js';
 import { ownedIds } from './owned-ids.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
@@ -100,6 +101,8 @@ export class SnapshotStore {
   volumeStamp = () => volumeStamp(this.prisma);
   snapshotsPerPhase = () => snapshotsPerPhase(this.prisma);
   pendingJobsPerKind = () => pendingJobsPerKind(this.prisma);
+  /** Per effect kind, when its oldest pending job became due: the outbox's lag. */
+  oldestDueJobs = (now: Date) => oldestDueJobs(this.prisma, now);
   /** Ids of every live volume and snapshot, for the orphan scan. */
   ownedIds = () => ownedIds(this.prisma);
 }

@@ -86,7 +86,7 @@ describe.each(providers)('store reads on %s', (provider) => {
     expect(after).toBe(await expected());
   });
 
-  it('counts snapshots per phase (deleted ones too) and pending jobs per effect kind', async () => {
+  it('counts snapshots per phase (deleted ones too), pending jobs per effect kind and the oldest due one', async () => {
     const store = await setup();
     expect([await store.snapshotsPerPhase(), await store.pendingJobsPerKind()]).toEqual([new Map(), new Map()]);
     const offline = await volumeFor(h, false);
@@ -96,8 +96,15 @@ describe.each(providers)('store reads on %s', (provider) => {
     await h.manager.createSnapshot({ volumeId: online.id, projectId: 'project-a', userId: 'user-a', force: true });
     expect(await store.snapshotsPerPhase()).toEqual(new Map([['creating.driverCreate', 2], ['creating.storageBegin', 1]]));
     expect(await store.pendingJobsPerKind()).toEqual(new Map([['createSnapshot', 2], ['createSnapshotAssistedBegin', 1]]));
+    // The outbox's lag: when the oldest pending job of each kind became due; none is due before
+    // it was enqueued.
+    const jobs = await h.engine.store.db.prisma.outboxJob.findMany({ where: { status: 'pending' } });
+    const earliest = (kind: string) => new Date(Math.min(...jobs.filter((j) => j.kind === kind).map((j) => j.runAfter.getTime())));
+    expect(await store.oldestDueJobs(new Date('2999-01-01T00:00:00Z'))).toEqual(new Map([['createSnapshot', earliest('createSnapshot')], ['createSnapshotAssistedBegin', earliest('createSnapshotAssistedBegin')]]));
+    expect(await store.oldestDueJobs(new Date(earliest('createSnapshot').getTime() - 1))).toEqual(new Map());
     await h.worker.drain();
     expect(await store.pendingJobsPerKind()).toEqual(new Map());
+    expect(await store.oldestDueJobs(new Date('2999-01-01T00:00:00Z'))).toEqual(new Map());
   });
 
   it('reads a volume with its live attachments, and null for an unknown one; an unknown marker pages nothing', async () => {
