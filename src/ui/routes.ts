@@ -58,7 +58,7 @@ const PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
 const ATTENTION_MAX = 200;
 const errorStatuses = snapshotStatuses.filter((s) => s.startsWith('error'));
-const restingPhases = persistedPhases.filter((p) => isTerminalStatus(statusOfPhase(p)));
+const activePhases = persistedPhases.filter((p) => !isTerminalStatus(statusOfPhase(p)));
 
 /** The newest history row, when it is a refusal: what the list's "rejected" badge shows. */
 const rejectionOf = (t: SnapshotTransition | null) => (t?.rejected ? { event: t.eventType, reason: t.reason, at: t.createdAt.toISOString() } : null);
@@ -68,7 +68,7 @@ function attentionReasons(s: Snapshot, now: number, o: { stuckAfterMs: number; n
   const reasons: string[] = [];
   if (errorStatuses.includes(s.status)) reasons.push('error');
   if (s.deadlineAt && s.deadlineAt.getTime() <= now + o.nearDeadlineMs) reasons.push('deadline');
-  if (!restingPhases.includes(s.phase) && s.phaseEnteredAt.getTime() <= now - o.stuckAfterMs) reasons.push('stuck');
+  if (activePhases.includes(s.phase) && s.phaseEnteredAt.getTime() <= now - o.stuckAfterMs) reasons.push('stuck');
   return reasons;
 }
 
@@ -247,7 +247,7 @@ export function uiRoutes(deps: UiDependencies): Hono {
     const rows = await store.readAttention({
       scope,
       errorStatuses,
-      restingPhases,
+      activePhases,
       deadlineBefore: new Date(now + thresholds.nearDeadlineMs),
       enteredBefore: new Date(now - thresholds.stuckAfterMs),
       take: ATTENTION_MAX,

@@ -8,8 +8,12 @@ import { lastHistoryRows } from './last-history-rows.js';
 export interface AttentionQuery {
   scope: string | null;
   errorStatuses: readonly string[];
-  /** Phases a snapshot may stay in for ever (available, error, …): never "stuck". */
-  restingPhases: readonly string[];
+  /**
+   * Phases a snapshot is meant to pass through (not available, error, …): "stuck" when it stays.
+   * Listed rather than excluded, so each branch of the OR can use an index (status, deadline_at,
+   * phase) and the read never scans the table.
+   */
+  activePhases: readonly string[];
   /** Deadlines before this are near. */
   deadlineBefore: Date;
   /** Phases entered before this are stuck. */
@@ -25,7 +29,7 @@ export async function readAttention(prisma: PrismaClient, q: AttentionQuery): Pr
       OR: [
         { status: { in: [...q.errorStatuses] } },
         { deadlineAt: { lte: q.deadlineBefore } },
-        { phaseEnteredAt: { lte: q.enteredBefore }, phase: { notIn: [...q.restingPhases] } },
+        { phase: { in: [...q.activePhases] }, phaseEnteredAt: { lte: q.enteredBefore } },
       ],
     },
     orderBy: [{ phaseEnteredAt: 'asc' }, { id: 'asc' }],
