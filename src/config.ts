@@ -92,6 +92,10 @@ const schema = z.object({
    * the supervisor waits before SIGKILL (systemd's TimeoutStopSec, 90 s by default).
    */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(20),
+  /** The web UI's needs-attention view: a snapshot in a phase that is not a resting one for longer than this is stuck. */
+  UI_STUCK_AFTER_SECONDS: seconds.default(300),
+  /** The web UI's needs-attention view: a phase deadline closer than this is near. */
+  UI_NEAR_DEADLINE_SECONDS: seconds.default(60),
 });
 
 /** What the settings must hold together, checked after each is read. */

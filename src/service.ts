@@ -142,7 +142,17 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   // Prometheus text (unauthenticated, as scrapers expect; counts only) and the web UI, behind the
   // API's own authentication middleware instance.
   app.get('/metrics', observability.metricsHandler);
-  app.route('/ui', uiRoutes({ store: engine.store, feed, authenticate: auth.middleware, policy }));
+  app.route(
+    '/ui',
+    uiRoutes({
+      store: engine.store,
+      feed,
+      authenticate: auth.middleware,
+      policy,
+      attention: { stuckAfterMs: config.UI_STUCK_AFTER_SECONDS * 1000, nearDeadlineMs: config.UI_NEAR_DEADLINE_SECONDS * 1000 },
+      phaseDurations: (now) => observability.metrics.recentPhaseDurations.summary(now),
+    }),
+  );
   // Other instances' commits reach this one as notifications (PostgreSQL); the runner's poll is
   // the fallback, and a reconnected listener polls at once for what it may have missed.
   const listener =

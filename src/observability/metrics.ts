@@ -14,6 +14,7 @@ import { effectKinds } from '../../machines/snapshot.js';
 import type { CommittedTransition, EngineEvents } from '../engine/engine.js';
 import type { SnapshotStore } from '../engine/store/index.js';
 import { currentRequest } from '../http/request-context/index.js';
+import { RecentPhaseDurations } from './recent-phase-durations.js';
 
 const PREFIX = 'assisted_snapshots_';
 const CALLBACK_ACTION = 'os-update_snapshot_status';
@@ -37,6 +38,8 @@ export interface ServiceMetricsOptions {
 
 export class ServiceMetrics {
   readonly registry = new Registry();
+  /** The phase_duration_seconds observations of the last hour, for the web UI's chart. */
+  readonly recentPhaseDurations = new RecentPhaseDurations();
   private readonly phaseDuration: Histogram<'phase' | 'outcome'>;
   private readonly callbackLatency: Histogram<'operation' | 'outcome'>;
   private readonly callbacks: Counter<'form' | 'result'>;
@@ -45,7 +48,7 @@ export class ServiceMetrics {
   private readonly listener = (t: CommittedTransition) => this.onTransition(t);
 
   constructor(
-    private readonly store: Pick<SnapshotStore, 'snapshotsPerPhase' | 'pendingJobsPerKind'>,
+    private readonly store: Pick<SnapshotStore, 'snapshotsPerPhase' | 'pendingJobsPerKind' | 'oldestDueJobs'>,
     private readonly events: EngineEvents,
     private readonly options: ServiceMetricsOptions = {},
   ) {
@@ -76,6 +79,22 @@ export class ServiceMetrics {
         const counts = await this.store.pendingJobsPerKind();
         outbox.reset();
         for (const kind of new Set<string>([...effectKinds, ...counts.keys()])) outbox.set({ kind }, counts.get(kind) ?? 0);
+      },
+    });
+
+    const lag = new Gauge({
+      name: `${PREFIX}outbox_lag_seconds`,
+      help: 'Per effect kind, how long the oldest pending outbox job has been due (0 when none is), read from the database at scrape time.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect: async () => {
+        const now = new Date();
+        const oldest = await this.store.oldestDueJobs(now);
+        lag.reset();
+        for (const kind of new Set<string>([...effectKinds, ...oldest.keys()])) {
+          const due = oldest.get(kind);
+          lag.set({ kind }, due ? Math.max(0, (now.getTime() - due.getTime()) / 1000) : 0);
+        }
       },
     });
 
@@ -152,7 +171,9 @@ export class ServiceMetrics {
     // The engine hands over when the phase was entered (the row it transitioned from), so the
     // duration needs no read of the history.
     if (t.fromPhaseEnteredAt) {
-      this.phaseDuration.observe({ phase: t.fromPhase, outcome }, (t.at.getTime() - t.fromPhaseEnteredAt.getTime()) / 1000);
+      const seconds = (t.at.getTime() - t.fromPhaseEnteredAt.getTime()) / 1000;
+      this.phaseDuration.observe({ phase: t.fromPhase, outcome }, seconds);
+      this.recentPhaseDurations.observe(t.fromPhase, outcome, seconds, t.at);
     }
   }
 

@@ -5,7 +5,12 @@
 //   GET /ui/api/session                   who the caller is; the auth handshake target
 //   GET /ui/api/machine                   the statechart, read off `snapshotMachine` at runtime
 //   GET /ui/api/volume-machine            the volume statechart, read off `volumeMachine`
-//   GET /ui/api/overview                  volumes with their snapshots
+//   GET /ui/elk.js                        elkjs (the statechart's layout engine), from node_modules
+//   GET /ui/api/overview                  the volumes
+//   GET /ui/api/snapshots                 one keyset page of snapshots, newest first; filters
+//                                         status, phase, project, volume; `after` = next page
+//   GET /ui/api/attention                 snapshots in error, near a deadline, or stuck
+//   GET /ui/api/phase-durations           the last hour's phase durations (as /metrics sees them)
 //   GET /ui/api/snapshots/:id             one snapshot with its transition history
 //   GET /ui/api/volumes/:id               one volume with its transition history
 //   GET /ui/api/events                    Server-Sent Events: every committed history row
@@ -18,29 +23,63 @@
 // handshake answers with `X-Auth-Token: admin:admin`, which the page then uses. Under Keystone
 // the same call answers 401 and the page asks for a token (`openstack token issue`).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { persistedPhases, snapshotStatuses } from '../../machines/derive.js';
+import { isTerminalStatus, persistedPhases, snapshotStatuses, statusOfPhase } from '../../machines/derive.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { volumeMachine } from '../../machines/volume.js';
 import { machineGraph } from '../../machines/graph.js';
 import type { Snapshot, SnapshotTransition, Volume, VolumeTransition } from '../db/client.js';
 import type { SnapshotStore } from '../engine/store/index.js';
 import type { FeedBatch, TransitionFeed } from '../engine/transition-feed.js';
-import { notFound } from '../http/faults/index.js';
+import { badRequest, notFound } from '../http/faults/index.js';
 import { authorize, grantedByRole, policyMiddleware, type Policy } from '../http/policy/index.js';
 
 const asset = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
 export interface UiDependencies {
   /** What the UI reads; it writes nothing. */
-  store: Pick<SnapshotStore, 'readOverview' | 'findSnapshot' | 'readHistory' | 'findVolume' | 'readVolumeHistory'>;
+  store: Pick<SnapshotStore, 'readOverview' | 'readSnapshotWindow' | 'readAttention' | 'findSnapshot' | 'readHistory' | 'findVolume' | 'readVolumeHistory'>;
   feed: TransitionFeed;
   /** The app's authentication middleware, shared with /v3. */
   authenticate: MiddlewareHandler;
   policy: Policy;
   /** How long an idle event stream waits before a keep-alive comment; proxies drop silent ones. */
   keepAliveMs?: number;
+  /** The needs-attention view's thresholds (UI_STUCK_AFTER_SECONDS, UI_NEAR_DEADLINE_SECONDS). */
+  attention?: { stuckAfterMs: number; nearDeadlineMs: number };
+  /** The last hour's phase durations, per phase: what /metrics' phase-duration histogram observed. */
+  phaseDurations?: (now: Date) => unknown[];
+}
+
+/** The page size of the snapshot list when the page asks for none, and the most it may ask. */
+const PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 200;
+const ATTENTION_MAX = 200;
+const errorStatuses = snapshotStatuses.filter((s) => s.startsWith('error'));
+const activePhases = persistedPhases.filter((p) => !isTerminalStatus(statusOfPhase(p)));
+
+/** The newest history row, when it is a refusal: what the list's "rejected" badge shows. */
+const rejectionOf = (t: SnapshotTransition | null) => (t?.rejected ? { event: t.eventType, reason: t.reason, at: t.createdAt.toISOString() } : null);
+
+/** Why a snapshot is in the needs-attention view; several reasons may hold at once. */
+function attentionReasons(s: Snapshot, now: number, o: { stuckAfterMs: number; nearDeadlineMs: number }): string[] {
+  const reasons: string[] = [];
+  if (errorStatuses.includes(s.status)) reasons.push('error');
+  if (s.deadlineAt && s.deadlineAt.getTime() <= now + o.nearDeadlineMs) reasons.push('deadline');
+  if (activePhases.includes(s.phase) && s.phaseEnteredAt.getTime() <= now - o.stuckAfterMs) reasons.push('stuck');
+  return reasons;
+}
+
+/** elkjs' browser bundle (layout engine and its fake worker in one file), read on first use. */
+let elkBundle: string | null = null;
+const elkScript = () => (elkBundle ??= readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js'), 'utf8'));
+
+function oneOf(name: string, value: string | undefined, allowed: readonly string[]): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!allowed.includes(value)) throw badRequest(`Invalid ${name} '${value}': must be one of ${allowed.join(', ')}.`);
+  return value;
 }
 
 export const snapshotSummary = (s: Snapshot) => ({
@@ -131,6 +170,9 @@ export function uiRoutes(deps: UiDependencies): Hono {
 
   ui.get('/', (c) => c.html(page, 200, noStore));
   ui.get('/app.js', (c) => c.body(script, 200, { ...noStore, 'Content-Type': 'text/javascript; charset=utf-8' }));
+  // Served from the service itself: the page loads nothing from another host. The file is part
+  // of the installed package, so it may be cached.
+  ui.get('/elk.js', (c) => c.body(elkScript(), 200, { 'Cache-Control': 'max-age=3600', 'Content-Type': 'text/javascript; charset=utf-8' }));
   ui.get('/style.css', (c) => c.body(styles, 200, { ...noStore, 'Content-Type': 'text/css; charset=utf-8' }));
 
   const api = new Hono();
@@ -168,8 +210,64 @@ export function uiRoutes(deps: UiDependencies): Hono {
 
   api.get('/overview', async (c) => {
     const scope = projectScope(c);
-    const { volumes, snapshots } = await store.readOverview(scope);
-    return c.json({ now: new Date().toISOString(), volumes: volumes.map(volumeSummary), snapshots: snapshots.map(snapshotSummary) });
+    const { volumes } = await store.readOverview(scope);
+    return c.json({ now: new Date().toISOString(), volumes: volumes.map(volumeSummary) });
+  });
+
+  api.get('/snapshots', async (c) => {
+    const scope = projectScope(c);
+    const q = c.req.query();
+    const limitText = q.limit ?? String(PAGE_SIZE);
+    const take = Number(limitText);
+    if (!/^\d+$/.test(limitText) || take < 1 || take > MAX_PAGE_SIZE) throw badRequest(`Invalid limit '${limitText}': must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+    const filters = {
+      status: oneOf('status', q.status, snapshotStatuses),
+      phase: oneOf('phase', q.phase, persistedPhases),
+      projectId: q.project || undefined,
+      volumeId: q.volume || undefined,
+    };
+    const page = await store.readSnapshotWindow({
+      scope,
+      filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
+      take,
+      ...(q.after ? { after: q.after } : {}),
+    });
+    if (!page) throw badRequest(`Invalid after '${q.after}': no such snapshot.`);
+    return c.json({
+      now: new Date().toISOString(),
+      snapshots: page.rows.map(({ snapshot, last }) => ({ ...snapshotSummary(snapshot), lastRejection: rejectionOf(last) })),
+      next: page.next,
+    });
+  });
+
+  api.get('/attention', async (c) => {
+    const scope = projectScope(c);
+    const thresholds = deps.attention ?? { stuckAfterMs: 300_000, nearDeadlineMs: 60_000 };
+    const now = Date.now();
+    const rows = await store.readAttention({
+      scope,
+      errorStatuses,
+      activePhases,
+      deadlineBefore: new Date(now + thresholds.nearDeadlineMs),
+      enteredBefore: new Date(now - thresholds.stuckAfterMs),
+      take: ATTENTION_MAX,
+    });
+    return c.json({
+      now: new Date(now).toISOString(),
+      stuckAfterSeconds: thresholds.stuckAfterMs / 1000,
+      nearDeadlineSeconds: thresholds.nearDeadlineMs / 1000,
+      snapshots: rows.map(({ snapshot, last }) => ({
+        ...snapshotSummary(snapshot),
+        lastRejection: rejectionOf(last),
+        reasons: attentionReasons(snapshot, now, thresholds),
+      })),
+    });
+  });
+
+  api.get('/phase-durations', (c) => {
+    projectScope(c);
+    const now = new Date();
+    return c.json({ now: now.toISOString(), windowSeconds: 3600, phases: deps.phaseDurations?.(now) ?? [] });
   });
 
   api.get('/snapshots/:id', async (c) => {

@@ -31,6 +31,7 @@ describe('/metrics', () => {
     const m = await scrape(t);
     expect(m.get(`${P}snapshots`)?.type).toBe('gauge');
     expect(m.get(`${P}outbox_depth`)?.type).toBe('gauge');
+    expect(m.get(`${P}outbox_lag_seconds`)?.type).toBe('gauge');
     expect(m.get(`${P}phase_duration_seconds`)?.type).toBe('histogram');
     expect(m.get(`${P}callback_to_next_phase_seconds`)?.type).toBe('histogram');
     expect(m.get(`${P}callbacks_total`)?.type).toBe('counter');
@@ -67,6 +68,7 @@ describe('/metrics', () => {
     expect(moved(created, deleted, `${P}phase_duration_seconds_count`, { phase: 'deleting.driverDelete', outcome: 'ok' })).toBe(1);
     // Every effect ran: nothing is left waiting in the outbox.
     expect(sumOf(deleted, `${P}outbox_depth`)).toBe(0);
+    expect(sumOf(deleted, `${P}outbox_lag_seconds`)).toBe(0);
   });
 
   it('counts callbacks by form and result, and the time from a finishing callback to the next phase', async () => {

@@ -116,4 +116,56 @@ describe('/ui/api', () => {
     expect(seen.map((e) => `${e.event} -> ${e.toPhase}`)).toEqual(['snapshot.create -> creating.driverCreate', 'storage.done -> available']);
     await events.cancel();
   });
+
+  it('pages snapshots newest first, scoped to the caller, and answers bad paging input with a 400 fault', async () => {
+    const t = await start({ POLICY_FILE: policyFile({ 'snapshot:transitions': 'project' }) });
+    const volume = await createVolume(t, 'paged', false);
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const id = await createSnapshot(t, volume, name);
+      await t.log.reached(id, 'available');
+      ids.push(id);
+    }
+    await t.call('POST', '/v3/other/volumes', { volume: { size: 1, name: 'theirs' } }, { 'X-Auth-Token': 'someone:other' });
+    type Page = { snapshots: Array<{ id: string; status: string; lastRejection: unknown }>; next: string | null };
+    const first = (await (await get(t, 'snapshots?limit=2', 'tester:demo')).json()) as Page;
+    expect(first.snapshots.map((s) => s.id)).toEqual([ids[2], ids[1]]);
+    expect(first.snapshots[0]!.lastRejection).toBeNull();
+    const second = (await (await get(t, `snapshots?limit=2&after=${first.next}`, 'tester:demo')).json()) as Page;
+    expect([second.snapshots.map((s) => s.id), second.next]).toEqual([[ids[0]], null]);
+    // Another project's caller sees none of them, even when asking for this project by filter.
+    const theirs = (await (await get(t, 'snapshots?project=demo', 'someone:other')).json()) as Page;
+    expect(theirs.snapshots).toEqual([]);
+    for (const [query, message] of [
+      ['limit=0', "Invalid limit '0'"],
+      ['limit=201', "Invalid limit '201'"],
+      ['limit=ten', "Invalid limit 'ten'"],
+      ['status=bogus', "Invalid status 'bogus'"],
+      ['phase=creating', "Invalid phase 'creating'"],
+      ['after=00000000-0000-4000-8000-000000000000', "Invalid after '00000000-0000-4000-8000-000000000000'"],
+    ]) {
+      const res = await get(t, `snapshots?${query}`, 'tester:demo');
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { badRequest: { code: number; message: string } }).badRequest.message).toContain(message);
+    }
+  });
+
+  it('lists what needs attention with the thresholds from the settings, and the phase durations of the last hour', async () => {
+    const t = await start({ UI_STUCK_AFTER_SECONDS: '1', UI_NEAR_DEADLINE_SECONDS: '7200' });
+    const volume = await createVolume(t, 'attached', true);
+    const waiting = await createSnapshot(t, volume, 'waiting');
+    await t.log.reached(waiting, 'creating.computeAssisted');
+    const attention = (await (await get(t, 'attention', 'admin:admin')).json()) as {
+      stuckAfterSeconds: number;
+      nearDeadlineSeconds: number;
+      snapshots: Array<{ id: string; reasons: string[] }>;
+    };
+    expect([attention.stuckAfterSeconds, attention.nearDeadlineSeconds]).toEqual([1, 7200]);
+    expect(attention.snapshots.map((s) => s.id)).toEqual([waiting]);
+    // Near its deadline (two hours is more than the create wait); stuck only once a second has passed.
+    expect(attention.snapshots[0]!.reasons[0]).toBe('deadline');
+    const durations = (await (await get(t, 'phase-durations', 'admin:admin')).json()) as { windowSeconds: number; phases: Array<{ phase: string; count: number; outcomes: Record<string, number> }> };
+    expect(durations.windowSeconds).toBe(3600);
+    expect(durations.phases.find((p) => p.phase === 'creating.storageBegin')).toMatchObject({ count: 1, outcomes: { ok: 1 } });
+  });
 });

@@ -15,10 +15,13 @@ import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
+import { oldestDueJobs } from './oldest-due-jobs.js';
 import { ownedIds } from './owned-ids.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
+import { readAttention, type AttentionQuery } from './read-attention.js';
 import { readOverview } from './read-overview.js';
+import { readSnapshotWindow, type SnapshotWindowQuery } from './read-snapshot-window.js';
 import { readVolume } from './read-volume.js';
 import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
 import type { BatchWrites, SnapshotRow, VolumeConditionFailure, VolumeFields, VolumeStepWrite } from './rows.js';
@@ -89,17 +92,25 @@ export class SnapshotStore {
 
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
   readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
+  /** The UI's snapshot list, one keyset page at a time (null: `after` names no snapshot). */
+  readSnapshotWindow = (q: SnapshotWindowQuery) => readSnapshotWindow(this.prisma, q);
+  /** The UI's needs-attention view. */
+  readAttention = (q: AttentionQuery) => readAttention(this.prisma, q);
   lastHistoryId = () => lastHistoryId(this.prisma);
   historySince = (after: number, skip: readonly number[], limit: number) => historySince(this.prisma, after, skip, limit);
   acceptedHistoryBefore = (snapshotId: string, beforeId: number) => acceptedHistoryBefore(this.prisma, snapshotId, beforeId);
   volumeStamp = () => volumeStamp(this.prisma);
   snapshotsPerPhase = () => snapshotsPerPhase(this.prisma);
   pendingJobsPerKind = () => pendingJobsPerKind(this.prisma);
+  /** Per effect kind, when its oldest pending job became due: the outbox's lag. */
+  oldestDueJobs = (now: Date) => oldestDueJobs(this.prisma, now);
   /** Ids of every live volume and snapshot, for the orphan scan. */
   ownedIds = () => ownedIds(this.prisma);
 }
 
 export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
 export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
+export type { SnapshotWindowQuery, SnapshotWindow } from './read-snapshot-window.js';
+export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
 export type { JobContext } from './load-job-context.js';
