@@ -126,8 +126,13 @@ export class FileVolumeLocks implements VolumeLocks {
         return release;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') throw new Error(`cannot take volume lock ${lockDir}: ${path.dirname(lockDir)} does not exist (is the share mounted?)`);
-        if (code !== 'ELOCKED') throw err;
+        if (code === 'ENOENT') {
+          // Also what a race gives: another process breaking a stale lock removes the directory
+          // this one has just made. Only a share that is really gone is an error; otherwise the
+          // lock is simply tried again.
+          const shareThere = await fsp.stat(path.dirname(lockDir)).then(() => true, () => false);
+          if (!shareThere) throw new Error(`cannot take volume lock ${lockDir}: ${path.dirname(lockDir)} does not exist (is the share mounted?)`);
+        } else if (code !== 'ELOCKED') throw err;
       }
       const current = await readHolder(lockDir);
       if (!reported) {
