@@ -20,6 +20,16 @@ export class Reads {
     return volume;
   }
 
+  /** A volume's history, oldest first; it outlives the volume. */
+  volumeTransitions(volumeId: string) {
+    return this.store.readVolumeHistory(volumeId);
+  }
+
+  /** Who owns a volume, deleted or not (null: it never existed). */
+  volumeOwner(volumeId: string) {
+    return this.store.volumeOwner(volumeId);
+  }
+
   async snapshot(snapshotId: string): Promise<SnapshotRow> {
     const snapshot = await this.store.findSnapshot(snapshotId);
     if (!snapshot || snapshot.deleted) throw new NotFound(`Snapshot ${snapshotId} could not be found.`);

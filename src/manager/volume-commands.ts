@@ -3,7 +3,7 @@
 // transaction that stores it. Create and delete are asynchronous, as in Cinder: the request
 // commits `creating` / `deleting` and the driver's work runs from the outbox.
 import { randomUUID } from 'node:crypto';
-import { volumeStatusesAccepting } from '../../machines/volume-derive.js';
+import { volumeEffectOfPhase, volumeStatusesAccepting } from '../../machines/volume-derive.js';
 import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
@@ -25,6 +25,9 @@ export interface AttachInput {
   mountpoint: string;
   connectionInfo?: unknown;
 }
+
+/** Where the machine takes os-attach: only there is the driver asked for connection info. */
+const ATTACHABLE_STATUSES: ReadonlySet<string> = new Set(volumeStatusesAccepting({ type: 'os-attach' }));
 
 /** Cinder's refusal of a volume delete, word for word (cinder/volume/api.py delete). */
 const DELETE_REFUSAL =
@@ -51,8 +54,7 @@ export class VolumeCommands {
   }
 
   /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
-  private async action(volumeId: string, event: VolumeEvent, verb: string, extra: Partial<VolumeDelivery> = {}) {
-    await this.reads.liveVolume(volumeId);
+  private async action(volumeId: string, event: VolumeDelivery['event'], verb: string, extra: Partial<VolumeDelivery> = {}) {
     const outcome = await this.engine.volumes.deliver({ volumeId, event, source: 'api', ...extra });
     return expectAccepted(outcome, (o) => wrongStatus(event, verb, o.status), verb);
   }
@@ -64,8 +66,8 @@ export class VolumeCommands {
 
   async initializeConnection(volumeId: string, connector: Record<string, unknown>) {
     const volume = await this.reads.liveVolume(volumeId);
-    // The driver's work on the volume's file is not done (or is undoing it): nothing to connect to yet.
-    if (volume.status === 'creating' || volume.status === 'deleting') {
+    // A phase that asks the driver for work on the volume's file (creating it, deleting it): nothing to connect to yet.
+    if (volumeEffectOfPhase(volume.phase) !== null) {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is ${volume.status}; a connection can be initialized once it is not.`);
     }
     if (!this.driver.initializeConnection) return { driver_volume_type: this.driver.name, data: { volume_id: volume.id } };
@@ -78,7 +80,7 @@ export class VolumeCommands {
     // The driver is asked for connection info only where the machine could take the attach: a
     // volume still being created has no file to connect to, and that is the caller's mistake
     // (the machine's 400, recorded in the history), not the driver's fault (500).
-    const attachable = volumeStatusesAccepting({ type: 'os-attach' }).includes(volume.status);
+    const attachable = ATTACHABLE_STATUSES.has(volume.status);
     const connectionInfo =
       attach.connectionInfo ?? (attachable && this.driver.initializeConnection ? await this.driver.initializeConnection(volume, {}) : undefined);
     const outcome = await this.action(volumeId, { type: 'os-attach' }, 'attach', {
@@ -93,7 +95,7 @@ export class VolumeCommands {
   async detach(volumeId: string, attachmentId?: string | null) {
     const volume = await this.reads.liveVolume(volumeId);
     if (volume.attachStatus !== 'attached') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is not attached.`);
-    await this.action(volumeId, { type: 'os-detach' } as VolumeEvent, 'detach', { detach: { attachmentId: attachmentId ?? null } });
+    await this.action(volumeId, { type: 'os-detach' }, 'detach', { detach: { attachmentId: attachmentId ?? null } });
   }
 
   /** Name and description; the volume comes back with its live attachments, for rendering. */
@@ -104,7 +106,6 @@ export class VolumeCommands {
 
   /** os-reset_status: status, attach_status, or both; only to a status the machine can rest in. */
   async resetStatus(volumeId: string, fields: { status?: string | null; attachStatus?: string | null }) {
-    await this.reads.liveVolume(volumeId);
     const event: VolumeEvent = {
       type: 'os-reset_status',
       ...(fields.status ? { status: fields.status } : {}),
@@ -112,7 +113,7 @@ export class VolumeCommands {
     };
     const outcome = await this.engine.volumes.deliver({ volumeId, event, source: 'admin' });
     return expectAccepted(outcome, (o) =>
-      `Invalid volume: cannot reset a volume in status ${o.status} to ${fields.status ?? o.status}; this service resets volumes to ${volumeResetTargets()}.`,
+      `Invalid volume: cannot reset a volume in status ${o.status} to ${fields.status ?? o.status}; this service resets volumes to ${VOLUME_RESET_TARGETS}.`,
     );
   }
 
@@ -121,7 +122,6 @@ export class VolumeCommands {
    * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
    */
   async delete(volumeId: string, force = false) {
-    await this.reads.liveVolume(volumeId);
     const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
     if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);
@@ -131,12 +131,13 @@ export class VolumeCommands {
 }
 
 /** Cinder's refusal of an action from a status the machine does not take it in. */
-function wrongStatus(event: VolumeEvent, verb: string, status: string): string {
+function wrongStatus(event: VolumeDelivery['event'], verb: string, status: string): string {
+  // os-detach arrives without its count (the committer counts it); any count names the same statuses.
   const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
   return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${status}.`;
 }
 
-const volumeResetTargets = () => resettableVolumeStatuses.join(', ');
+const VOLUME_RESET_TARGETS = resettableVolumeStatuses.join(', ');
 
 function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
   switch (outcome.kind) {

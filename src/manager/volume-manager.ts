@@ -49,8 +49,8 @@ export class VolumeManager {
   resetVolumeStatus = (id: string, fields: { status?: string | null; attachStatus?: string | null }) => this.volumes.resetStatus(id, fields);
   deleteVolume = (id: string, force = false) => this.volumes.delete(id, force);
   getVolume = (id: string) => this.reads.volume(id);
-  volumeTransitions = (id: string) => this.engine.store.readVolumeHistory(id);
-  volumeOwner = (id: string) => this.engine.store.volumeOwner(id);
+  volumeTransitions = (id: string) => this.reads.volumeTransitions(id);
+  volumeOwner = (id: string) => this.reads.volumeOwner(id);
   listVolumes = (options: ListOptions) => listVolumes(this.engine.store, options);
 
   /** Refuses metadata with more items than a volume or snapshot may hold. */

@@ -13,7 +13,7 @@ describe.each(providers)('manager reads on %s', (provider) => {
     await h?.close();
   });
 
-  it('reads a volume with its live attachments only, and not once it is deleted', async () => {
+  it('reads a volume with its live attachments only, and not once it is deleted (its history and owner outlive it)', async () => {
     h = await harness(await freshDatabaseUrl(provider));
     const volume = await volumeFor(h, true);
     const [attachment] = (await h.manager.reads.volume(volume.id)).attachments;
@@ -25,6 +25,10 @@ describe.each(providers)('manager reads on %s', (provider) => {
     await expect(h.manager.reads.volume(volume.id)).rejects.toThrow(new NotFound(`Volume ${volume.id} could not be found.`));
     await expect(h.manager.reads.liveVolume(volume.id)).rejects.toThrow(NotFound);
     await expect(h.manager.reads.volume(MISSING)).rejects.toThrow(NotFound);
+    expect(await h.manager.reads.volumeOwner(volume.id)).toEqual({ projectId: 'project-a', userId: 'user-a' });
+    expect((await h.manager.reads.volumeTransitions(volume.id)).filter((t) => !t.rejected).map((t) => t.toPhase).at(-1)).toBe('deleted');
+    expect(await h.manager.reads.volumeOwner(MISSING)).toBeNull();
+    expect(await h.manager.reads.volumeTransitions(MISSING)).toEqual([]);
   });
 
   it("keeps a deleted snapshot's history and owner, but not the snapshot", async () => {

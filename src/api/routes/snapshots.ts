@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { badRequest, notFound } from '../../http/faults/index.js';
-import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../../http/policy/index.js';
+import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
 import {
   METADATA_KEY_PATTERN,
   snapshotActionSchemas,
@@ -16,7 +16,8 @@ import {
 } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { atLeast } from '../version.js';
-import { snapshotView, transitionView, collectionPage } from '../views.js';
+import { snapshotView, collectionPage } from '../views.js';
+import { transitionsResponse } from './transitions.js';
 import type { SnapshotIdOrRow, VolumeManager } from '../../manager/volume-manager.js';
 import type { Snapshot } from '../../db/client.js';
 
@@ -81,7 +82,7 @@ export function snapshotRoutes(manager: VolumeManager) {
   const list = async (c: Context) => {
     authorize(c, 'snapshot:get_all');
     const q = parseQuery(c, snapshotListQuerySchema);
-    const allTenants = q.allTenants === true && isAllowed(c, 'snapshot:all_tenants') && grantedByRole(c, 'snapshot:all_tenants');
+    const allTenants = q.allTenants === true && grantedByRole(c, 'snapshot:all_tenants');
     const rows = await manager.listSnapshots({
       projectId: allTenants ? null : c.var.auth.projectId,
       filters: q.filters,
@@ -206,15 +207,7 @@ export function snapshotRoutes(manager: VolumeManager) {
   app.get('/:id/transitions', async (c) => {
     authorize(c, 'snapshot:transitions');
     const id = idParam(c);
-    // The history outlives the snapshot: a deleted snapshot's path to `deleted` stays readable.
-    const owner = await manager.snapshotOwner(id);
-    const rows = owner ? await manager.transitions(id) : [];
-    if (!owner || rows.length === 0) throw notFound(`Snapshot ${id} could not be found.`);
-    if (!grantedByRole(c, 'snapshot:transitions')) {
-      assertVisible(c.var.auth, owner.projectId, `Snapshot ${id} could not be found.`);
-      authorize(c, 'snapshot:transitions', { id, ...owner });
-    }
-    return c.json({ transitions: rows.map(transitionView) });
+    return transitionsResponse(c, id, 'snapshot:transitions', `Snapshot ${id} could not be found.`, { owner: manager.snapshotOwner, history: manager.transitions });
   });
 
   return app;

@@ -4,21 +4,35 @@
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
-import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema } from '../schemas/index.js';
+import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema, type VolumeActionName } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
-import { notFound } from '../../http/faults/index.js';
-import { volumeSummaryView, volumeView, collectionPage, transitionView } from '../views.js';
+import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
+import { transitionsResponse } from './transitions.js';
+
+/** The policy rule each action is authorised under, with the volume as the target. */
+const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
+  'os-reserve': 'volume:reserve',
+  'os-unreserve': 'volume:unreserve',
+  'os-initialize_connection': 'volume:initialize_connection',
+  'os-terminate_connection': 'volume:terminate_connection',
+  'os-attach': 'volume:attach',
+  'os-begin_detaching': 'volume:begin_detaching',
+  'os-roll_detaching': 'volume:roll_detaching',
+  'os-detach': 'volume:detach',
+  'os-reset_status': 'volume:reset_status',
+  'os-force_delete': 'volume:force_delete',
+};
 
 export function volumeRoutes(manager: VolumeManager) {
   const app = new Hono();
   const selfUrl = (c: Context, id: string) => new URL(`${c.req.path.replace(/\/volumes.*$/, '')}/volumes/${id}`, c.req.url).toString();
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Volume');
-  /** The volume if the caller may see it and, given `rule`, act on it under that rule (owner checks read the row). */
-  const visible = async (c: Context, id: string, rule?: PolicyRule) => {
+  /** The volume if the caller may see it and act on it under `rule` (owner checks read the row). */
+  const visible = async (c: Context, id: string, rule: PolicyRule) => {
     const volume = await manager.getVolume(id);
     assertVisible(c.var.auth, volume.projectId, `Volume ${id} could not be found.`);
-    if (rule) authorize(c, rule, volume);
+    authorize(c, rule, volume);
     return volume;
   };
   /** Renders a row the handler already holds (with its live attachments). */
@@ -86,64 +100,47 @@ export function volumeRoutes(manager: VolumeManager) {
   app.get('/:id/transitions', async (c) => {
     authorize(c, 'volume:transitions');
     const id = idParam(c);
-    // The history outlives the volume: a deleted volume's path to `deleted` stays readable.
-    const owner = await manager.volumeOwner(id);
-    if (!owner) throw notFound(`Volume ${id} could not be found.`);
-    if (!grantedByRole(c, 'volume:transitions')) {
-      assertVisible(c.var.auth, owner.projectId, `Volume ${id} could not be found.`);
-      authorize(c, 'volume:transitions', { id, ...owner });
-    }
-    return c.json({ transitions: (await manager.volumeTransitions(id)).map(transitionView) });
+    return transitionsResponse(c, id, 'volume:transitions', `Volume ${id} could not be found.`, { owner: manager.volumeOwner, history: manager.volumeTransitions });
   });
 
   app.post('/:id/action', async (c) => {
     const id = idParam(c);
     const request = await parseAction(c, volumeActionSchemas);
-    const volume = await visible(c, id);
+    await visible(c, id, VOLUME_ACTION_RULE[request.action]);
     switch (request.action) {
       case 'os-reserve':
-        authorize(c, 'volume:reserve', volume);
         await manager.reserveVolume(id);
         return c.body(null, 202);
       case 'os-unreserve':
-        authorize(c, 'volume:unreserve', volume);
         await manager.unreserveVolume(id);
         return c.body(null, 202);
       case 'os-initialize_connection': {
-        authorize(c, 'volume:initialize_connection', volume);
         const connector = request.body['os-initialize_connection'].connector;
         const info = await manager.initializeConnection(id, typeof connector === 'string' ? { connector } : connector);
         return c.json({ connection_info: info });
       }
       case 'os-terminate_connection':
-        authorize(c, 'volume:terminate_connection', volume);
         return c.body(null, 202);
       case 'os-attach': {
-        authorize(c, 'volume:attach', volume);
         const a = request.body['os-attach'];
         await manager.attachVolume(id, { instanceUuid: a.instance_uuid ?? null, mountpoint: a.mountpoint });
         return c.body(null, 202);
       }
       case 'os-begin_detaching':
-        authorize(c, 'volume:begin_detaching', volume);
         await manager.beginDetaching(id);
         return c.body(null, 202);
       case 'os-roll_detaching':
-        authorize(c, 'volume:roll_detaching', volume);
         await manager.rollDetaching(id);
         return c.body(null, 202);
       case 'os-detach':
-        authorize(c, 'volume:detach', volume);
         await manager.detachVolume(id, request.body['os-detach']?.attachment_id ?? null);
         return c.body(null, 202);
       case 'os-reset_status': {
-        authorize(c, 'volume:reset_status', volume);
         const r = request.body['os-reset_status'];
         await manager.resetVolumeStatus(id, { status: r.status ?? null, attachStatus: r.attach_status ?? null });
         return c.body(null, 202);
       }
       case 'os-force_delete':
-        authorize(c, 'volume:force_delete', volume);
         await manager.deleteVolume(id, true);
         return c.body(null, 202);
     }

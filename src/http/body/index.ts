@@ -105,7 +105,7 @@ const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 export const UNSTORABLE_TEXT = 'Invalid input: strings must not contain NUL characters (\\u0000) or unpaired surrogates.';
 /** The one object key JavaScript cannot hold as plain data. */
 const RESERVED_KEY = '__proto__';
-export const RESERVED_KEY_TEXT = 'Invalid input: the object key "__proto__" is not accepted.';
+const RESERVED_KEY_TEXT = 'Invalid input: the object key "__proto__" is not accepted.';
 
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 export const tooDeepMessage = (maxDepth: number) => `${MALFORMED_BODY}: JSON nested more than ${maxDepth} levels deep.`;

@@ -25,11 +25,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthContext } from '../auth/types.js';
 import { badRequest, forbidden, notFound } from '../faults/index.js';
 import { loadPolicyFile } from './policy-file.js';
-import { defaultPolicy, type Policy, type PolicyRule } from './policy-set.js';
+import { defaultPolicy, TARGET_FIELDS, type Policy, type PolicyRule } from './policy-set.js';
 import { decide, UNKNOWN_TARGET, type Credentials, type Decision, type Target } from './rule-eval.js';
 
 export { parsePolicy } from './policy-file.js';
-export { POLICY_RULES, PolicyError, type Policy, type PolicyRule } from './policy-set.js';
+export { defaultPolicy as loadDefaultPolicy, POLICY_RULES, PolicyError, type Policy, type PolicyRule } from './policy-set.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -46,10 +46,6 @@ export interface PolicyResource {
   readonly status?: string | null;
 }
 
-export function loadDefaultPolicy(): Policy {
-  return defaultPolicy();
-}
-
 export interface LoadPolicyOptions {
   /** Deprecations and suspicious rules; the service logs them as warnings. */
   warn?: (message: string) => void;
@@ -62,11 +58,11 @@ export function loadPolicy(file?: string, options: LoadPolicyOptions = {}): Poli
 }
 
 function targetOf(resource: PolicyResource): Target {
-  const target: Record<string, string> = { project_id: resource.projectId };
-  if (resource.id) target.id = resource.id;
-  if (resource.userId) target.user_id = resource.userId;
-  if (resource.volumeId) target.volume_id = resource.volumeId;
-  if (resource.status) target.status = resource.status;
+  const target: Record<string, string> = {};
+  for (const [attribute, field] of Object.entries(TARGET_FIELDS)) {
+    const value = resource[field];
+    if (value) target[attribute] = value;
+  }
   return target;
 }
 
@@ -77,7 +73,7 @@ const credentialsCache = new WeakMap<Policy, WeakMap<AuthContext, Credentials>>(
  * computes it; is_admin_project is Keystone's (true unless the token says otherwise, as
  * keystonemiddleware reads it).
  */
-export function credentialsOf(policy: Policy, auth: AuthContext): Credentials {
+function credentialsOf(policy: Policy, auth: AuthContext): Credentials {
   let byAuth = credentialsCache.get(policy);
   if (!byAuth) credentialsCache.set(policy, (byAuth = new WeakMap()));
   let creds = byAuth.get(auth);

@@ -22,8 +22,10 @@ const KNOWN_RULES: ReadonlySet<string> = new Set(POLICY_RULES);
 const CINDER_NAMES: ReadonlyMap<string, string> = new Map(RULE_DEFAULTS.flatMap((r) => ('cinder' in r ? [[r.cinder, r.name] as const] : [])));
 
 /** What a check may read: the credentials the service builds and the targets it passes. */
-export const CREDENTIAL_ATTRIBUTES: ReadonlySet<string> = new Set(['user_id', 'project_id', 'roles', 'is_admin', 'is_admin_project']);
-export const TARGET_ATTRIBUTES: ReadonlySet<string> = new Set(['id', 'project_id', 'user_id', 'volume_id', 'status']);
+const CREDENTIAL_ATTRIBUTES: ReadonlySet<string> = new Set(['user_id', 'project_id', 'roles', 'is_admin', 'is_admin_project']);
+/** A target's attributes, by the name rules read (%(project_id)s), and the row field each comes from. */
+export const TARGET_FIELDS = { id: 'id', project_id: 'projectId', user_id: 'userId', volume_id: 'volumeId', status: 'status' } as const;
+const TARGET_ATTRIBUTES: ReadonlySet<string> = new Set(Object.keys(TARGET_FIELDS));
 
 export interface PolicyRuleEntry {
   readonly name: string;
