@@ -1,4 +1,5 @@
-// How the driver and the compute agent run their tools (qemu-img): each child in a process group
+// How the driver and the compute agent run their tools (qemu-img; the command that starts a
+// daemonized QEMU, whose daemon is no child of ours once it runs): each child in a process group
 // of its own, so that a stop signal sent to the service's whole group (systemd's default, `kill
 // -TERM -- -<pgid>`, Ctrl-C in a terminal) reaches the service alone, and the service decides
 // what becomes of the work in hand (it drains: src/service.ts). A child must still not outlive
@@ -10,7 +11,8 @@
 //     parent-death signal (prctl PR_SET_PDEATHSIG, set by util-linux's `setpriv --pdeathsig
 //     KILL`, which then execs the tool): the kernel kills it with its parent. An orphaned
 //     qemu-img would otherwise go on writing a chain whose volume lock the restarted service has
-//     meanwhile judged stale (share-fs/file-lock.ts: its holder's pid is dead) and broken.
+//     meanwhile judged stale (share-fs/file-lock.ts: proper-lockfile breaks a lock its dead holder
+//     stopped touching for `staleMs`) and broken.
 //     util-linux is essential on Debian; where setpriv is missing, children run without the
 //     signal and an orphan finishes on its own, as every child did before.
 // node:child_process has no parent-death option and no npm package sets one without a native
@@ -171,5 +173,5 @@ export class ChildProcesses {
   }
 }
 
-/** The process's children: the driver's and the embedded compute agent's qemu-img runs. */
+/** The process's children: the driver's and the embedded compute agent's qemu-img runs, and QEMU starts. */
 export const children = new ChildProcesses();

@@ -18,6 +18,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { within } from '../lib/within.js';
+import { ChildProcessError, children } from './child-processes.js';
 import { QmpClient, QmpClosedError, QmpCommandError, type QmpEvent } from './qmp.js';
 
 export const QEMU_SYSTEM = 'qemu-system-x86_64';
@@ -37,7 +39,14 @@ export interface QemuPaths {
   consoleSocketPath?: string;
 }
 
-/** Starts a daemonized QEMU with QMP at `socketPath`; resolves once its socket listens. */
+/** How long QEMU gets to initialise (its command returns once the daemon is ready). */
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts a daemonized QEMU with QMP at `socketPath`; resolves once its socket listens. It is run
+ * as the process's other tools are (child-processes.ts): in a group of its own, and refused once
+ * the service is stopping. The daemon it leaves behind is no child of ours and outlives us.
+ */
 export async function startQemu({ socketPath, pidFile, consoleSocketPath }: QemuPaths, name: string, binary = QEMU_SYSTEM): Promise<void> {
   await rm(socketPath, { force: true });
   if (consoleSocketPath) await rm(consoleSocketPath, { force: true });
@@ -48,11 +57,13 @@ export async function startQemu({ socketPath, pidFile, consoleSocketPath }: Qemu
     ...(consoleSocketPath ? ['-qmp', `unix:${consoleSocketPath.replaceAll(',', ',,')},server=on,wait=off`] : []),
     '-pidfile', pidFile, '-daemonize',
   ];
-  await new Promise<void>((resolve, reject) =>
-    execFile(binary, args, { timeout: 30_000 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(`${binary} did not start: ${stderr || err.message}`)) : resolve(),
-    ),
-  );
+  const run = children.run(binary, args);
+  if (!(await within(run, START_TIMEOUT_MS))) throw new Error(`${binary} did not start: not ready within ${START_TIMEOUT_MS / 1000} s`);
+  try {
+    await run;
+  } catch (err) {
+    throw new Error(`${binary} did not start: ${(err instanceof ChildProcessError && err.stderr) || (err as Error).message}`);
+  }
 }
 
 /** A block-driver node and its edges, as QEMU's block graph has them. */

@@ -10,8 +10,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { AGENT_QEMU_RUN_DIR_NAME, AGENT_STATE_FILE_NAME } from '../../src/contracts/compute-agent-files.js';
 import { createRemoteFsDriver } from '../../src/drivers/remotefs/index.js';
 import { buildService, type Service } from '../../src/service.js';
+import { TEMP_MARKER } from '../../src/share-fs/index.js';
 import { parsePrometheusText, valueOf } from '../observability/prometheus-text.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { TestCompute } from '../support/doubles.js';
@@ -129,6 +131,20 @@ describe.each(providers)('the orphan report on %s', (provider) => {
       await restricted.stop();
       await fs.rm(policyFile, { force: true });
     }
+  });
+
+  it("does not list the compute agent's own files: its state file, that file's temporary, its QEMUs' run directory", async () => {
+    // What an agent whose state directory is the share (the default) leaves there.
+    const agentFiles = [AGENT_STATE_FILE_NAME, `${AGENT_STATE_FILE_NAME}${TEMP_MARKER}${randomUUID()}`, AGENT_QEMU_RUN_DIR_NAME];
+    await fs.writeFile(path.join(share, agentFiles[0]!), '{"instances":{}}');
+    await fs.writeFile(path.join(share, agentFiles[1]!), '{"instances"');
+    await fs.mkdir(path.join(share, AGENT_QEMU_RUN_DIR_NAME));
+    await fs.writeFile(path.join(share, AGENT_QEMU_RUN_DIR_NAME, '0123456789abcdef.pid'), '4242\n');
+    const res = await service.app.request('/v3/demo/os-orphan-files', { headers: ADMIN });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { orphan_files: Array<{ name: string }> };
+    expect(body.orphan_files.map((f) => f.name)).toEqual(Object.keys(planted).sort());
+    for (const name of agentFiles) await fs.stat(path.join(share, name));
   });
 });
 

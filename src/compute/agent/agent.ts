@@ -119,7 +119,7 @@ export class ComputeAgent {
         if (!(await stat(file).catch(() => undefined))?.isFile()) {
           throw badRequest(`Invalid volume: volume file ${data.name} is not in the share`);
         }
-        const plugged: VolumeAttachmentRecord = {
+        const record: VolumeAttachmentRecord = {
           volumeId,
           device: mountpoint,
           activeFile: data.name,
@@ -127,17 +127,16 @@ export class ComputeAgent {
           connectionInfo,
         };
         try {
-          await this.deps.hypervisor.plug(instanceId, plugged);
+          await this.deps.hypervisor.plug(instanceId, record);
         } catch (err) {
           throw badRequest(`Invalid volume: the instance could not open ${data.name}: ${err instanceof Error ? err.message : String(err)}`);
         }
         try {
           await storage.volumeAction(volumeId, 'os-attach', { instance_uuid: instanceId, mountpoint, mode: 'rw' });
         } catch (err) {
-          await this.deps.hypervisor.unplug(instanceId, plugged, state.list(instanceId).length === 0).catch(() => undefined);
+          await this.deps.hypervisor.unplug(instanceId, record).catch(() => undefined);
           throw err;
         }
-        const record = plugged;
         await state.attach(instanceId, record);
         this.deps.logger.info({ instanceId, volumeId, device: mountpoint, activeFile: data.name }, 'volume attached');
         return record;
@@ -172,7 +171,7 @@ export class ComputeAgent {
         throw storageFault(err, volumeId);
       }
       // As Nova: the guest lets go of the disk before the storage side is told it is detached.
-      await this.deps.hypervisor.unplug(instanceId, record, state.list(instanceId).length === 1);
+      await this.deps.hypervisor.unplug(instanceId, record);
       try {
         await storage.volumeAction(volumeId, 'os-terminate_connection', { connector: this.connector });
         await storage.volumeAction(volumeId, 'os-detach', { attachment_id: null });

@@ -34,8 +34,8 @@ export interface Hypervisor {
   resume(attached: Attached[]): Promise<void>;
   /** The instance opens the volume's active file (an attach). */
   plug(instanceId: string, record: VolumeAttachmentRecord): Promise<void>;
-  /** The instance closes the volume (a detach); `lastOne`: it holds no other volume. */
-  unplug(instanceId: string, record: VolumeAttachmentRecord, lastOne: boolean): Promise<void>;
+  /** The instance closes the volume (a detach). */
+  unplug(instanceId: string, record: VolumeAttachmentRecord): Promise<void>;
   /** The file the instance writes to, relative to the share. */
   activeFile(instanceId: string, record: VolumeAttachmentRecord): Promise<string>;
   /** Switch the instance to `newFile` (already created on top of the active file); returns the new active file. */
@@ -44,6 +44,8 @@ export interface Hypervisor {
   snapshotDelete(instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string>;
   /** Agent shutdown. */
   close(): Promise<void>;
+  /** Lets go of the instances without stopping them, as a crash of the agent's process would. */
+  abandon(): Promise<void>;
 }
 
 export class FileHypervisor implements Hypervisor {
@@ -71,4 +73,6 @@ export class FileHypervisor implements Hypervisor {
   }
 
   async close(): Promise<void> {}
+
+  async abandon(): Promise<void> {}
 }

@@ -30,13 +30,12 @@ const USAGE =
   '  faults: [--refuse-requests] [--fail-live-part] [--never-call-back] [--hang-live-part] [--drop-callbacks N]';
 
 async function main(): Promise<void> {
-  const config = loadAgentConfig();
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '8774' },
       host: { type: 'string', default: '127.0.0.1' },
       'storage-url': { type: 'string', default: 'http://127.0.0.1:8776/v3/{project_id}' },
-      'project-id': { type: 'string', default: config.COMPUTE_AGENT_PROJECT },
+      'project-id': { type: 'string' },
       share: { type: 'string' },
       'state-dir': { type: 'string' },
       legacy: { type: 'boolean', default: false },
@@ -54,7 +53,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (values.mode !== undefined && !['auto', 'qemu', 'file'].includes(values.mode)) throw new Error(`--mode must be auto, qemu or file, got ${values.mode}`);
+  // --mode is COMPUTE_AGENT_MODE given on the command line: the settings' schema checks it.
+  const config = loadAgentConfig(values.mode === undefined ? process.env : { ...process.env, COMPUTE_AGENT_MODE: values.mode });
   if (!values.share) throw new Error(`--share is required\n${USAGE}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     .concat(dropCallbacks > 0 ? [`drop-callbacks=${dropCallbacks}`] : []);
 
   const logger = pino({ name: 'compute-agent', level: config.LOG_LEVEL });
-  const projectId = values['project-id'];
+  const projectId = values['project-id'] ?? config.COMPUTE_AGENT_PROJECT;
   const token = config.COMPUTE_AGENT_TOKEN ?? `nova:${projectId}`;
   const agent = await startComputeAgent({
     host: values.host,
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     shareDir: values.share,
     stateDir: values['state-dir'],
     legacy: values.legacy,
-    mode: await resolveAgentMode(values.mode === undefined ? config.COMPUTE_AGENT_MODE : (values.mode as 'auto' | 'qemu' | 'file')),
+    mode: await resolveAgentMode(config.COMPUTE_AGENT_MODE),
     pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     faults,
     logger,

@@ -22,7 +22,7 @@
  * the instance's volumes reopened; detach of the last volume and agent shutdown quit it. QEMU runs
  * daemonized, so an agent that crashes leaves the guest running and the next agent reconnects.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -58,7 +58,8 @@ const MAX_SOCKET_PATH = 107;
 
 interface Vm {
   instanceId: string;
-  paths: QemuPaths;
+  /** `pausedMarker`: a file that exists while this agent has the guest paused (paused()). */
+  paths: QemuPaths & { pausedMarker: string };
   machine: QemuMachine | null;
   /** Set while a (re)start runs, so operations wait for it. */
   ready: Promise<QemuMachine> | null;
@@ -92,31 +93,27 @@ export class QemuHypervisor implements Hypervisor {
     }
   }
 
-  async unplug(instanceId: string, record: VolumeAttachmentRecord, lastOne: boolean): Promise<void> {
+  async unplug(instanceId: string, record: VolumeAttachmentRecord): Promise<void> {
     const vm = this.vms.get(instanceId);
     if (!vm) return;
     vm.volumes.delete(record.volumeId);
-    if (lastOne || vm.volumes.size === 0) {
+    if (vm.volumes.size === 0) {
       await this.stopVm(vm);
       return;
     }
-    const machine = await this.machineOf(vm);
-    const nodes = await machine.blockGraph();
-    const top = this.volumeTop(nodes, record);
+    const { machine, chain } = await this.volumeChain(instanceId, record);
     // Removing the top closes the chain below it (the auto-named backing nodes go with it).
-    for (const node of chainFrom(nodes, top.name)) await machine.removeNode(node.name).catch(() => undefined);
+    for (const node of chain) await machine.removeNode(node.name).catch(() => undefined);
   }
 
   async activeFile(instanceId: string, record: VolumeAttachmentRecord): Promise<string> {
-    const machine = await this.machineOf(this.requireVm(instanceId));
-    const nodes = await machine.blockGraph();
-    return this.relative(chainFrom(nodes, this.volumeTop(nodes, record).name)[0]!.file!);
+    const { chain } = await this.volumeChain(instanceId, record);
+    return this.relative(chain[0]!.file!);
   }
 
   async snapshotCreate(instanceId: string, record: VolumeAttachmentRecord, newFile: string): Promise<string> {
-    const machine = await this.machineOf(this.requireVm(instanceId));
-    const nodes = await machine.blockGraph();
-    const top = chainFrom(nodes, this.volumeTop(nodes, record).name)[0]!;
+    const { machine, chain } = await this.volumeChain(instanceId, record);
+    const top = chain[0]!;
     const active = this.relative(top.file!);
     // The same checks as file mode, against the file QEMU has open: new_file exists, is qcow2
     // and is backed by the active file.
@@ -145,7 +142,7 @@ export class QemuHypervisor implements Hypervisor {
    * (resume(), machineOf) and never resumes a guest someone else paused.
    */
   private async paused(vm: Vm, machine: QemuMachine, work: () => Promise<void>): Promise<void> {
-    const marker = `${vm.paths.pidFile}.paused-by-agent`;
+    const marker = vm.paths.pausedMarker;
     const status = await machine.status();
     if (!status.running) throw new LivePartError(`the guest is not running (${status.status}); not pausing it for the snapshot`);
     await writeFile(marker, `${new Date().toISOString()}\n`);
@@ -168,7 +165,7 @@ export class QemuHypervisor implements Hypervisor {
 
   /** A guest this agent paused and did not resume (it crashed in between) is resumed now. */
   private async resumeIfWePaused(vm: Vm, machine: QemuMachine): Promise<void> {
-    const marker = `${vm.paths.pidFile}.paused-by-agent`;
+    const marker = vm.paths.pausedMarker;
     const since = await readFile(marker, 'utf8').catch(() => null);
     if (since === null) return;
     const status = await machine.status();
@@ -180,9 +177,7 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   async snapshotDelete(instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string> {
-    const machine = await this.machineOf(this.requireVm(instanceId));
-    const nodes = await machine.blockGraph();
-    const chain = chainFrom(nodes, this.volumeTop(nodes, record).name);
+    const { machine, chain } = await this.volumeChain(instanceId, record);
     const top = chain[0]!;
     const activePath = top.file!;
     const indexOf = (name: string) => {
@@ -191,7 +186,7 @@ export class QemuHypervisor implements Hypervisor {
       if (at < 0) throw new LivePartError(`no match found for ${name}`);
       return at;
     };
-    const jobId = `delete-${createHash('sha256').update(`${record.volumeId}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 12)}`;
+    const jobId = `delete-${randomUUID().slice(0, 12)}`;
     const speed = this.options.faults?.blockJobSpeed;
     const onRunning = this.options.faults?.duringBlockJob
       ? () => this.options.faults!.duringBlockJob!({ jobId, machine, topNode: top.name })
@@ -267,12 +262,6 @@ export class QemuHypervisor implements Hypervisor {
     return machine.qemuIo(this.volumeTop(await machine.blockGraph(), record).name, command);
   }
 
-  /** The node the guest writes to for a volume. */
-  async activeNode(instanceId: string, record: VolumeAttachmentRecord): Promise<string> {
-    const machine = await this.machineOf(this.requireVm(instanceId));
-    return this.volumeTop(await machine.blockGraph(), record).name;
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     for (const vm of this.vms.values()) await this.stopVm(vm);
@@ -295,12 +284,14 @@ export class QemuHypervisor implements Hypervisor {
       if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
         throw new LivePartError(`the QMP socket path ${socketPath} is longer than a Unix socket allows; use a shorter state directory`);
       }
+      const pidFile = path.resolve(this.options.runDir, `${id}.pid`);
       vm = {
         instanceId,
         paths: {
           socketPath,
-          pidFile: path.resolve(this.options.runDir, `${id}.pid`),
+          pidFile,
           consoleSocketPath: path.resolve(this.options.runDir, `${id}.console.qmp`),
+          pausedMarker: `${pidFile}.paused-by-agent`,
         },
         machine: null,
         ready: null,
@@ -333,17 +324,23 @@ export class QemuHypervisor implements Hypervisor {
    * file. After a snapshot the record's file is below the new top, and still identifies it.
    */
   private volumeTop(nodes: BlockNode[], record: VolumeAttachmentRecord): BlockNode {
-    const hint = path.resolve(this.options.shareDir, record.activeFile);
-    const tops = topNodes(nodes).filter((t) => chainFrom(nodes, t.name).some((n) => n.file === hint));
+    const tops = topsHolding(nodes, path.resolve(this.options.shareDir, record.activeFile));
     if (tops.length === 0) throw new LivePartError(`Disk of volume ${record.volumeId} is not open in the instance's QEMU`);
     // A node a job dropped is unused too until closed; the writable one is the guest's.
     return tops.find((t) => !t.readOnly) ?? tops[0]!;
   }
 
+  /** The instance's QEMU and the volume's chain as QEMU has it open, the node the guest writes to first. */
+  private async volumeChain(instanceId: string, record: VolumeAttachmentRecord): Promise<{ machine: QemuMachine; chain: BlockNode[] }> {
+    const machine = await this.machineOf(this.requireVm(instanceId));
+    const nodes = await machine.blockGraph();
+    return { machine, chain: chainFrom(nodes, this.volumeTop(nodes, record).name) };
+  }
+
   private async openVolume(machine: QemuMachine, record: VolumeAttachmentRecord): Promise<void> {
     const nodes = await machine.blockGraph();
     const file = path.resolve(this.options.shareDir, record.activeFile);
-    if (topNodes(nodes).some((t) => chainFrom(nodes, t.name).some((n) => n.file === file))) return;
+    if (topsHolding(nodes, file).length > 0) return;
     // The active file is opened with its backing chain as its header names it, as QEMU opens a
     // -drive; only overlays added for a snapshot are opened without (blockdev-snapshot links them).
     const { format } = await imageInfo(file);
@@ -371,7 +368,7 @@ export class QemuHypervisor implements Hypervisor {
         this.options.logger.info({ instanceId: vm.instanceId, pid: machine.pid, found }, found ? 'found the running QEMU' : 'started QEMU');
         for (const record of vm.volumes.values()) await this.openVolume(machine, record);
         if (found) await this.resumeIfWePaused(vm, machine);
-        else await rm(`${vm.paths.pidFile}.paused-by-agent`, { force: true });
+        else await rm(vm.paths.pausedMarker, { force: true });
         void machine.closed.then(() => this.onClosed(vm, machine));
         return machine;
       } finally {
@@ -399,4 +396,9 @@ export class QemuHypervisor implements Hypervisor {
     vm.machine = null;
     this.vms.delete(vm.instanceId);
   }
+}
+
+/** The unused format nodes (chain tops) whose chain has `file` open. */
+function topsHolding(nodes: BlockNode[], file: string): BlockNode[] {
+  return topNodes(nodes).filter((t) => chainFrom(nodes, t.name).some((n) => n.file === file));
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { AGENT_QEMU_RUN_DIR_NAME, AGENT_STATE_FILE_NAME } from '../../contracts/compute-agent-files.js';
 import { ComputeAgent } from './agent.js';
 import { createComputeAgentApp } from './app.js';
 import { CallbackSender } from './callbacks.js';
@@ -17,10 +18,6 @@ import { QemuHypervisor } from './qemu-hypervisor.js';
 import { AgentState } from './state.js';
 import { resolveStorageUrl, StorageClient } from './storage-client.js';
 import type { AgentFaults, CallbackRetryOptions } from './types.js';
-
-export const STATE_FILE_NAME = '.compute-agent-state.json';
-/** Beside the state file: the QMP sockets and pid files of the instances' QEMUs. */
-export const QEMU_RUN_DIR_NAME = '.compute-agent-qemu';
 
 export interface ComputeAgentOptions {
   host?: string;
@@ -75,7 +72,7 @@ export interface ComputeAgentParts {
 export async function createComputeAgent(options: ComputeAgentOptions): Promise<ComputeAgentParts> {
   const logger = options.logger ?? pino({ name: 'compute-agent' });
   const shareDir = path.resolve(options.shareDir);
-  const state = await AgentState.load(path.join(path.resolve(options.stateDir ?? shareDir), STATE_FILE_NAME));
+  const state = await AgentState.load(path.join(path.resolve(options.stateDir ?? shareDir), AGENT_STATE_FILE_NAME));
   const storage = new StorageClient({
     storageUrl: resolveStorageUrl(options.storageUrl, options.projectId),
     tokenProvider: options.tokenProvider,
@@ -94,7 +91,7 @@ export async function createComputeAgent(options: ComputeAgentOptions): Promise<
     options.mode === 'qemu'
       ? new QemuHypervisor({
           shareDir,
-          runDir: path.join(stateDir, QEMU_RUN_DIR_NAME),
+          runDir: path.join(stateDir, AGENT_QEMU_RUN_DIR_NAME),
           logger,
           faults: options.faults,
           pauseGuest: options.pauseGuest ?? false,
@@ -144,7 +141,7 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
     },
     crash: async () => {
       await stopServing();
-      if (agent.hypervisor instanceof QemuHypervisor) await agent.hypervisor.abandon();
+      await agent.hypervisor.abandon();
     },
   };
 }

@@ -17,10 +17,15 @@ import { exists, type RemoteFsShare } from './share.js';
  */
 export const DELETE_PLAN_KEY = 'remotefs_delete_plan';
 
-export function recordedPlan(snapshot: SnapshotRef): MergePlan | null {
+/** What begin recorded when compute had nothing to merge: the delete skips compute. */
+const nothingToMerge = (snapshotId: string) => JSON.stringify({ snapshotId, mode: 'none' });
+
+/** The plan begin recorded for this snapshot; `none` when there was nothing to merge; null when none was recorded. */
+export function recordedPlan(snapshot: SnapshotRef): MergePlan | 'none' | null {
   const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
   if (!raw) return null;
-  const plan = JSON.parse(raw) as MergePlan;
+  const plan = JSON.parse(raw) as MergePlan | { snapshotId: string; mode: 'none' };
+  if (plan.mode === 'none') return 'none';
   return plan.snapshotId === snapshot.id ? plan : null;
 }
 
@@ -32,9 +37,9 @@ export async function deleteSnapshotAssistedBegin(share: RemoteFsShare, snapshot
     // A plan left by an earlier attempt whose merge compute already carried out must not be
     // planned again: recomputed on the merged chain, it would merge a different snapshot.
     const earlier = recordedPlan(snapshot);
-    if (earlier && info && id in info && mergeOutstanding(earlier, chain) === null) {
-      // Compute already merged (its callback was lost and the delete is being retried):
-      // only the complete phase is left, with the plan recorded the first time.
+    if (earlier && info && id in info && (earlier === 'none' || mergeOutstanding(earlier, chain) === null)) {
+      // Compute already merged (its callback was lost and the delete is being retried), or had
+      // nothing to merge: only the complete phase is left, with the plan recorded the first time.
       return { skipCompute: true };
     }
     let plan: MergePlan;
@@ -44,7 +49,7 @@ export async function deleteSnapshotAssistedBegin(share: RemoteFsShare, snapshot
       if (!(err instanceof NothingToMergeError)) throw err;
       // E.g. the snapshot's create failed before it reached .info: Cinder deletes such a
       // snapshot without asking compute, and so do we.
-      return { skipCompute: true, adminMetadata: { [DELETE_PLAN_KEY]: JSON.stringify({ snapshotId: id, mode: 'none' }) } };
+      return { skipCompute: true, adminMetadata: { [DELETE_PLAN_KEY]: nothingToMerge(id) } };
     }
     return {
       adminMetadata: { [DELETE_INFO_KEY]: JSON.stringify(plan.deleteInfo), [DELETE_PLAN_KEY]: JSON.stringify(plan) },
@@ -55,8 +60,8 @@ export async function deleteSnapshotAssistedBegin(share: RemoteFsShare, snapshot
 export async function deleteSnapshotAssistedComplete(share: RemoteFsShare, snapshot: SnapshotRef): Promise<PhaseResult> {
   const { volumeId, id } = snapshot;
   return share.withVolume(volumeId, async () => {
-    const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
-    if (raw && (JSON.parse(raw) as { mode?: string }).mode === 'none') {
+    const plan = recordedPlan(snapshot);
+    if (plan === 'none') {
       // Nothing was merged (the create never reached .info, e.g. it failed): a stale .info entry
       // and the create's overlay go, if no chain uses them. Nothing else is touched.
       let current = await recover(share, volumeId);
@@ -70,7 +75,6 @@ export async function deleteSnapshotAssistedComplete(share: RemoteFsShare, snaps
       await removeUnusedOverlay(share, volumeId, id, current);
       return { volume: { adminMetadata: { format: 'qcow2' } } };
     }
-    const plan = recordedPlan(snapshot);
     if (!plan) throw new Error(`snapshot ${id} has no ${DELETE_PLAN_KEY}: deleteSnapshotAssistedBegin did not run`);
     let info = await recover(share, volumeId);
     if (!info) throw new Error(`${share.infos.pathOf(volumeId)} is missing`);

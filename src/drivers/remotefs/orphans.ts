@@ -2,14 +2,15 @@
 // release may have left. They are reported, never removed: a file nobody here knows about may
 // still be someone's data (an operator's copy, another service's volume on the same export).
 import { promises as fs } from 'node:fs';
+import { AGENT_QEMU_RUN_DIR_NAME, AGENT_STATE_FILE_NAME } from '../../contracts/compute-agent-files.js';
 import { TEMP_MARKER } from '../../share-fs/index.js';
 import type { OrphanFile, OwnedIds } from '../driver.js';
 import { isReferenced, type SnapInfo } from './info-store.js';
 import { RETIRED_SUFFIX } from './layout.js';
 import type { RemoteFsShare } from './share.js';
 
-/** The compute agent's own state file (and its temporaries) lives in the share when it runs there. */
-const AGENT_STATE_PREFIX = '.compute-agent-state.json';
+/** The compute agent's state file (and its temporaries) and its QEMUs' run directory live in the share when it runs there. */
+const isAgentFile = (name: string) => name.startsWith(AGENT_STATE_FILE_NAME) || name === AGENT_QEMU_RUN_DIR_NAME;
 const VOLUME_FILE = /^volume-([0-9a-f-]+)(?:\.(.+))?$/i;
 const SNAPSHOT_SUFFIX = /^[0-9a-f-]+$/i;
 
@@ -29,7 +30,7 @@ export async function findOrphans(share: RemoteFsShare, ownedNow: () => Promise<
   };
   const orphans: OrphanFile[] = [];
   for (const name of names.sort()) {
-    if (name.startsWith(AGENT_STATE_PREFIX)) continue;
+    if (isAgentFile(name)) continue;
     const why = await whyOrphan(name, owned, infoOf);
     if (why === null) continue;
     const st = await fs.lstat(share.at(name)).catch(() => null);

@@ -38,12 +38,24 @@ export async function ensureOverlay(
 export async function removeUnusedOverlay(share: RemoteFsShare, volumeId: string, id: string, info: SnapInfo | null): Promise<void> {
   const overlay = snapshotFile(volumeId, id);
   if (!(await exists(share.at(overlay)))) return;
-  if (isReferenced(info, overlay)) throw new Error(`refusing to remove ${overlay}: .info of volume ${volumeId} still references it`);
+  const inUse = await overlayInUseReason(share, volumeId, overlay, info);
+  if (inUse !== null) throw new Error(`refusing to remove ${overlay}: ${inUse}`);
+  await removeOverlay(share, overlay);
+}
+
+/** Why `overlay` must stay (.info references it, or it is in the active file's chain), or null when nothing uses it. */
+export async function overlayInUseReason(share: RemoteFsShare, volumeId: string, overlay: string, info: SnapInfo | null): Promise<string | null> {
+  if (isReferenced(info, overlay)) return `.info of volume ${volumeId} still references it`;
   const active = info?.active ?? volumeFile(volumeId);
   if (await exists(share.at(active))) {
     const chain = await share.chainOf(volumeId, active);
-    if (chain.some((l) => l.name === overlay)) throw new Error(`refusing to remove ${overlay}: it is in the backing chain of ${active}`);
+    if (chain.some((l) => l.name === overlay)) return `it is in the backing chain of ${active}`;
   }
+  return null;
+}
+
+/** Removes an overlay overlayInUseReason found unused. */
+export async function removeOverlay(share: RemoteFsShare, overlay: string): Promise<void> {
   await fs.rm(share.at(overlay), { force: true });
   await share.afterStep('overlay-removed');
 }

@@ -11,13 +11,12 @@
 //     agent's status extension, ActiveFileProbe).
 // A create is only completed, or rolled back, when the evidence points one way and nothing
 // points the other; anything else is `unverified` and changes nothing.
-import { promises as fs } from 'node:fs';
 import { writeLockState } from '../../qemu/qemu-img.js';
 import type { ActiveFileProbe, PhaseResult, ReconcileReport, SnapshotRef } from '../driver.js';
-import { isReferenced } from './info-store.js';
-import { DELETE_PLAN_KEY, recordedPlan } from './assisted-delete.js';
+import { recordedPlan } from './assisted-delete.js';
 import { snapshotFile, volumeFile } from './layout.js';
 import { mergeOutstanding, type ChainLink } from './merge-plan.js';
+import { overlayInUseReason, removeOverlay } from './overlay.js';
 import { recover } from './recovery.js';
 import { exists, type RemoteFsShare } from './share.js';
 
@@ -106,11 +105,16 @@ export async function reconcileCreate(share: RemoteFsShare, probe: ActiveFilePro
     if (unused && !inUse) {
       // .info never named the overlay (only the complete phase adds it), so removing the file
       // puts the share back as it was before the create; the check guards a hand-edited .info.
-      if (isReferenced(info, overlay)) {
-        return report({ verdict: 'unverified', reason: `${overlay} is unused but .info references it; ${seen}`, evidence });
+      let inUseBy: string | null;
+      try {
+        inUseBy = await overlayInUseReason(share, volumeId, overlay, info);
+      } catch (err) {
+        inUseBy = `the backing chain of ${active} cannot be read (${errorText(err)})`;
       }
-      await fs.rm(share.at(overlay), { force: true });
-      await share.afterStep('overlay-removed');
+      if (inUseBy !== null) {
+        return report({ verdict: 'unverified', reason: `${overlay} is unused but ${inUseBy}; ${seen}`, evidence });
+      }
+      await removeOverlay(share, overlay);
       evidence.removed = overlay;
       return report({ verdict: 'rolled_back', reason: `${overlay} was never used (${seen}); removed it, .info unchanged`, evidence });
     }
@@ -121,11 +125,10 @@ export async function reconcileCreate(share: RemoteFsShare, probe: ActiveFilePro
 export async function reconcileDelete(share: RemoteFsShare, probe: ActiveFileProbe | undefined, snapshot: SnapshotRef): Promise<PhaseResult> {
   const { volumeId, id } = snapshot;
   return share.withVolume(volumeId, async () => {
-    const raw = snapshot.adminMetadata[DELETE_PLAN_KEY];
-    if (raw && (JSON.parse(raw) as { mode?: string }).mode === 'none') {
+    const plan = recordedPlan(snapshot);
+    if (plan === 'none') {
       return report({ verdict: 'merged', reason: 'nothing was there for compute to merge', evidence: { plan: 'none' } });
     }
-    const plan = recordedPlan(snapshot);
     if (!plan) return report({ verdict: 'unverified', reason: `no merge plan was recorded for snapshot ${id}`, evidence: {} });
     const evidence: Record<string, unknown> = { plan: { mode: plan.mode, snapshot_file: plan.snapshotFile, base_file: plan.baseFile, file_to_delete: plan.fileToDelete } };
     const info = await recover(share, volumeId);

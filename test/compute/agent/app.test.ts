@@ -5,7 +5,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions } from '../../../src/compute/agent/server.js';
+import { createComputeAgent, type ComputeAgentOptions } from '../../../src/compute/agent/server.js';
+import { AGENT_STATE_FILE_NAME } from '../../../src/contracts/compute-agent-files.js';
 import { startFakeStorage, type FakeStorage } from '../../support/fake-storage.js';
 import { makeShare } from '../../support/qemu-agent.js';
 
@@ -234,7 +235,7 @@ describe('volume attachments', () => {
     expect(headers['openstack-api-version']).toBe('volume 3.0');
     expect(headers['content-type']).toBe('application/json');
 
-    const persisted = JSON.parse(await readFile(path.join(share.dir, STATE_FILE_NAME), 'utf8'));
+    const persisted = JSON.parse(await readFile(path.join(share.dir, AGENT_STATE_FILE_NAME), 'utf8'));
     expect(persisted.instances[SERVER][VOLUME].activeFile).toBe(`volume-${VOLUME}`);
 
     const restarted = await agent();

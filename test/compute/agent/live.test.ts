@@ -5,8 +5,9 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startComputeAgent, STATE_FILE_NAME, type ComputeAgentOptions, type RunningComputeAgent } from '../../../src/compute/agent/server.js';
+import { startComputeAgent, type ComputeAgentOptions, type RunningComputeAgent } from '../../../src/compute/agent/server.js';
 import type { SnapshotOperation } from '../../../src/compute/agent/types.js';
+import { AGENT_STATE_FILE_NAME } from '../../../src/contracts/compute-agent-files.js';
 import { startFakeStorage, type FakeStorage } from '../../support/fake-storage.js';
 import { qemuImgBacking, qemuIoReads, qemuIoWrite } from '../../support/qemu.js';
 import { createOverlay, createVolumeFile, makeShare } from '../../support/qemu-agent.js';
@@ -89,7 +90,7 @@ async function requestDelete(agent: RunningComputeAgent, snapshotId: string, fil
 }
 
 async function activeFile(): Promise<string> {
-  const state = JSON.parse(await readFile(path.join(share.dir, STATE_FILE_NAME), 'utf8'));
+  const state = JSON.parse(await readFile(path.join(share.dir, AGENT_STATE_FILE_NAME), 'utf8'));
   return state.instances[SERVER][VOLUME].activeFile;
 }
 
