@@ -2,7 +2,7 @@
 // machine here: Cinder-facing statuses, phases, compute waits, requested effects, and the
 // table of statuses a compute callback may request. Nothing else spells these out again.
 import { initialTransition, type SnapshotFrom } from 'xstate';
-import { leafOf, statechartOf, stateValueOf, stepMachine } from './statechart.js';
+import { leafOf, statechartOf, stateValueOf, stepMachine, type MachineStep } from './statechart.js';
 import {
   snapshotMachine,
   assistedContinuationEffects,
@@ -49,6 +49,12 @@ export const phaseOf = (snapshot: MachineSnapshot): string => leafOf(snapshot);
 export const statusOf = (snapshot: MachineSnapshot) => statusOfPhase(phaseOf(snapshot));
 export const isTerminalStatus = (status: string) => ['available', 'error', 'error_deleting', 'deleted'].includes(status);
 
+/** The statuses that report a failure (error, error_deleting): what needs an operator. */
+export const errorStatuses: readonly string[] = snapshotStatuses.filter((s) => s.startsWith('error'));
+
+/** Persisted phases in which an operation is under way (the snapshot does not rest there). */
+export const activePhases: readonly string[] = persistedPhases.filter((p) => !isTerminalStatus(statusOfPhase(p)));
+
 /** What the database stores; restoring it gives back the same machine snapshot. */
 export interface PersistedMachineState {
   value: MachineSnapshot['value'];
@@ -66,15 +72,10 @@ export function snapshotIn(phase: string, context: Partial<SnapshotContext> = {}
   return snapshotMachine.resolveState({ value: stateValueOf(phase) as never, context: { ...base, ...context } });
 }
 
-export interface Step {
-  accepted: boolean;
-  next: MachineSnapshot;
-  effects: EffectKind[];
-}
+export type Step = MachineStep<MachineSnapshot, EffectKind>;
 
 /** One pure step of the machine. A rejected event leaves the snapshot as it was. */
-export const step = (current: MachineSnapshot, event: SnapshotEvent): Step =>
-  stepMachine(snapshotMachine, current, event, effectKinds) as Step;
+export const step = (current: MachineSnapshot, event: SnapshotEvent): Step => stepMachine(snapshotMachine, current, event, effectKinds);
 
 /**
  * Cinder's os-update_snapshot_status table (current status -> statuses a caller may request),

@@ -3,7 +3,7 @@
 // effect it asks for), the one leaf a snapshot of it rests in, and one pure step that lists the
 // effects the step asked for. The snapshot machine (derive.ts) and the volume machine
 // (volume-derive.ts) both build on it, so neither spells a state's status out again.
-import { transition, type AnyStateMachine, type AnyMachineSnapshot, type EventFromLogic } from 'xstate';
+import { transition, type AnyStateMachine, type AnyMachineSnapshot, type EventFromLogic, type SnapshotFrom } from 'xstate';
 
 interface NodeLike {
   path: string[];
@@ -14,12 +14,8 @@ interface NodeLike {
 }
 
 export interface Statechart {
-  /** Every state node, the root first. */
-  nodes: readonly NodeLike[];
   /** Leaf states, the only ones a snapshot can rest in, as dotted paths. */
   leafPhases: readonly string[];
-  /** The nearest declaration of a meta field, from the leaf up (children inherit their parent's). */
-  inheritedMeta(phase: string, key: string): unknown;
   /** The meta a phase declares itself. */
   ownMeta(phase: string, key: string): unknown;
   /** The Cinder status a phase shows (declared on it or a parent). */
@@ -39,6 +35,7 @@ export function statechartOf(machine: AnyStateMachine): Statechart {
     if (!node) throw new Error(`unknown ${machine.id} phase ${phase}`);
     return node;
   };
+  /** The nearest declaration of a meta field, from the leaf up (children inherit their parent's). */
   const inheritedMeta = (phase: string, key: string): unknown => {
     for (let n: NodeLike | undefined = nodeAt(phase); n; n = n.parent) {
       if (n.meta && n.meta[key] !== undefined) return n.meta[key];
@@ -46,9 +43,7 @@ export function statechartOf(machine: AnyStateMachine): Statechart {
     return undefined;
   };
   return {
-    nodes,
     leafPhases: nodes.filter((n) => n.type === 'atomic' || n.type === 'final').map((n) => n.path.join('.')),
-    inheritedMeta,
     ownMeta: (phase, key) => nodeAt(phase).meta?.[key],
     statusOfPhase: (phase) => {
       const status = inheritedMeta(phase, 'status');
@@ -74,11 +69,12 @@ export interface MachineStep<S, K extends string> {
 /** One pure step of a machine. A rejected event leaves the snapshot as it was. */
 export function stepMachine<M extends AnyStateMachine, K extends string>(
   machine: M,
-  current: AnyMachineSnapshot,
+  current: SnapshotFrom<M>,
   event: EventFromLogic<M>,
   effectKinds: readonly K[],
-): MachineStep<AnyMachineSnapshot, K> {
-  if (current.status !== 'active' || !current.can(event)) return { accepted: false, next: current, effects: [] };
+): MachineStep<SnapshotFrom<M>, K> {
+  const snapshot = current as AnyMachineSnapshot;
+  if (snapshot.status !== 'active' || !snapshot.can(event)) return { accepted: false, next: current, effects: [] };
   const [next, actions] = transition(machine, current as never, event);
   const effects = (actions as ReadonlyArray<{ type: string; params?: unknown }>)
     .filter((a) => a.type === 'effect')
@@ -86,7 +82,7 @@ export function stepMachine<M extends AnyStateMachine, K extends string>(
   for (const kind of effects) {
     if (!effectKinds.includes(kind)) throw new Error(`${machine.id} machine asked for unknown effect ${kind}`);
   }
-  return { accepted: true, next: next as AnyMachineSnapshot, effects };
+  return { accepted: true, next: next as SnapshotFrom<M>, effects };
 }
 
 /** A value for `resolveState` from a dotted phase: 'a.b' is { a: 'b' }. */

@@ -2,7 +2,7 @@
 // status of each phase, the effect a phase asks for, persisting and restoring a machine
 // snapshot, and one pure step. Nothing else spells a volume status out again.
 import { initialTransition, type SnapshotFrom } from 'xstate';
-import { leafOf, statechartOf, stateValueOf, stepMachine } from './statechart.js';
+import { leafOf, statechartOf, stateValueOf, stepMachine, type MachineStep } from './statechart.js';
 import { volumeEffectKinds, volumeMachine, type VolumeContext, type VolumeEffectKind, type VolumeEvent } from './volume.js';
 
 export type VolumeMachineSnapshot = SnapshotFrom<typeof volumeMachine>;
@@ -37,21 +37,26 @@ export function volumeIn(phase: string, context: Partial<VolumeContext> = {}): V
   return volumeMachine.resolveState({ value: stateValueOf(phase) as never, context: { ...initialVolumeSnapshot().context, ...context } });
 }
 
-export interface VolumeStep {
-  accepted: boolean;
-  next: VolumeMachineSnapshot;
-  effects: VolumeEffectKind[];
-}
+export type VolumeStep = MachineStep<VolumeMachineSnapshot, VolumeEffectKind>;
 
 /** One pure step of the volume machine. A rejected event leaves the volume as it was. */
-export const stepVolume = (current: VolumeMachineSnapshot, event: VolumeEvent): VolumeStep =>
-  stepMachine(volumeMachine, current, event, volumeEffectKinds) as VolumeStep;
+export const stepVolume = (current: VolumeMachineSnapshot, event: VolumeEvent): VolumeStep => stepMachine(volumeMachine, current, event, volumeEffectKinds);
+
+const accepting = new Map<string, readonly string[]>();
 
 /**
  * The statuses in which the machine takes an event, in declaration order: what Cinder's refusals
- * name ("Volume status must be available to reserve, …"), read off the machine.
+ * name ("Volume status must be available to reserve, …"), read off the machine. Asked on every
+ * attach, so each event is probed against every phase once; the key is the whole event, since
+ * guards read its fields (a reset's status, a driver result's phase), and callers only pass
+ * events spelled in the code, so the map stays small.
  */
-export function volumeStatusesAccepting(event: VolumeEvent): string[] {
-  const statuses = volumePersistedPhases.filter((p) => volumeIn(p, { attachStatus: 'attached' }).can(event)).map(volumeStatusOfPhase);
-  return [...new Set(statuses)];
+export function volumeStatusesAccepting(event: VolumeEvent): readonly string[] {
+  const key = JSON.stringify(event);
+  let statuses = accepting.get(key);
+  if (!statuses) {
+    statuses = [...new Set(volumePersistedPhases.filter((p) => volumeIn(p, { attachStatus: 'attached' }).can(event)).map(volumeStatusOfPhase))];
+    accepting.set(key, statuses);
+  }
+  return statuses;
 }

@@ -216,5 +216,3 @@ function adminActions() {
     'os-force_delete': { target: '#volume.deleting' },
   };
 }
-
-export type VolumeMachine = typeof volumeMachine;

@@ -13,8 +13,7 @@
 // with backoff and then asks for one round of polling at once (`onReconnect`), since whatever was
 // notified while it was away is gone.
 import pg from 'pg';
-
-export const WORK_CHANNEL = 'assisted_snapshots_work';
+import { WORK_CHANNEL } from './work-channel.js';
 
 /** How the listener's session shows in pg_stat_activity.application_name. */
 export const LISTENER_APPLICATION_NAME = 'assisted-snapshots-listener';

@@ -45,15 +45,16 @@ export class Engine {
     this.waits = { ...defaultComputeWaitSeconds, ...options.computeWaitSeconds };
     this.hooks = options.hooks ?? {};
     this.store = new SnapshotStore(db);
+    const maxConflictRetries = options.maxConflictRetries ?? 50;
     this.committer = new GroupCommitter(this.store, {
       clock: this.clock,
       waits: this.waits,
       hooks: this.hooks,
       maxBatch: options.maxBatch ?? 256,
-      maxConflictRetries: options.maxConflictRetries ?? 50,
+      maxConflictRetries,
       onCommitted: (ts) => this.committed(ts),
     });
-    this.volumes = new VolumeCommitter(this.store, this.clock, this.events, options.maxConflictRetries ?? 50, this.hooks);
+    this.volumes = new VolumeCommitter(this.store, this.clock, this.events, maxConflictRetries, this.hooks);
   }
 
   /**

@@ -28,16 +28,16 @@ export class TransientError extends Error {
  */
 const transientKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TransactionAlreadyClosed', 'TooManyConnections', 'TransactionWriteConflict']);
 
-/**
- * Looks at the error, at the adapter's description of it, and down its chain of causes. The
- * adapter's description comes two ways: under `meta.driverAdapterError` when the Prisma client
- * threw, as the error's own `cause` when the adapter did (src/db/sql.ts calls it directly).
- */
 /** A Node errno, a PostgreSQL SQLSTATE or an SQLite result code that means "try again". */
 function isTransientCode(code: unknown): boolean {
   return typeof code === 'string' && (transientCodes.has(code) || transientSqlState.test(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR'));
 }
 
+/**
+ * Looks at the error, at the adapter's description of it, and down its chain of causes. The
+ * adapter's description comes two ways: under `meta.driverAdapterError` when the Prisma client
+ * threw, as the error's own `cause` when the adapter did (src/db/sql.ts calls it directly).
+ */
 export function isTransient(err: unknown, depth = 0): boolean {
   if (depth > 5 || typeof err !== 'object' || err === null) return false;
   const e = err as { transient?: unknown; code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };

@@ -12,7 +12,7 @@ import type { EngineEventBus } from './events.js';
 import type { SnapshotStore, VolumeWithAttachments } from './store/index.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
 import type { Clock, EngineHooks, EventSource, VolumeTransitionCommitted } from './types.js';
-import { conditionRefusal, conditionsFor, volumeRejectionReason } from './volume-rules.js';
+import { conditionsFor, volumeRejectionReason } from './volume-rules.js';
 import { volumeStateColumns } from './volume-state-columns.js';
 
 export interface VolumeDelivery {
@@ -54,7 +54,7 @@ export class VolumeCommitter {
   /** Commits one step; the test hooks see the volume's id where a snapshot's would be. */
   private commit(w: VolumeStepWrite) {
     const before = this.hooks.beforeCommit;
-    return this.store.commitVolumeStep(w, conditionRefusal, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
+    return this.store.commitVolumeStep(w, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
   }
 
   /** Creates the volume row from its first event (the create request). */
@@ -97,14 +97,13 @@ export class VolumeCommitter {
     // A deleted volume is gone for requests (404); only the work it left behind is still judged.
     if (!row || (row.deleted && !fromJob)) return { kind: 'not_found', volumeId: d.volumeId };
     const now = this.clock();
-    const from = row;
     const event = this.eventFor(d, row);
     const refuse = async (reason: string): Promise<VolumeOutcome | 'conflict'> => {
       const r = await this.commit(
         {
           volumeId: row.id,
           fromVersion: row.version,
-          history: history(row.id, row.version, from, from, event, d.source, now, true, reason),
+          history: history(row.id, row.version, row, row, event, d.source, now, true, reason),
           outbox: [],
           conditions: [],
           ...(d.completesJob !== undefined ? { closesJob: { jobId: d.completesJob, status: 'cancelled' as const, error: reason } } : {}),
@@ -128,17 +127,17 @@ export class VolumeCommitter {
     const result = stepVolume(current, event);
     if (!result.accepted) return refuse(volumeRejectionReason(row.status, row.phase, event));
 
-    const columns = volumeStateColumns(result.next, now, from);
+    const columns = volumeStateColumns(result.next, now, row);
     const version = row.version + 1;
     const attachmentId = d.attach ? randomUUID() : undefined;
     const write: VolumeStepWrite = {
       volumeId: row.id,
       fromVersion: row.version,
       update: { version, updatedAt: now, columns, ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}) },
-      history: history(row.id, version, from, columns, event, d.source, now, false, columns.errorReason),
+      history: history(row.id, version, row, columns, event, d.source, now, false, columns.errorReason),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version, runAfter: now, createdAt: now })),
       conditions: conditionsFor(event.type),
-      ...(from.phase === columns.phase && columns.phaseEnteredAt === from.phaseEnteredAt && result.effects.length === 0 ? { carriesJobsOf: from.phase } : {}),
+      ...(row.phase === columns.phase && result.effects.length === 0 ? { carriesJobsOf: row.phase } : {}),
       ...(d.attach
         ? {
             attach: {
@@ -155,8 +154,8 @@ export class VolumeCommitter {
     };
     const r = await this.commit(write);
     if (r.kind === 'conflict' || r.kind === 'attachment_missing') return 'conflict';
-    if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: conditionRefusal(r.failure), failure: r.failure };
-    const accepted = this.announce(row.id, version, from, columns, row.status, event, d.source, result.effects, now);
+    if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: r.reason, failure: r.failure };
+    const accepted = this.announce(row.id, version, row, columns, row.status, event, d.source, result.effects, now);
     return attachmentId ? { ...accepted, attachmentId } : accepted;
   }
 

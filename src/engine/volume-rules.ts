@@ -1,12 +1,12 @@
 // What a volume's step needs from rows its machine cannot see, and how a refusal reads. Kept
 // beside the machine's statuses: which snapshot statuses mean "an operation is in flight" is read
-// off the snapshot machine (every status but the resting ones), not listed here.
-import { isTerminalStatus, snapshotStatuses } from '../../machines/derive.js';
+// off the snapshot machine (the statuses of its active phases), not listed here.
+import { activePhases, statusOfPhase } from '../../machines/derive.js';
 import type { VolumeEventType } from '../../machines/volume.js';
 import type { VolumeCondition, VolumeConditionFailure } from './store/rows.js';
 
 /** Snapshot statuses in which a create or delete of the snapshot is under way. */
-export const snapshotBusyStatuses: readonly string[] = snapshotStatuses.filter((s) => !isTerminalStatus(s));
+export const snapshotBusyStatuses: readonly string[] = [...new Set(activePhases.map(statusOfPhase))];
 
 /**
  * Cinder refuses to delete a volume that has snapshots (force or not, without cascade); and a

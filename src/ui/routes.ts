@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { isTerminalStatus, persistedPhases, snapshotStatuses, statusOfPhase } from '../../machines/derive.js';
+import { activePhases, errorStatuses, persistedPhases, snapshotStatuses } from '../../machines/derive.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { volumeMachine } from '../../machines/volume.js';
 import { machineGraph } from '../../machines/graph.js';
@@ -57,8 +57,6 @@ export interface UiDependencies {
 const PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;
 const ATTENTION_MAX = 200;
-const errorStatuses = snapshotStatuses.filter((s) => s.startsWith('error'));
-const activePhases = persistedPhases.filter((p) => !isTerminalStatus(statusOfPhase(p)));
 
 /** The newest history row, when it is a refusal: what the list's "rejected" badge shows. */
 const rejectionOf = (t: SnapshotTransition | null) => (t?.rejected ? { event: t.eventType, reason: t.reason, at: t.createdAt.toISOString() } : null);

@@ -45,6 +45,25 @@ describe.each(providers)('volume machine in the engine on %s', (provider) => {
     await expect(h.manager.getVolume(again.id)).rejects.toThrow(NotFound);
   });
 
+  it('closes a job once: a late second answer to a job already done leaves its outcome as it was', async () => {
+    const h = await setup();
+    const requested = await h.manager.createVolume({ projectId: 'project-a', userId: 'user-a', size: 1 });
+    const [job] = await h.db.prisma.outboxJob.findMany({ where: { volumeId: requested.id } });
+    await h.worker.drain();
+    const closed = await h.db.prisma.outboxJob.findUniqueOrThrow({ where: { id: job!.id } });
+    expect([closed.status, closed.lastError]).toEqual(['done', null]);
+    // A second worker ran the same job after the first one's lease ran out; its answer comes last.
+    const late = await h.engine.volumes.deliver({
+      volumeId: requested.id,
+      event: { type: 'storage.done', phase: 'creating' },
+      source: 'driver',
+      completesJob: job!.id,
+      expectedVersion: 1,
+    });
+    expect(late).toMatchObject({ kind: 'rejected', reason: 'stale storage.done: its job was queued at version 1, the volume is at version 2 (available)' });
+    expect(await h.db.prisma.outboxJob.findUniqueOrThrow({ where: { id: job!.id } })).toEqual(closed);
+  });
+
   it('lets exactly one of two racing engines move a volume; the loser is judged on the new row and recorded', async () => {
     const h = await setup();
     // A second engine on the same database: another process.

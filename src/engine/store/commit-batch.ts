@@ -34,11 +34,7 @@ export async function commitBatch(
     const kept = <T extends { snapshotId: string | null }>(xs: T[]) =>
       lost.size === 0 ? xs : xs.filter((x) => x.snapshotId === null || !lost.has(x.snapshotId));
     await appendHistory(tx, d, kept(w.history));
-    const queued = kept(w.outbox);
-    await enqueueJobs(tx, d, queued);
-    // Other instances hear of the new jobs at COMMIT (nothing if it rolls back); this one is woken
-    // by its own commit anyway.
-    if (queued.length > 0 && d.notifyWork) await tx.execute(d.notifyWork);
+    await enqueueJobs(tx, d, kept(w.outbox));
     const adminMetadata = kept(w.adminMetadata);
     if (adminMetadata.length > 0) {
       const writes = adminMetadata.map((m) => ({ ownerId: m.snapshotId, key: m.key, value: m.value }));

@@ -10,7 +10,10 @@
 // that is being created, and a snapshot cannot appear on a volume being deleted or detached.
 import type { Db } from '../../db/client.js';
 import type { SqlRunner } from '../../db/sql.js';
+import { conditionRefusal } from '../volume-rules.js';
+import { closeJobs } from './close-jobs.js';
 import { type Dialect, empty, join, sql } from './dialect.js';
+import { enqueueJobs } from './enqueue-jobs.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
 
 export type VolumeStepResult =
@@ -18,7 +21,7 @@ export type VolumeStepResult =
   /** The row was not at `fromVersion` (or, for a create, already existed): nothing written. */
   | { kind: 'conflict' }
   /** A condition did not hold: only a rejected history row (and the job's close) was written. */
-  | { kind: 'condition_failed'; failure: VolumeConditionFailure }
+  | { kind: 'condition_failed'; failure: VolumeConditionFailure; reason: string }
   /** The attachment to close is not a live one of this volume: nothing written. */
   | { kind: 'attachment_missing' };
 
@@ -33,7 +36,6 @@ export async function commitVolumeStep(
   db: Db,
   d: Dialect,
   w: VolumeStepWrite,
-  rejectionReason: (f: VolumeConditionFailure) => string,
   /** Runs inside the transaction after every write (crash tests kill the process there). */
   beforeCommit?: () => Promise<void>,
 ): Promise<VolumeStepResult> {
@@ -62,9 +64,10 @@ export async function commitVolumeStep(
           if (failure) {
             // The machine took the event, the database refuses it: recorded as refused, the
             // row left as it was (its guard above stays, so the refusal is judged on this row).
-            await appendVolumeHistory(tx, d, { ...w.history, version: w.fromVersion, toPhase: w.history.fromPhase!, toStatus: w.history.fromStatus!, rejected: true, reason: rejectionReason(failure) });
-            await closeJob(tx, d, w, 'cancelled', rejectionReason(failure));
-            return { kind: 'condition_failed', failure } as const;
+            const reason = conditionRefusal(failure);
+            await appendVolumeHistory(tx, d, { ...w.history, version: w.fromVersion, toPhase: w.history.fromPhase!, toStatus: w.history.fromStatus!, rejected: true, reason });
+            if (w.closesJob) await closeJobs(tx, d, [{ snapshotId: null, jobId: w.closesJob.jobId, status: 'cancelled', error: reason }], w.history.createdAt);
+            return { kind: 'condition_failed', failure, reason } as const;
           }
         }
         if (w.detach && !(await closeAttachments(tx, d, w.volumeId, w.detach))) throw new Rollback({ kind: 'attachment_missing' });
@@ -86,20 +89,8 @@ export async function commitVolumeStep(
         }
       }
       await appendVolumeHistory(tx, d, w.history);
-      if (w.update && w.outbox.length > 0) {
-        const values = w.outbox.map(
-          (j) => sql`(${join([
-            d.text(w.volumeId), d.text(j.kind), d.text(j.phase), d.integer(j.version), d.text('pending'), d.integer(0),
-            d.timestamp(j.runAfter), d.timestamp(j.createdAt), d.timestamp(j.createdAt),
-          ])})`,
-        );
-        await tx.execute(sql`
-          INSERT INTO outbox (volume_id, kind, phase, version, status, attempts, run_after, created_at, updated_at)
-          VALUES ${join(values)}`);
-        // Delivered at commit: another instance may take the volume's job at once.
-        if (d.notifyWork) await tx.execute(d.notifyWork);
-      }
-      if (w.closesJob) await closeJob(tx, d, w, w.closesJob.status, w.closesJob.error ?? null);
+      if (w.update) await enqueueJobs(tx, d, w.outbox.map((j) => ({ ...j, snapshotId: null, volumeId: w.volumeId })));
+      if (w.closesJob) await closeJobs(tx, d, [{ snapshotId: null, ...w.closesJob }], w.history.createdAt);
       await beforeCommit?.();
       return { kind: 'committed' } as const;
     });
@@ -144,15 +135,7 @@ async function closeAttachments(tx: SqlRunner, d: Dialect, volumeId: string, det
   return detach.attachmentId === null || closed === 1;
 }
 
-async function closeJob(tx: SqlRunner, d: Dialect, w: VolumeStepWrite, status: string, error: string | null) {
-  if (!w.closesJob) return;
-  await tx.execute(sql`
-    UPDATE outbox SET status = ${d.text(status)}, completed_at = ${d.timestamp(w.history.createdAt)}, updated_at = ${d.timestamp(w.history.createdAt)},
-      locked_until = NULL, last_error = COALESCE(${d.text(error ? error.slice(0, 2000) : null)}, last_error)
-    WHERE id = ${d.integer(w.closesJob.jobId)}`);
-}
-
-export async function appendVolumeHistory(tx: SqlRunner, d: Dialect, h: VolumeHistoryRow) {
+async function appendVolumeHistory(tx: SqlRunner, d: Dialect, h: VolumeHistoryRow) {
   await tx.execute(sql`
     INSERT INTO volume_transitions
       (volume_id, version, from_phase, to_phase, from_status, to_status, event_type, source, payload, rejected, reason, created_at)

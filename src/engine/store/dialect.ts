@@ -7,7 +7,7 @@
 // only convert the value into something else.
 import { empty, join, raw, sqltag as sql, type Sql } from '@prisma/client/runtime/client';
 import type { Provider } from '../../db/client.js';
-import { WORK_CHANNEL } from '../../db/work-listener.js';
+import { WORK_CHANNEL } from '../../db/work-channel.js';
 
 export { empty, join, raw, sql, type Sql };
 
@@ -33,7 +33,6 @@ export interface Dialect {
    */
   notifyWork: Sql | null;
 }
-
 
 export function dialectOf(provider: Provider): Dialect {
   const pg = provider === 'postgresql';

@@ -20,7 +20,7 @@ export interface DueDeadline {
 export async function claimDueDeadlines(db: Db, d: Dialect, now: Date, limit: number, leaseMs: number): Promise<DueDeadline[]> {
   const until = new Date(now.getTime() + leaseMs);
   const rows = await db.sql.transaction((tx) =>
-    tx.query<{ id: string; phase: string; version: unknown; deadline_at: unknown }>(sql`
+    tx.query<{ id: string; phase: string; version: unknown }>(sql`
       UPDATE snapshots SET deadline_at = ${d.timestamp(until)}
       WHERE id IN (
         SELECT id FROM snapshots

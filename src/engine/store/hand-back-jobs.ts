@@ -4,8 +4,9 @@
 //
 // A job freed to run now is announced on the work channel (PostgreSQL), so a draining instance's
 // jobs are taken over by the others at once, not at their next poll.
-import type { PrismaClient, TransactionClient } from '../../db/client.js';
-import type { Dialect } from './dialect.js';
+import type { Db, PrismaClient, TransactionClient } from '../../db/client.js';
+import type { SqlRunner } from '../../db/sql.js';
+import { type Dialect, sql } from './dialect.js';
 import type { OutboxStatus } from './rows.js';
 
 async function announce(tx: TransactionClient, d: Dialect, freed: number) {
@@ -29,23 +30,20 @@ export interface HandBack {
   error?: string;
 }
 
-/** Hands jobs back if this worker still holds them; returns how many it did. */
-export async function handBackJob(prisma: PrismaClient, d: Dialect, h: HandBack, now: Date): Promise<boolean> {
-  const released = await prisma.$transaction(async (tx) => {
-    const r = await tx.outboxJob.updateMany({
-      where: { id: h.jobId, lockedBy: h.workerId, status: 'pending' satisfies OutboxStatus },
-      data: {
-        lockedBy: null,
-        lockedUntil: null,
-        runAfter: h.runAfter,
-        ...(h.uncount ? { attempts: { decrement: 1 } } : {}),
-        ...(h.error ? { lastError: h.error.slice(0, 2000) } : {}),
-      },
-    });
-    if (h.runAfter <= now) await announce(tx, d, r.count);
-    return r;
-  });
-  return released.count === 1;
+/** Hands a job back if this worker still holds it; true: it did. */
+export async function handBackJob(db: Db, d: Dialect, h: HandBack, now: Date): Promise<boolean> {
+  return db.sql.transaction((tx) => handBack(tx, d, h, now));
+}
+
+/** The same, inside a transaction the caller holds (a begin job that found its volume taken). */
+export async function handBack(tx: SqlRunner, d: Dialect, h: HandBack, now: Date): Promise<boolean> {
+  const released = await tx.execute(sql`
+    UPDATE outbox SET locked_by = NULL, locked_until = NULL, run_after = ${d.timestamp(h.runAfter)},
+      attempts = attempts - ${d.integer(h.uncount ? 1 : 0)}, last_error = COALESCE(${d.text(h.error ? h.error.slice(0, 2000) : null)}, last_error),
+      updated_at = ${d.timestamp(now)}
+    WHERE id = ${d.integer(h.jobId)} AND locked_by = ${d.text(h.workerId)} AND status = ${d.text('pending' satisfies OutboxStatus)}`);
+  if (released > 0 && h.runAfter <= now && d.notifyWork) await tx.execute(d.notifyWork);
+  return released === 1;
 }
 
 /**

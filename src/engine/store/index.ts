@@ -24,7 +24,7 @@ import { readOverview } from './read-overview.js';
 import { readSnapshotWindow, type SnapshotWindowQuery } from './read-snapshot-window.js';
 import { readVolume } from './read-volume.js';
 import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
-import type { BatchWrites, SnapshotRow, VolumeConditionFailure, VolumeFields, VolumeStepWrite } from './rows.js';
+import type { BatchWrites, SnapshotRow, VolumeFields, VolumeStepWrite } from './rows.js';
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
@@ -58,7 +58,7 @@ export class SnapshotStore {
     commitBatch(this.db, this.dialect, w, now, beforeCommit);
   claimJobs = (workerId: string, limit: number, now: Date, leaseMs: number) => claimJobs(this.db, this.dialect, workerId, limit, now, leaseMs);
   /** `now`: the caller's clock, to tell a job freed to run at once (announced to other instances). */
-  handBackJob = (h: HandBack, now: Date) => handBackJob(this.prisma, this.dialect, h, now);
+  handBackJob = (h: HandBack, now: Date) => handBackJob(this.db, this.dialect, h, now);
   releaseLeasesOf = (workerId: string) => releaseLeasesOf(this.prisma, this.dialect, workerId);
   releaseStrayLeases = (workerId: string, running: readonly number[]) => releaseStrayLeases(this.prisma, this.dialect, workerId, running);
   loadJobContext = (snapshotIds: readonly string[]) => loadJobContext(this.db.sql, this.dialect, snapshotIds);
@@ -85,8 +85,7 @@ export class SnapshotStore {
   /** Name and description, outside the machine. */
   updateVolumeFields = (id: string, fields: VolumeFields) => updateVolumeFields(this.prisma, id, fields);
   /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
-  commitVolumeStep = (w: VolumeStepWrite, rejectionReason: (f: VolumeConditionFailure) => string, beforeCommit?: () => Promise<void>) =>
-    commitVolumeStep(this.db, this.dialect, w, rejectionReason, beforeCommit);
+  commitVolumeStep = (w: VolumeStepWrite, beforeCommit?: () => Promise<void>) => commitVolumeStep(this.db, this.dialect, w, beforeCommit);
   readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
   volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 

@@ -78,9 +78,9 @@ export interface VolumeStepWrite {
   detach?: { attachmentId: string | null; at: Date };
   conditions: VolumeCondition[];
   /**
-   * The event kept the volume in its phase without entering it again (an admin's reset of
-   * attach_status alone): the phase's pending jobs belong to the same visit and move to the new
-   * version with it, so their results are not refused as stale.
+   * The event left the volume in the phase it was in and asked for no effect (an admin's reset of
+   * attach_status alone): the phase's pending jobs are still owed, and move to the new version
+   * with it so that their results are not refused as stale.
    */
   carriesJobsOf?: string;
   /** An outbox job this event answers: closed in the same commit, done or cancelled. */
@@ -138,7 +138,10 @@ export interface SnapshotUpdate {
 export type HistoryRow = Omit<SnapshotTransition, 'id'>;
 
 export interface OutboxInsert {
-  snapshotId: string;
+  /** The snapshot the job works on; null for a volume's job. */
+  snapshotId: string | null;
+  /** The volume a volume's job works on (a snapshot's job reaches its volume through the snapshot). */
+  volumeId?: string | null;
   kind: string;
   phase: string;
   version: number;

@@ -14,6 +14,7 @@ import { assistedInFlightPhases } from '../../../machines/derive.js';
 import { assistedBeginEffects } from '../../../machines/snapshot.js';
 import type { Db } from '../../db/client.js';
 import { type Dialect, join, sql } from './dialect.js';
+import { handBack } from './hand-back-jobs.js';
 import type { OutboxStatus } from './rows.js';
 
 export interface VolumeTurn {
@@ -47,10 +48,7 @@ export async function takeVolumeTurn(db: Db, d: Dialect, t: VolumeTurn): Promise
           OR (o.id < ${d.integer(t.jobId)} AND (o.locked_until > ${d.timestamp(t.now)} OR o.run_after <= ${d.timestamp(t.now)})))
       LIMIT 1`);
     if (holders.length === 0) return true;
-    await tx.execute(sql`
-      UPDATE outbox SET locked_by = NULL, locked_until = NULL, run_after = ${d.timestamp(t.deferUntil)},
-        attempts = attempts - 1, updated_at = ${d.timestamp(t.now)}
-      WHERE id = ${d.integer(t.jobId)} AND locked_by = ${d.text(t.workerId)} AND status = ${pending}`);
+    await handBack(tx, d, { jobId: t.jobId, workerId: t.workerId, runAfter: t.deferUntil, uncount: true }, t.now);
     return false;
   });
 }
