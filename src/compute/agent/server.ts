@@ -9,6 +9,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { urlHost } from '../../lib/url-host.js';
 import { ComputeAgent } from './agent.js';
 import { createComputeAgentApp } from './app.js';
 import { CallbackSender } from './callbacks.js';
@@ -124,7 +125,6 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
   logger.info({ host, port, shareDir: options.shareDir, legacy: options.legacy ?? false, mode: agent.hypervisor.mode }, 'compute agent listening');
 
   const stopServing = () =>
@@ -134,7 +134,7 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
       if ('closeAllConnections' in server) server.closeAllConnections();
     });
   return {
-    url: `http://${urlHost}:${port}/v2.1`,
+    url: `http://${urlHost(host)}:${port}/v2.1`,
     agent,
     idle: () => agent.idle(),
     close: async () => {
