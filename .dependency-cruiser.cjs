@@ -30,7 +30,7 @@ const layers = {
   'src/compute/agent': ['src/http', 'src/contracts', 'src/qemu', 'src/share-fs', 'src/compute/(?!agent/)', 'src/lib', 'src/config.ts'],
   // Assembly: the only places that see everything.
   'src/service.ts': ['.'],
-  'src/main.ts': ['src/service.ts', 'src/config.ts'],
+  'src/main.ts': ['src/service.ts', 'src/config.ts', 'src/lib'],
   'src/cli': ['src/config.ts', 'src/db'],
 };
 

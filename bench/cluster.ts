@@ -20,10 +20,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { ensureBuilt } from '../scripts/build.js';
 import { instanceEnv } from '../scripts/cluster.js';
-import { freshDatabase } from './lib/databases.js';
+import { freshDatabase, queryOnce as sql } from './lib/databases.js';
 import { round, roundRobin, runLoad, type LoadResult } from './lib/load.js';
 import { printTables, type Row } from './lib/report.js';
 import { freePort, ServiceProcess } from './lib/service.js';
@@ -75,16 +74,6 @@ const CLAIM_TRIGGER = `
   END $$;
   CREATE TRIGGER bench_claim AFTER UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION bench_claim();`;
 
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
 /** Waits until the instances have finished the requests autocannon abandoned (history quiet for 1 s). */
 async function settle(url: string) {
   let last = -1;
@@ -104,9 +93,9 @@ interface Instance {
 async function startInstances(n: number, url: string, tmp: string, env: Record<string, string>): Promise<Instance[]> {
   return Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const [port, agentPort] = [await freePort(), await freePort()];
+      const port = await freePort();
       const settings = {
-        ...instanceEnv({ index: i + 1, databaseUrl: url, basePort: port - i, agentBasePort: agentPort - i, share: path.join(tmp, 'share'), driver: 'bookkeeping' }),
+        ...instanceEnv({ index: i + 1, databaseUrl: url, basePort: port - i, share: path.join(tmp, 'share'), driver: 'bookkeeping' }),
         LOG_LEVEL: 'warn',
         COMPUTE_WAIT_CREATE_SECONDS: String(SEED_COMPUTE_WAIT_SECONDS),
         ...env,

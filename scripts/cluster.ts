@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { urlHost } from '../src/lib/url-host.js';
 import { ensureBuilt } from './build.js';
 import { startCommand } from './start-command.js';
 
@@ -30,18 +31,18 @@ export interface InstanceSettings {
   index: number;
   databaseUrl: string;
   host?: string;
-  /** Instance i listens on basePort + i - 1, its embedded compute agent (if any) on agentBasePort + i - 1. */
+  /** Instance i listens on basePort + i - 1. */
   basePort: number;
-  agentBasePort?: number;
   share: string;
   driver?: 'remotefs' | 'bookkeeping';
   /** Nova (or the cluster's one compute agent) for every instance; unset: each instance's embedded agent. */
   computeUrl?: string;
+  /** The cluster's one compute agent's status extension, which reconcile reads for evidence. */
+  agentStatusUrl?: string;
 }
 
 /**
- * The settings that differ between instances of one cluster: its port, its embedded agent's port,
- * and a WORKER_ID of its own. The WORKER_ID must be unique per instance: a starting instance frees
+ * The settings that differ between instances of one cluster: its port and a WORKER_ID of its own. The WORKER_ID must be unique per instance: a starting instance frees
  * every lease held under its id (its dead predecessor's), so two sharing one would free each
  * other's running jobs. Everything else (database, share, waits, leases) is the same for all.
  */
@@ -50,11 +51,11 @@ export function instanceEnv(s: InstanceSettings): Record<string, string> {
     DATABASE_URL: s.databaseUrl,
     HOST: s.host ?? '127.0.0.1',
     PORT: String(s.basePort + s.index - 1),
-    COMPUTE_AGENT_PORT: String((s.agentBasePort ?? s.basePort + 100) + s.index - 1),
     WORKER_ID: `${os.hostname()}-instance-${s.index}`,
     REMOTEFS_SHARE: s.share,
     VOLUME_DRIVER: s.driver ?? 'remotefs',
     ...(s.computeUrl ? { COMPUTE_URL: s.computeUrl } : {}),
+    ...(s.agentStatusUrl ? { COMPUTE_AGENT_STATUS_URL: s.agentStatusUrl } : {}),
   };
 }
 
@@ -82,7 +83,6 @@ async function main() {
     options: {
       instances: { type: 'string', default: '3' },
       'base-port': { type: 'string', default: '8776' },
-      'agent-base-port': { type: 'string' },
       'agent-port': { type: 'string' },
       'storage-url': { type: 'string' },
       'database-url': { type: 'string', default: process.env.DATABASE_URL ?? DEFAULT_CLUSTER_DATABASE_URL },
@@ -110,26 +110,28 @@ async function main() {
     children.push(child);
   };
   let computeUrl = process.env.COMPUTE_URL;
+  let agentStatusUrl: string | undefined;
   if (!computeUrl && values.driver === 'remotefs') {
     const agentPort = Number(values['agent-port'] ?? basePort - 2);
-    const storageUrl = values['storage-url'] ?? `http://${host}:${basePort}/v3/{project_id}`;
+    const storageUrl = values['storage-url'] ?? `http://${urlHost(host)}:${basePort}/v3/{project_id}`;
     mkdirSync(share, { recursive: true });
     const agent = spawn(how.command, [path.join(path.dirname(how.entry), 'compute', 'agent', 'main.js'), '--share', share, '--host', host, '--port', String(agentPort), '--storage-url', storageUrl], {
       env: { ...process.env, ...how.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixOutput(agent, `compute-agent :${agentPort}`);
-    computeUrl = `http://${host}:${agentPort}/v2.1`;
+    agentStatusUrl = `http://${urlHost(host)}:${agentPort}`;
+    computeUrl = `${agentStatusUrl}/v2.1`;
   }
   for (let index = 1; index <= count; index++) {
     const env = instanceEnv({
       index,
       databaseUrl,
       basePort,
-      agentBasePort: values['agent-base-port'] ? Number(values['agent-base-port']) : undefined,
       share,
       driver: values.driver,
       computeUrl,
+      agentStatusUrl,
     });
     // All start at once: the migrations take turns under a lock (src/db/migrate.ts).
     const child = spawn(how.command, how.args, { env: { ...process.env, ...how.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

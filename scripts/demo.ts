@@ -52,7 +52,17 @@ interface Transition {
   source: string;
 }
 const names = new Map<string, string>();
-const waiters: Array<{ test: (tr: Transition) => boolean; resolve: () => void }> = [];
+/** Who waits for a logged transition: each is resolved, and dropped, by the first entry it accepts. */
+const waiters: Array<{ test: (entry: Record<string, unknown>) => boolean; resolve: () => void }> = [];
+const waitForLog = (test: (entry: Record<string, unknown>) => boolean) => new Promise<void>((resolve) => waiters.push({ test, resolve }));
+function wake(entry: Record<string, unknown>) {
+  for (const w of [...waiters]) {
+    if (w.test(entry)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  }
+}
 
 ensureBuilt();
 const npmStart = startCommand(root);
@@ -73,7 +83,6 @@ const service = spawn(npmStart.command, npmStart.args, {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let agentMode = 'file';
-const volumeWaiters: Array<{ volumeId: string; phase: string; resolve: () => void }> = [];
 const listening = new Promise<void>((resolve, reject) => {
   service.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
   createInterface({ input: service.stdout! }).on('line', (line) => {
@@ -88,30 +97,19 @@ const listening = new Promise<void>((resolve, reject) => {
     if (entry.msg === 'volume transition') {
       const v = entry as { volumeId: string; version: number; fromPhase: string | null; phase: string; event: string; source: string };
       console.log(`${t()}  volume v${v.version}  ${(v.fromPhase ?? '-').padEnd(26)} -> ${v.phase.padEnd(26)} ${v.event} (${v.source})`);
-      for (const w of [...volumeWaiters]) {
-        if (w.volumeId === v.volumeId && w.phase === v.phase) {
-          volumeWaiters.splice(volumeWaiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
+      wake(entry);
       return;
     }
     if (entry.msg !== 'snapshot transition') return;
     const tr = entry as unknown as Transition;
     const who = names.get(tr.snapshotId) ?? tr.snapshotId.slice(0, 8);
     console.log(`${t()}  ${who.padEnd(6)} v${tr.version}  ${(tr.fromPhase ?? '-').padEnd(26)} -> ${tr.phase.padEnd(26)} ${tr.event} (${tr.source})`);
-    for (const w of [...waiters]) {
-      if (w.test(tr)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
+    wake(entry);
   });
 });
 /** Cinder's volume create is asynchronous: the demo waits for the service to log it available. */
-const volumeReached = (volumeId: string, phase: string) => new Promise<void>((resolve) => volumeWaiters.push({ volumeId, phase, resolve }));
-const reached = (snapshotId: () => string, phase: string) =>
-  new Promise<void>((resolve) => waiters.push({ test: (tr) => tr.snapshotId === snapshotId() && tr.phase === phase, resolve }));
+const volumeReached = (volumeId: string, phase: string) => waitForLog((e) => e.msg === 'volume transition' && e.volumeId === volumeId && e.phase === phase);
+const reached = (snapshotId: () => string, phase: string) => waitForLog((e) => e.msg === 'snapshot transition' && e.snapshotId === snapshotId() && e.phase === phase);
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(path.startsWith('http') ? path : `${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -33,7 +33,7 @@ const schema = z.object({
   KEYSTONE_SERVICE_PROJECT: textOr('service'),
   KEYSTONE_SERVICE_USER_DOMAIN_ID: textOr('default'),
   KEYSTONE_SERVICE_PROJECT_DOMAIN_ID: textOr('default'),
-  /** JSON policy overrides over the built-in defaults (docs/policy.md). */
+  /** Policy overrides (YAML or JSON) over the built-in defaults (docs/policy.md). */
   POLICY_FILE: text,
   /** 1/true/yes/on (or `--inspect`): send every persisted transition to the Stately inspector. */
   INSPECT: z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.stringbool().default(false)),

@@ -7,13 +7,14 @@
 // systemd sends it, reaches only this process.
 import { serve } from '@hono/node-server';
 import { loadConfig } from './config.js';
+import { urlHost } from './lib/url-host.js';
 import { buildService } from './service.js';
 
 async function main() {
   const config = loadConfig(process.env, process.argv.slice(2));
   const service = await buildService(config);
   const server = serve({ fetch: service.app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
-    service.logger.info({ url: `http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`, database: service.db.provider }, 'listening'),
+    service.logger.info({ url: `http://${urlHost(info.address)}:${info.port}`, database: service.db.provider }, 'listening'),
   );
   let stopping = false;
   const stop = async (signal: string) => {

@@ -22,6 +22,7 @@ import { TransitionFeed } from './engine/transition-feed.js';
 import { authConfigFrom, createAuthentication, type Authentication } from './http/auth/index.js';
 import { loadPolicy } from './http/policy/index.js';
 import { currentRequest, requestContextMiddleware } from './http/request-context/index.js';
+import { urlHost } from './lib/url-host.js';
 import { within } from './lib/within.js';
 import { VolumeManager } from './manager/volume-manager.js';
 import { startObservability, type Observability } from './observability/index.js';
@@ -150,7 +151,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       authenticate: auth.middleware,
       policy,
       attention: { stuckAfterMs: config.UI_STUCK_AFTER_SECONDS * 1000, nearDeadlineMs: config.UI_NEAR_DEADLINE_SECONDS * 1000 },
-      phaseDurations: (now) => observability.metrics.recentPhaseDurations.summary(now),
+      phaseDurations: observability.metrics.recentPhaseDurations,
     }),
   );
   // Other instances' commits reach this one as notifications (PostgreSQL); the runner's poll is
@@ -244,9 +245,11 @@ async function volumeDriver(config: Config, auth: Authentication): Promise<Volum
 export function agentStatusUrl(config: Config): string | null {
   if (config.COMPUTE_AGENT_STATUS_URL) return config.COMPUTE_AGENT_STATUS_URL;
   if (config.COMPUTE_URL) return null;
-  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-  return `http://${host}:${config.COMPUTE_AGENT_PORT}`;
+  return embeddedAgentUrl(config);
 }
+
+/** Where the embedded compute agent listens (its API under /v2.1, its status extension at the root). */
+const embeddedAgentUrl = (config: Config) => `http://${urlHost(config.HOST)}:${config.COMPUTE_AGENT_PORT}`;
 
 /**
  * The compute side: Nova at COMPUTE_URL, or else the embedded compute agent on the same share
@@ -257,11 +260,10 @@ async function computeFor(config: Config, auth: Authentication, driver: VolumeDr
   const token = computeToken(config, auth);
   if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
   if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
-  const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   const agent = await startComputeAgent({
     host: config.HOST,
     port: config.COMPUTE_AGENT_PORT,
-    storageUrl: `http://${host}:${config.PORT}/v3/{project_id}`,
+    storageUrl: `http://${urlHost(config.HOST)}:${config.PORT}/v3/{project_id}`,
     projectId: config.COMPUTE_AGENT_PROJECT,
     // Under noauth the agent names itself (nova:<project>); otherwise it shares the service's token.
     tokenProvider: !auth.identity && !config.COMPUTE_TOKEN ? computeToken(config, auth, 'nova') : token,
@@ -271,7 +273,6 @@ async function computeFor(config: Config, auth: Authentication, driver: VolumeDr
     pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
     logger: logger.child({ component: 'compute-agent' }),
   });
-  logger.info({ url: agent.url }, 'embedded compute agent listening');
   let closing: Promise<void> | null = null;
   return { client: new NovaComputeClient({ computeUrl: agent.url, tokenProvider: token }), stop: () => (closing ??= agent.close()) };
 }

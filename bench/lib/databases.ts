@@ -17,18 +17,25 @@ export async function freshDatabase(provider: ProviderName, tmpDir: string, admi
     return { provider, url: `file:${path.join(tmpDir, `${tag}.db`)}`, drop: async () => {} };
   }
   const name = `bench_http_${process.pid}`;
-  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await queryOnce(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  return { provider, url: url.toString(), drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    provider,
+    url: url.toString(),
+    drop: async () => {
+      await queryOnce(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }
 
-async function adminQuery(adminUrl: string, sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
+/** One statement on a connection of its own, closed after: the rows. */
+export async function queryOnce<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query<T>(text, params)).rows;
   } finally {
     await client.end().catch(() => {});
   }

@@ -62,10 +62,22 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }
 
+// The migration folders ship with the release and do not change while it runs; /readyz asks on
+// every probe, so they are listed once per provider.
+const committedByProvider = new Map<Db['provider'], readonly string[]>();
+function committedMigrations(provider: Db['provider']): readonly string[] {
+  let committed = committedByProvider.get(provider);
+  if (!committed) {
+    const dir = path.join(projectRoot(), 'prisma', provider, 'migrations');
+    committed = readdirSync(dir).filter((d) => statSync(path.join(dir, d)).isDirectory()).sort();
+    committedByProvider.set(provider, committed);
+  }
+  return committed;
+}
+
 /** The committed migrations of the database's provider that it has not applied (all, for a new one). */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const dir = path.join(projectRoot(), 'prisma', db.provider, 'migrations');
-  const committed = readdirSync(dir).filter((d) => statSync(path.join(dir, d)).isDirectory()).sort();
+  const committed = committedMigrations(db.provider);
   try {
     const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
@@ -74,7 +86,7 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
     return committed.filter((m) => !applied.has(m));
   } catch {
     // No migrations table yet: nothing was ever applied.
-    return committed;
+    return [...committed];
   }
 }
 

@@ -116,8 +116,6 @@ export const readmeMarkers = (name: ExportedMachine) => ({
   begin: `<!-- BEGIN GENERATED: docs/machines/${name}.mmd (npm run export-machines) -->`,
   end: `<!-- END GENERATED: docs/machines/${name}.mmd -->`,
 });
-export const README_BEGIN = readmeMarkers('snapshot').begin;
-export const README_END = readmeMarkers('snapshot').end;
 
 /** The README's generated block for a Mermaid diagram. */
 export const readmeBlock = (mermaid: string, name: ExportedMachine = 'snapshot') =>
@@ -161,14 +159,17 @@ export const exportPaths = (root = projectRoot(), name: ExportedMachine = 'snaps
 /** Writes docs/machines/<name>.{mmd,json} of every machine and refreshes README.md's diagrams; returns the paths. */
 export function writeMachineExports(root = projectRoot()): string[] {
   const written: string[] = [];
+  const readmePath = path.join(root, 'README.md');
+  let readme = readFileSync(readmePath, 'utf8');
   for (const [name, machine] of Object.entries(exportedMachines) as Array<[ExportedMachine, AnyStateMachine]>) {
     const out = exportMachine(machine);
     const paths = exportPaths(root, name);
     mkdirSync(path.dirname(paths.mermaid), { recursive: true });
     writeFileSync(paths.mermaid, out.mermaid);
     writeFileSync(paths.json, out.json);
-    writeFileSync(paths.readme, replaceReadmeBlock(readFileSync(paths.readme, 'utf8'), out.mermaid, name));
+    readme = replaceReadmeBlock(readme, out.mermaid, name);
     written.push(paths.mermaid, paths.json);
   }
-  return [...written, path.join(root, 'README.md')];
+  writeFileSync(readmePath, readme);
+  return [...written, readmePath];
 }

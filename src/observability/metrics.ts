@@ -111,7 +111,7 @@ export class ServiceMetrics {
 
     this.phaseDuration = new Histogram({
       name: `${PREFIX}phase_duration_seconds`,
-      help: 'Time from entering a phase (leaf state) to leaving it, for phases this process saw end; outcome: ok, error or admin.',
+      help: 'Time from entering a phase (leaf state) to leaving it, for phases this process saw end; outcome: ok, error, timeout or admin.',
       labelNames: ['phase', 'outcome'] as const,
       // Driver phases take milliseconds to seconds; compute waits up to 600 s (create) / 7200 s (delete).
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200],

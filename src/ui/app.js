@@ -117,21 +117,23 @@ const ageCell = (since) => el('td', { class: 'age', 'data-since': since }, durat
 const short = (id) => el('span', { class: 'id', title: id }, id.length > 12 ? `${id.slice(0, 8)}…` : id);
 const nameCell = (s) => el('td', { class: 'name' }, `${s.name ?? '(no name)'} `, short(s.id), el('div', { class: 'id' }, 'volume ', short(s.volumeId), ` · ${s.projectId}`));
 
-function snapshotRow(s) {
-  const row = el('tr', { class: `snapshot${state.kind === 'snapshot' && s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, 'data-status': s.status },
-    nameCell(s), el('td', { class: 'status-cell' }, el('span', { class: `status ${s.status}` }, s.status), ...badges(s)), el('td', { class: 'phase' }, s.phase),
-    progressCell(s), deadlineCell(s), ageCell(s.phaseEnteredAt));
+const statusCell = (s) => el('td', { class: 'status-cell' }, el('span', { class: `status ${s.status}` }, s.status), ...badges(s));
+const phaseCell = (s) => el('td', { class: 'phase' }, s.phase);
+/** A snapshot's row in either view: its name, then the view's cells; a click selects it. */
+function snapshotRowOf(s, data, cells) {
+  const row = el('tr', { class: `snapshot${state.kind === 'snapshot' && s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, ...data }, nameCell(s), ...cells);
   row.onclick = () => select(s.id);
   return row;
 }
-function attentionRow(s) {
-  const row = el('tr', { class: `snapshot${state.kind === 'snapshot' && s.id === state.selected ? ' selected' : ''}`, 'data-snapshot': s.id, 'data-reasons': s.reasons.join(' ') },
-    nameCell(s), el('td', { class: 'reasons' }, ...s.reasons.map((r) => el('span', { class: `badge ${r}` }, r))),
-    el('td', { class: 'status-cell' }, el('span', { class: `status ${s.status}` }, s.status), ...badges(s)), el('td', { class: 'phase' }, s.phase),
-    deadlineCell(s), ageCell(s.phaseEnteredAt));
-  row.onclick = () => select(s.id);
-  return row;
-}
+const snapshotRow = (s) => snapshotRowOf(s, { 'data-status': s.status }, [statusCell(s), phaseCell(s), progressCell(s), deadlineCell(s), ageCell(s.phaseEnteredAt)]);
+const attentionRow = (s) =>
+  snapshotRowOf(s, { 'data-reasons': s.reasons.join(' ') }, [
+    el('td', { class: 'reasons' }, ...s.reasons.map((r) => el('span', { class: `badge ${r}` }, r))),
+    statusCell(s),
+    phaseCell(s),
+    deadlineCell(s),
+    ageCell(s.phaseEnteredAt),
+  ]);
 function volumeRow(v) {
   const row = el('tr', { class: `volume${state.kind === 'volume' && v.id === state.selected ? ' selected' : ''}`, 'data-volume': v.id, 'data-status': v.status },
     el('td', {}, `${v.name ?? '(no name)'} `, el('span', { class: 'id' }, v.id)),
@@ -416,10 +418,16 @@ async function select(id, kind = 'snapshot') {
 // ---- live updates ------------------------------------------------------------------------
 
 const timers = {};
-/** Coalesces reloads: a burst of commits costs one request per view. */
+/**
+ * Coalesces reloads: a burst of commits costs one request per view per 150 ms. A throttle, not a
+ * debounce: restarting the timer on each commit would never reload under a steady stream.
+ */
 function soon(name, load) {
-  clearTimeout(timers[name]);
-  timers[name] = setTimeout(() => load().catch(console.error), 150);
+  if (timers[name]) return;
+  timers[name] = setTimeout(() => {
+    delete timers[name];
+    load().catch(console.error);
+  }, 150);
 }
 const matchesFilters = (s) => Object.entries({ status: s.status, phase: s.phase, project: s.projectId, volume: s.volumeId }).every(([k, v]) => !state.filters[k] || state.filters[k] === v);
 function onTransition({ transition: t, snapshot }) {

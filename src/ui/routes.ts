@@ -48,9 +48,20 @@ export interface UiDependencies {
   /** How long an idle event stream waits before a keep-alive comment; proxies drop silent ones. */
   keepAliveMs?: number;
   /** The needs-attention view's thresholds (UI_STUCK_AFTER_SECONDS, UI_NEAR_DEADLINE_SECONDS). */
-  attention?: { stuckAfterMs: number; nearDeadlineMs: number };
-  /** The last hour's phase durations, per phase: what /metrics' phase-duration histogram observed. */
-  phaseDurations?: (now: Date) => unknown[];
+  attention: { stuckAfterMs: number; nearDeadlineMs: number };
+  /** The recent phase durations, per phase: what /metrics' phase-duration histogram observed. */
+  phaseDurations: { readonly windowSeconds: number; summary(now: Date): PhaseDurationRow[] };
+}
+
+/** One phase's bar in the chart: its observations within the window (seconds). */
+export interface PhaseDurationRow {
+  phase: string;
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Per outcome (ok, error, admin, timeout): how many. */
+  outcomes: Record<string, number>;
 }
 
 /** The page size of the snapshot list when the page asks for none, and the most it may ask. */
@@ -240,7 +251,7 @@ export function uiRoutes(deps: UiDependencies): Hono {
 
   api.get('/attention', async (c) => {
     const scope = projectScope(c);
-    const thresholds = deps.attention ?? { stuckAfterMs: 300_000, nearDeadlineMs: 60_000 };
+    const thresholds = deps.attention;
     const now = Date.now();
     const rows = await store.readAttention({
       scope,
@@ -265,7 +276,7 @@ export function uiRoutes(deps: UiDependencies): Hono {
   api.get('/phase-durations', (c) => {
     projectScope(c);
     const now = new Date();
-    return c.json({ now: now.toISOString(), windowSeconds: 3600, phases: deps.phaseDurations?.(now) ?? [] });
+    return c.json({ now: now.toISOString(), windowSeconds: deps.phaseDurations.windowSeconds, phases: deps.phaseDurations.summary(now) });
   });
 
   api.get('/snapshots/:id', async (c) => {

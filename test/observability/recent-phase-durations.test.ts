@@ -29,4 +29,16 @@ describe('RecentPhaseDurations', () => {
     for (let i = 1; i <= 5; i++) recent.observe('available', 'ok', i, at(i));
     expect(recent.summary(at(10))).toEqual([{ phase: 'available', count: 3, mean: 4, min: 3, max: 5, outcomes: { ok: 3 } }]);
   });
+
+  it('drops what expires as it observes, and summarises what is left after many windows', () => {
+    const recent = new RecentPhaseDurations(10_000, 1_000);
+    const start = at(0).getTime();
+    // One a second for an hour; the window that ends at the last one starts at 3,589 s (included).
+    for (let i = 0; i < 3_600; i++) recent.observe(i % 2 ? 'a' : 'b', 'ok', i, new Date(start + i * 1000));
+    expect(recent.summary(new Date(start + 3_599_000))).toEqual([
+      { phase: 'a', count: 6, mean: 3_594, min: 3_589, max: 3_599, outcomes: { ok: 6 } },
+      { phase: 'b', count: 5, mean: 3_594, min: 3_590, max: 3_598, outcomes: { ok: 5 } },
+    ]);
+    expect(recent.windowSeconds).toBe(10);
+  });
 });

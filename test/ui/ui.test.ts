@@ -192,6 +192,33 @@ describe('web UI at /ui', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('keeps reloading a view while commits stream in faster than its 150 ms coalescing window', async () => {
+    const disk = await createVolume(t, 'streaming-disk', true);
+    const busy = await createSnapshot(t, disk, 'streaming');
+    await t.log.reached(busy, 'creating.computeAssisted');
+    await page.goto(`${t.baseUrl}/ui`);
+    await page.locator('#live.on').waitFor(SETTLE);
+    await page.click('.tabs [data-view="attention"]');
+    await page.locator(`#attention tr[data-snapshot="${busy}"]`).waitFor(SETTLE);
+
+    // Progress callbacks back to back, each a committed history row pushed to the page: far more
+    // than one per 150 ms, which a timer restarted on each commit would never let fire.
+    let streaming = true;
+    const stream = (async () => {
+      for (let p = 1; streaming; p = (p % 80) + 1) expect((await callback(t, busy, { status: 'creating', progress: `${p}%` })).status).toBe(202);
+    })();
+    try {
+      const arriving = await createSnapshot(t, disk, 'arrives-mid-stream');
+      await t.log.reached(arriving, 'creating.computeAssisted');
+      await page.locator(`#attention tr[data-snapshot="${arriving}"]`).waitFor(LIVE);
+    } finally {
+      streaming = false;
+      await stream;
+    }
+    await page.click('.tabs [data-view="snapshots"]');
+    expect(pageErrors).toEqual([]);
+  });
+
   it("charts the last hour's phase durations from the same observations as /metrics", async () => {
     await page.goto(`${t.baseUrl}/ui`);
     await page.locator('#live.on').waitFor(SETTLE);

@@ -10,6 +10,7 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { AGENT_QEMU_RUN_DIR_NAME, AGENT_STATE_FILE_NAME } from '../../contracts/compute-agent-files.js';
+import { urlHost } from '../../lib/url-host.js';
 import { ComputeAgent } from './agent.js';
 import { createComputeAgentApp } from './app.js';
 import { CallbackSender } from './callbacks.js';
@@ -121,7 +122,6 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
   logger.info({ host, port, shareDir: options.shareDir, legacy: options.legacy ?? false, mode: agent.hypervisor.mode }, 'compute agent listening');
 
   const stopServing = () =>
@@ -131,7 +131,7 @@ export async function startComputeAgent(options: ComputeAgentOptions): Promise<R
       if ('closeAllConnections' in server) server.closeAllConnections();
     });
   return {
-    url: `http://${urlHost}:${port}/v2.1`,
+    url: `http://${urlHost(host)}:${port}/v2.1`,
     agent,
     idle: () => agent.idle(),
     close: async () => {
