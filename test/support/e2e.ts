@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { freshDatabaseUrl } from './databases.js';
 import { qemuImgChain, qemuImgCheckClean, qemuIoMismatches, qemuIoWrite, type PatternRead } from './qemu.js';
+import { AGENT_STATE_FILE_NAME } from '../../src/contracts/compute-agent-files.js';
 
 const root = path.join(import.meta.dirname, '..', '..');
 
@@ -391,7 +392,7 @@ export async function volumeFiles(share: string, volumeId: string): Promise<stri
 
 /** What the agent (the "hypervisor") has open for the volume, from its state file in the share. */
 export async function agentActiveFile(share: string, volumeId: string): Promise<string | null> {
-  const doc = JSON.parse(await fs.readFile(path.join(share, '.compute-agent-state.json'), 'utf8')) as {
+  const doc = JSON.parse(await fs.readFile(path.join(share, AGENT_STATE_FILE_NAME), 'utf8')) as {
     instances: Record<string, Record<string, { activeFile: string }>>;
   };
   for (const volumes of Object.values(doc.instances)) if (volumes[volumeId]) return volumes[volumeId].activeFile;
