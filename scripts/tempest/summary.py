@@ -1,9 +1,12 @@
 """Counts a Tempest subunit stream by module: passed, failed, skipped (with the skip reasons).
 
-usage: summary.py FILE.subunit
+usage: summary.py FILE.subunit [OUT.json]
+
+With OUT.json it also writes the counts, the failed tests and the skipped ones with their reasons
+as JSON, for test/conformance/tempest.test.ts.
 """
 import collections
-import subprocess
+import json
 import sys
 
 import subunit
@@ -48,3 +51,12 @@ for t in failed:
     print('FAIL', t)
 for t in skipped:
     print('SKIP', t, '--', reasons.get(t, b'').decode(errors='replace').strip())
+
+if len(sys.argv) > 2:
+    with open(sys.argv[2], 'w') as out:
+        json.dump({
+            'modules': {m: {'pass': c['success'], 'fail': c['fail'], 'skip': c['skip']} for m, c in sorted(results.items())},
+            'total': {'pass': total['success'], 'fail': total['fail'], 'skip': total['skip']},
+            'failed': failed,
+            'skipped': [{'id': t, 'reason': reasons.get(t, b'').decode(errors='replace').strip()} for t in skipped],
+        }, out, indent=1)
