@@ -37,7 +37,11 @@ export const volumeTypeUpdateSchema = z.strictObject({
 export const extraSpecsCreateSchema = z.strictObject({ extra_specs: extraSpecsSchema });
 
 /** PUT /types/{id}/extra_specs/{key}: exactly the one key the URL names. */
-export const extraSpecUpdateSchema = extraSpecsSchema.refine((o) => Object.keys(o).length === 1, { error: 'exactly one extra spec is required' });
+export const extraSpecUpdateSchema = z
+  .record(extraSpecKey, textUpTo(255))
+  .refine((o) => Object.keys(o).length === 1, { error: 'exactly one extra spec is required' })
+  // The refinement, as the OpenAPI document states it.
+  .meta({ minProperties: 1, maxProperties: 1 });
 
 const projectSchema = z.strictObject({ project: textUpTo(255).min(1, { error: 'must not be empty' }) });
 export const typeActionSchemas = {
