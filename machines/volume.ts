@@ -52,7 +52,14 @@ export type VolumeEvent =
   | { type: 'volume.delete' }
   /** Either field may be absent (Cinder resets status and attach_status independently). */
   | { type: 'os-reset_status'; status?: string; attachStatus?: AttachStatus }
-  | { type: 'os-force_delete' };
+  | { type: 'os-force_delete' }
+  /**
+   * A retype without migration: the type changes on the same backend and nothing moves, so the
+   * volume stays where it is (the engine writes the new type with the step). Cinder's
+   * `retyping` status lasts only while its scheduler and manager run; here the change is one
+   * transaction, so there is no state in which a volume is seen retyping.
+   */
+  | { type: 'os-retype' };
 
 export type VolumeEventType = VolumeEvent['type'];
 
@@ -77,6 +84,9 @@ export const volumeMachine = setup({
       return { reason: `${params.reason}${detail}` };
     }),
     clearReason: assign({ reason: null }),
+    // Deliberately empty, as `effect`: the engine writes the new type in the step's statement.
+    // A transition with neither target nor action would be refused by `can()`.
+    retype: () => {},
   },
   guards: {
     forPhase: ({ event }, params: { phase: string }) => 'phase' in event && event.phase === params.phase,
@@ -110,6 +120,7 @@ export const volumeMachine = setup({
         'os-reserve': { target: 'attaching' },
         'os-attach': { target: 'in-use', actions: 'markAttached' },
         'volume.delete': { target: 'deleting' },
+        'os-retype': { actions: 'retype' },
         ...adminActions(),
       },
     },
@@ -129,6 +140,7 @@ export const volumeMachine = setup({
       on: {
         'os-begin_detaching': { target: 'detaching' },
         'os-detach': detach(),
+        'os-retype': { actions: 'retype' },
         ...adminActions(),
       },
     },

@@ -10,17 +10,30 @@
 import * as z from 'zod';
 import { faultName } from '../http/faults/index.js';
 import {
+  encryptionCreateSchema,
+  encryptionUpdateSchema,
+  extraSpecsCreateSchema,
+  extraSpecUpdateSchema,
   METADATA_KEY_PATTERN,
+  qosCreateSchema,
+  qosDeleteQuerySchema,
+  qosSetSchema,
+  qosTypeQuerySchema,
+  qosUnsetSchema,
   snapshotActionSchemas,
   snapshotCreateSchema,
   snapshotListQuerySchema,
   snapshotMetadataBodySchema,
   snapshotMetaItemBodySchema,
   snapshotUpdateSchema,
+  typeActionSchemas,
+  typeListQuerySchema,
   uuidSchema,
   volumeActionSchemas,
   volumeCreateSchema,
   volumeListQuerySchema,
+  volumeTypeCreateSchema,
+  volumeTypeUpdateSchema,
   volumeUpdateSchema,
 } from './schemas/index.js';
 import { faultSchema, responseSchemas } from './schemas/responses.js';
@@ -40,7 +53,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'versions' | 'health';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -48,14 +61,18 @@ export interface ApiOperation {
   success: Readonly<Record<number, Success>>;
   /** Version discovery: no token, no project. */
   public?: true;
-  /** Answers 404 for a resource named in the body (POST /snapshots: the volume). */
+  /** Answers 404 for a resource named in the body (POST /snapshots: the volume; POST /volumes: the type). */
   bodyNamesResource?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
+  /** May answer 409: a name or grant that exists already. */
+  mayConflict?: true;
 }
 
 const VOLUMES = '/v3/{project_id}/volumes';
 const SNAPSHOTS = '/v3/{project_id}/snapshots';
+const TYPES = '/v3/{project_id}/types';
+const QOS = '/v3/{project_id}/qos-specs';
 const accepted: Success = { description: 'Accepted' };
 
 /** Every operation of the API; createApp registers exactly these routes. */
@@ -68,7 +85,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
-  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume', tag: 'volumes', body: volumeCreateSchema, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
+  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (of the named volume type, else the default one)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
   { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
@@ -115,6 +132,36 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'delete', path: `${SNAPSHOTS}/{id}/metadata/{key}`, operationId: 'deleteSnapshotMetadataItem', summary: 'Delete one metadata item', tag: 'snapshots', success: { 200: { description: 'Deleted' } } },
   { method: 'get', path: `${SNAPSHOTS}/{id}/admin_metadata`, operationId: 'showSnapshotAdminMetadata', summary: 'Admin: snapshot admin metadata (compute_snapshot_status, create_info, ...)', tag: 'snapshots', success: { 200: { description: 'The admin metadata', body: responseSchemas.adminMetadata } } },
   { method: 'get', path: `${SNAPSHOTS}/{id}/transitions`, operationId: 'listSnapshotTransitions', summary: 'Admin: the snapshot state machine history, oldest first', tag: 'snapshots', success: { 200: { description: 'The history', body: responseSchemas.transitions } } },
+  { method: 'get', path: TYPES, operationId: 'listVolumeTypes', summary: 'List volume types (admins: is_public=true|false|none)', tag: 'types', query: typeListQuerySchema, success: { 200: { description: 'The types', body: responseSchemas.volumeTypes } } },
+  { method: 'post', path: TYPES, operationId: 'createVolumeType', summary: 'Admin: create a volume type', tag: 'types', body: volumeTypeCreateSchema, mayConflict: true, success: { 200: { description: 'The type', body: responseSchemas.volumeType } } },
+  { method: 'get', path: `${TYPES}/default`, operationId: 'showDefaultVolumeType', summary: 'Show the default volume type (__DEFAULT__)', tag: 'types', success: { 200: { description: 'The type', body: responseSchemas.volumeType } } },
+  { method: 'get', path: `${TYPES}/{id}`, operationId: 'showVolumeType', summary: 'Show a volume type', tag: 'types', success: { 200: { description: 'The type', body: responseSchemas.volumeType } } },
+  { method: 'put', path: `${TYPES}/{id}`, operationId: 'updateVolumeType', summary: 'Admin: update a volume type', tag: 'types', body: volumeTypeUpdateSchema, mayConflict: true, success: { 200: { description: 'The type', body: responseSchemas.volumeType } } },
+  { method: 'delete', path: `${TYPES}/{id}`, operationId: 'deleteVolumeType', summary: 'Admin: delete a volume type (not the default one, not one in use)', tag: 'types', success: { 202: accepted } },
+  { method: 'get', path: `${TYPES}/{id}/extra_specs`, operationId: 'listExtraSpecs', summary: "A volume type's extra specs", tag: 'types', success: { 200: { description: 'The extra specs', body: responseSchemas.extraSpecs } } },
+  { method: 'post', path: `${TYPES}/{id}/extra_specs`, operationId: 'setExtraSpecs', summary: 'Admin: set extra specs (refused while the type is in use)', tag: 'types', body: extraSpecsCreateSchema, success: { 200: { description: 'The extra specs set', body: responseSchemas.extraSpecs } } },
+  { method: 'get', path: `${TYPES}/{id}/extra_specs/{key}`, operationId: 'showExtraSpec', summary: 'One extra spec', tag: 'types', success: { 200: { description: 'The extra spec', body: responseSchemas.specItem } } },
+  { method: 'put', path: `${TYPES}/{id}/extra_specs/{key}`, operationId: 'updateExtraSpec', summary: 'Admin: set one extra spec (the body names the key of the URL)', tag: 'types', body: extraSpecUpdateSchema, success: { 200: { description: 'The extra spec set', body: responseSchemas.specItem } } },
+  { method: 'delete', path: `${TYPES}/{id}/extra_specs/{key}`, operationId: 'deleteExtraSpec', summary: 'Admin: delete one extra spec', tag: 'types', success: { 202: accepted } },
+  { method: 'get', path: `${TYPES}/{id}/os-volume-type-access`, operationId: 'listVolumeTypeAccess', summary: 'Admin: the projects a private type is shared with', tag: 'types', success: { 200: { description: 'The access list', body: responseSchemas.typeAccess } } },
+  { method: 'post', path: `${TYPES}/{id}/action`, operationId: 'volumeTypeAction', summary: 'Admin: addProjectAccess, removeProjectAccess', tag: 'types', body: typeActionSchemas, mayConflict: true, success: { 202: accepted } },
+  { method: 'get', path: `${TYPES}/{id}/encryption`, operationId: 'showEncryption', summary: "Admin: a type's encryption spec ({} if none)", tag: 'types', success: { 200: { description: 'The encryption spec', body: responseSchemas.encryption } } },
+  { method: 'post', path: `${TYPES}/{id}/encryption`, operationId: 'createEncryption', summary: "Admin: create a type's encryption spec", tag: 'types', body: encryptionCreateSchema, success: { 200: { description: 'The encryption spec', body: responseSchemas.encryptionCreated } } },
+  { method: 'get', path: `${TYPES}/{id}/encryption/{key}`, operationId: 'showEncryptionItem', summary: "Admin: one field of a type's encryption spec", tag: 'types', success: { 200: { description: 'The field', body: responseSchemas.specItem } } },
+  { method: 'put', path: `${TYPES}/{id}/encryption/{key}`, operationId: 'updateEncryption', summary: "Admin: update a type's encryption spec (the last segment is Cinder's encryption id and is not read)", tag: 'types', body: encryptionUpdateSchema, success: { 200: { description: 'The fields sent', body: responseSchemas.encryptionUpdated } } },
+  { method: 'delete', path: `${TYPES}/{id}/encryption/{key}`, operationId: 'deleteEncryption', summary: "Admin: delete a type's encryption spec", tag: 'types', success: { 202: accepted } },
+
+  { method: 'get', path: QOS, operationId: 'listQosSpecs', summary: 'Admin: list QoS specs', tag: 'qos-specs', success: { 200: { description: 'The QoS specs', body: responseSchemas.qosList } } },
+  { method: 'post', path: QOS, operationId: 'createQosSpecs', summary: 'Admin: create QoS specs (every key but name and consumer is a spec)', tag: 'qos-specs', body: qosCreateSchema, mayConflict: true, success: { 200: { description: 'The QoS specs', body: responseSchemas.qos } } },
+  { method: 'get', path: `${QOS}/{id}`, operationId: 'showQosSpecs', summary: 'Admin: show QoS specs', tag: 'qos-specs', success: { 200: { description: 'The QoS specs', body: responseSchemas.qos } } },
+  { method: 'put', path: `${QOS}/{id}`, operationId: 'setQosKeys', summary: 'Admin: set keys (consumer included)', tag: 'qos-specs', body: qosSetSchema, success: { 200: { description: 'The keys set', body: responseSchemas.qosKeys } } },
+  { method: 'delete', path: `${QOS}/{id}`, operationId: 'deleteQosSpecs', summary: 'Admin: delete QoS specs (force=true disassociates them first)', tag: 'qos-specs', query: qosDeleteQuerySchema, success: { 202: accepted } },
+  { method: 'put', path: `${QOS}/{id}/delete_keys`, operationId: 'unsetQosKeys', summary: 'Admin: delete keys', tag: 'qos-specs', body: qosUnsetSchema, success: { 202: accepted } },
+  { method: 'get', path: `${QOS}/{id}/associations`, operationId: 'listQosAssociations', summary: 'Admin: the volume types associated with the QoS specs', tag: 'qos-specs', success: { 200: { description: 'The associations', body: responseSchemas.qosAssociations } } },
+  { method: 'get', path: `${QOS}/{id}/associate`, operationId: 'associateQos', summary: 'Admin: associate with a volume type (vol_type_id)', tag: 'qos-specs', query: qosTypeQuerySchema, success: { 202: accepted } },
+  { method: 'get', path: `${QOS}/{id}/disassociate`, operationId: 'disassociateQos', summary: 'Admin: disassociate from a volume type (vol_type_id)', tag: 'qos-specs', query: qosTypeQuerySchema, success: { 202: accepted } },
+  { method: 'get', path: `${QOS}/{id}/disassociate_all`, operationId: 'disassociateAllQos', summary: 'Admin: disassociate from every volume type', tag: 'qos-specs', success: { 202: accepted } },
+
   {
     method: 'get',
     path: '/v3/{project_id}/os-orphan-files',
@@ -145,8 +192,8 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     description: "The caller's project; another than the token's is refused (400 \"Malformed request url\", as Cinder)",
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
-  id: { description: 'The volume or snapshot id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
-  key: { description: 'A metadata key', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
+  id: { description: 'The id of the volume, snapshot, volume type or QoS specs (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  key: { description: 'A metadata key, extra spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
 const VERSION_HEADER_PARAMETER = {
@@ -198,6 +245,7 @@ const FAULT_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: 'No valid token (keystone)',
   403: "Policy refuses the caller, the path's project is not the token's, or too many metadata items (METADATA_MAX_ITEMS)",
   404: 'No such resource (or not visible to the caller)',
+  409: 'Conflict: the name or grant exists already',
   406: 'Microversion outside the supported range',
   413: 'Request body too large, or a limit exceeded (VOLUME_MAX_SIZE_GB on volume create)',
   415: 'Content-Type other than application/json',
@@ -210,6 +258,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
   if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
+  if (op.mayConflict) statuses.push(409);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
   return statuses.sort((a, b) => a - b);
@@ -260,7 +309,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'versions' }, { name: 'health' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

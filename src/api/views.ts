@@ -1,8 +1,9 @@
 // Cinder v3's JSON views of volumes and snapshots (cinder/api/v3/views). Admin-only fields are
 // added only when the caller may see them. Each view's type is its documented response schema
 // (src/api/schemas/responses.ts).
-import type { Snapshot, Volume, VolumeAttachment } from '../db/client.js';
-import type { SnapshotView, TransitionView, VolumeSummaryView, VolumeView } from './schemas/responses.js';
+import type { Snapshot, Volume, VolumeAttachment, VolumeTypeEncryption } from '../db/client.js';
+import type { QosSpecsRow, VolumeTypeRow } from '../engine/store/index.js';
+import type { EncryptionView, QosView, SnapshotView, TransitionView, VolumeSummaryView, VolumeTypeView, VolumeView } from './schemas/responses.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString().replace('Z', '') : null);
 
@@ -35,7 +36,11 @@ export function volumeSummaryView(v: Volume, selfUrl: string): VolumeSummaryView
   return { id: v.id, name: v.name, links: [{ rel: 'self', href: selfUrl }] };
 }
 
-export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean }): VolumeView {
+export function volumeView(
+  v: Volume & { attachments: VolumeAttachment[]; volumeType: { name: string } | null },
+  selfUrl: string,
+  opts: { admin: boolean; /** Microversion 3.63 and later. */ volumeTypeId?: boolean },
+): VolumeView {
   return {
     id: v.id,
     status: v.status,
@@ -45,7 +50,8 @@ export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, self
     updated_at: iso(v.updatedAt),
     name: v.name,
     description: v.description,
-    volume_type: '__DEFAULT__',
+    volume_type: v.volumeType?.name ?? null,
+    ...(opts.volumeTypeId ? { volume_type_id: v.volumeTypeId } : {}),
     snapshot_id: null,
     source_volid: null,
     metadata: {},
@@ -67,6 +73,47 @@ export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, self
     })),
     ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': 'assisted-snapshots@remotefs' } : {}),
   };
+}
+
+/**
+ * Cinder's volume type view. Which optional fields appear is policy's (the extra specs, the QoS
+ * id, the access flag); `base` is the view of the create and update answers, built by Cinder's
+ * older view builder: extra specs always, no QoS id.
+ */
+export function volumeTypeView(
+  t: VolumeTypeRow,
+  opts: { extraSpecs: boolean; qosSpecsId: boolean; access: boolean },
+): VolumeTypeView {
+  return {
+    id: t.id,
+    name: t.name,
+    is_public: t.isPublic,
+    description: t.description,
+    ...(opts.extraSpecs ? { extra_specs: t.extraSpecs } : {}),
+    ...(opts.qosSpecsId ? { qos_specs_id: t.qosSpecsId } : {}),
+    ...(opts.access ? { 'os-volume-type-access:is_public': t.isPublic } : {}),
+  };
+}
+
+/** A type's encryption row as Cinder returns it (every column), or {} when it has none. */
+export function encryptionView(e: VolumeTypeEncryption | null): EncryptionView {
+  if (!e) return {};
+  return {
+    volume_type_id: e.volumeTypeId,
+    encryption_id: e.encryptionId,
+    key_size: e.keySize,
+    provider: e.provider,
+    control_location: e.controlLocation as 'front-end' | 'back-end',
+    cipher: e.cipher,
+    deleted: e.deleted,
+    created_at: iso(e.createdAt)!,
+    updated_at: iso(e.updatedAt),
+    deleted_at: iso(e.deletedAt),
+  };
+}
+
+export function qosView(q: QosSpecsRow): QosView {
+  return { id: q.id, name: q.name, consumer: q.consumer, specs: q.specs };
 }
 
 export function transitionView(t: {

@@ -30,6 +30,9 @@ export type {
   SnapshotTransition,
   VolumeTransition,
   OutboxJob,
+  VolumeType,
+  VolumeTypeEncryption,
+  QosSpecs,
 } from '../generated/sqlite/client.js';
 
 export interface Db {

@@ -30,6 +30,8 @@ export interface VolumeDelivery {
   attach?: { instanceUuid: string | null; mountpoint: string; connectionInfo: unknown };
   /** os-detach: the attachment to close (null: every live one). */
   detach?: { attachmentId: string | null };
+  /** os-retype: the volume's new type, written only if the event is accepted. */
+  volumeTypeId?: string;
 }
 
 export type VolumeOutcome =
@@ -133,7 +135,13 @@ export class VolumeCommitter {
     const write: VolumeStepWrite = {
       volumeId: row.id,
       fromVersion: row.version,
-      update: { version, updatedAt: now, columns, ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}) },
+      update: {
+        version,
+        updatedAt: now,
+        columns,
+        ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}),
+        ...(d.volumeTypeId !== undefined ? { volumeTypeId: d.volumeTypeId } : {}),
+      },
       history: history(row.id, version, row, columns, event, d.source, now, false, columns.errorReason),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version, runAfter: now, createdAt: now })),
       conditions: conditionsFor(event.type),

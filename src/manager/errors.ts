@@ -13,3 +13,7 @@ export class OverLimit extends Error {
 export class Forbidden extends Error {
   readonly code = 403;
 }
+/** Refused because it would duplicate what exists (a name taken; Cinder's 409). */
+export class Conflict extends Error {
+  readonly code = 409;
+}

@@ -10,6 +10,8 @@ import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js'
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
+import { DEFAULT_VOLUME_TYPE_ID } from '../engine/store/index.js';
+import type { TypeViewer, VolumeTypes } from './volume-types.js';
 
 export interface CreateVolumeInput {
   projectId: string;
@@ -17,6 +19,10 @@ export interface CreateVolumeInput {
   size: number;
   name?: string | null;
   description?: string | null;
+  /** A type's name or id (null: the default type); only one the caller may see. */
+  volumeType?: string | null;
+  /** Who asks, for the type's visibility (default: the volume's project, not an admin). */
+  viewer?: TypeViewer;
 }
 
 export interface AttachInput {
@@ -39,15 +45,18 @@ export class VolumeCommands {
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
     private readonly limits: Limits,
+    private readonly types: VolumeTypes,
   ) {}
 
   /** Commits the volume in `creating`; the driver creates it from the outbox. */
   async create(input: CreateVolumeInput) {
     // Before the row: a size the driver cannot hold must not leave a volume in error.
     checkVolumeSize(input.size, this.limits);
+    const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
+    const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : DEFAULT_VOLUME_TYPE_ID;
     const id = randomUUID();
     await this.engine.volumes.start(
-      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null },
+      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null, volumeTypeId },
       'api',
     );
     return this.reads.volume(id);
@@ -98,6 +107,40 @@ export class VolumeCommands {
     await this.action(volumeId, { type: 'os-detach' }, 'detach', { detach: { attachmentId: attachmentId ?? null } });
   }
 
+  /**
+   * os-retype without migration: one backend, so the type changes and nothing moves. Refused as
+   * Cinder refuses it: a type the caller cannot see (404), the same type, a status other than
+   * available or in-use, a change of encryption, a change of front-end QoS on a volume in use.
+   * The checks read the row the retype is committed against (its version), so a volume that
+   * moved on meanwhile is refused rather than retyped on stale grounds.
+   */
+  async retype(volumeId: string, newType: string, viewer: TypeViewer) {
+    const volume = await this.reads.liveVolume(volumeId);
+    const target = await this.types.byNameOrId(newType, viewer);
+    const current = volume.volumeTypeId ? await this.engine.store.volumeTypes.find(volume.volumeTypeId) : null;
+    const frontEndQosChanges =
+      volume.status === 'in-use' && (current?.qosSpecsId ?? null) !== target.qosSpecsId && (await this.hasFrontEndQos([current?.qosSpecsId, target.qosSpecsId]));
+    // The status is the machine's to judge (a refusal there is recorded in the history).
+    if (volume.volumeTypeId === target.id || frontEndQosChanges) throw new InvalidRequest(RETYPE_REFUSAL);
+    const [fromEncryption, toEncryption] = await Promise.all([
+      volume.volumeTypeId ? this.engine.store.volumeTypes.encryption(volume.volumeTypeId) : null,
+      this.engine.store.volumeTypes.encryption(target.id),
+    ]);
+    if (!sameEncryption(fromEncryption, toEncryption)) throw new InvalidRequest('Invalid volume: Retype cannot change encryption requirements.');
+    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: 'os-retype' }, source: 'api', expectedVersion: volume.version, volumeTypeId: target.id });
+    if (outcome.kind === 'conflict') throw new InvalidRequest(RETYPE_REFUSAL);
+    return expectAccepted(outcome, () => RETYPE_REFUSAL, 'retype');
+  }
+
+  private async hasFrontEndQos(ids: (string | null | undefined)[]) {
+    for (const id of ids) {
+      if (!id) continue;
+      const q = await this.engine.store.qosSpecs.find(id);
+      if (q && (q.consumer === 'front-end' || q.consumer === 'both')) return true;
+    }
+    return false;
+  }
+
   /** Name and description; the volume comes back with its live attachments, for rendering. */
   async update(volumeId: string, fields: { name?: string | null; description?: string | null }) {
     await this.reads.liveVolume(volumeId);
@@ -135,6 +178,18 @@ function wrongStatus(event: VolumeDelivery['event'], verb: string, status: strin
   // os-detach arrives without its count (the committer counts it); any count names the same statuses.
   const allowed = volumeStatusesAccepting(event.type === 'os-detach' ? { type: 'os-detach', remaining: 0 } : event);
   return `Invalid volume: Volume status must be ${allowed.join(' or ')} to ${verb}, but current status is: ${status}.`;
+}
+
+/** Cinder's refusal of a retype it cannot start (cinder/volume/api.py retype), word for word. */
+const RETYPE_REFUSAL =
+  'Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.';
+
+type EncryptionSpec = { provider: string; cipher: string | null; keySize: number | null; controlLocation: string } | null;
+
+/** Whether two types encrypt alike (Cinder compares the encryption specs, ids aside). */
+function sameEncryption(a: EncryptionSpec, b: EncryptionSpec): boolean {
+  if (!a || !b) return a === b;
+  return a.provider === b.provider && a.cipher === b.cipher && a.keySize === b.keySize && a.controlLocation === b.controlLocation;
 }
 
 const VOLUME_RESET_TARGETS = resettableVolumeStatuses.join(', ');

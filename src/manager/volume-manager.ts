@@ -12,6 +12,7 @@ import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type 
 import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
+import { VolumeTypes, type TypeViewer } from './volume-types.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
@@ -23,6 +24,8 @@ export class VolumeManager {
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
   readonly orphans: OrphanFiles;
+  /** Volume types, their extra specs, access and encryption, and QoS specs. */
+  readonly types: VolumeTypes;
 
   constructor(
     readonly engine: Engine,
@@ -31,7 +34,8 @@ export class VolumeManager {
     readonly limits: Limits,
   ) {
     this.reads = new Reads(engine.store);
-    this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
+    this.types = new VolumeTypes(engine);
+    this.volumes = new VolumeCommands(engine, driver, this.reads, limits, this.types);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
     this.orphans = new OrphanFiles(engine, driver);
   }
@@ -48,6 +52,7 @@ export class VolumeManager {
   updateVolume = (id: string, fields: { name?: string | null; description?: string | null }) => this.volumes.update(id, fields);
   resetVolumeStatus = (id: string, fields: { status?: string | null; attachStatus?: string | null }) => this.volumes.resetStatus(id, fields);
   deleteVolume = (id: string, force = false) => this.volumes.delete(id, force);
+  retypeVolume = (id: string, newType: string, viewer: TypeViewer) => this.volumes.retype(id, newType, viewer);
   getVolume = (id: string) => this.reads.volume(id);
   volumeTransitions = (id: string) => this.reads.volumeTransitions(id);
   volumeOwner = (id: string) => this.reads.volumeOwner(id);

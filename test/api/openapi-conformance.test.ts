@@ -43,6 +43,9 @@ interface World {
   volumes: string[];
   snapshots: string[];
   keys: string[];
+  /** A private type (shared with a project, with extra spec 'k') and a public one with an encryption spec. */
+  types: string[];
+  qos: string[];
 }
 
 /** Rows for the generated requests to find: volumes detached, attached and bare, snapshots of both. */
@@ -61,7 +64,14 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const assisted = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: attached, force: true } })).json.snapshot.id as string;
   await f.h.worker.drain();
   await call('PUT', `${P}/snapshots/${offline}/metadata`, { metadata: { k: 'v' } });
-  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'] };
+  // Fresh names: the world is made again for every operation, on the same database.
+  const unique = () => `t-${Math.random().toString(36).slice(2)}`;
+  const shared = (await call('POST', `${P}/types`, { volume_type: { name: unique(), extra_specs: { k: 'v' }, 'os-volume-type-access:is_public': false } })).json.volume_type.id as string;
+  await call('POST', `${P}/types/${shared}/action`, { addProjectAccess: { project: 'other' } });
+  const encrypted = (await call('POST', `${P}/types`, { volume_type: { name: unique() } })).json.volume_type.id as string;
+  await call('POST', `${P}/types/${encrypted}/encryption`, { encryption: { provider: 'luks', control_location: 'front-end', cipher: 'aes-xts-plain64', key_size: 256 } });
+  const qos = (await call('POST', `${P}/qos-specs`, { qos_specs: { name: unique(), k: 'v' } })).json.qos_specs.id as string;
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos] };
 }
 
 interface GeneratedRequest {
@@ -89,11 +99,21 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
     const documented = arbs.valid(p.schema) as fc.Arbitrary<string>;
     if (p.in === 'path') {
       // Only values the schema allows: outside it, a request is for another path, not this one.
-      const ids = path.startsWith('/v3/{project_id}/snapshots/') ? world.snapshots : world.volumes;
-      const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? world.keys : ids;
+      const ids = path.startsWith('/v3/{project_id}/snapshots/')
+        ? world.snapshots
+        : path.startsWith('/v3/{project_id}/types/')
+          ? world.types
+          : path.startsWith('/v3/{project_id}/qos-specs/')
+            ? world.qos
+            : world.volumes;
+      const keys = path.includes('/encryption/') ? ['cipher', 'provider'] : world.keys;
+      const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? keys : ids;
       pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
     } else if (p.in === 'query' && p.style === 'form' && p.schema.type === 'object') {
       filters = fc.dictionary(fc.constantFrom('name', 'status', 'volume_id', 'size', 'project_id', 'id', 'bogus'), fc.string({ maxLength: 8 }), { maxKeys: 2 });
+    } else if (p.in === 'query' && p.name === 'vol_type_id') {
+      // A type that exists, mostly: associating QoS specs with no type never succeeds.
+      query[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...world.types), weight: 4 }, { arbitrary: fc.option(documented, { nil: undefined }), weight: 1 });
     } else if (p.in === 'query') {
       query[p.name] = fc.oneof(
         { arbitrary: fc.constant(undefined), weight: 3 },
@@ -155,7 +175,7 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
   });
 
   it.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', async (method, path, { op }) => {
-    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [] } : await makeWorld(f);
+    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [], types: [], qos: [] } : await makeWorld(f);
     // Ids in bodies name volumes (a snapshot's volume_id); ids in paths are drawn per path above.
     const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: world.volumes, keys: world.keys });
     const seen = new Map<number, number>();

@@ -254,6 +254,28 @@ describe.each(providers)('database on %s', (provider) => {
     });
   });
 
+  it("existing volumes get Cinder's default type, __DEFAULT__, which the volume types migration creates", async () => {
+    const committed = committedMigrations(provider);
+    const types = committed.findIndex((m) => m.endsWith('_volume_types'));
+    expect(types).toBeGreaterThan(0);
+    const url = await emptyDatabaseUrl(provider);
+    await deployUpTo(url, provider, committed[types - 1]!);
+    await withDb(url, async ({ prisma }) => {
+      await prisma.$executeRawUnsafe(
+        `INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, updated_at, deleted, machine_state, phase)
+         VALUES ('v-old', 'proj', 'user', 10, 'available', 'detached', CURRENT_TIMESTAMP, false, '{"value":"available","context":{"attachStatus":"detached","reason":null}}', 'available')`,
+      );
+    });
+    await migrateDeploy(url);
+    await withDb(url, async ({ prisma }) => {
+      const type = await prisma.volumeType.findFirstOrThrow({ where: { name: '__DEFAULT__' } });
+      expect(type).toMatchObject({ description: 'Default Volume Type', isPublic: true, deleted: false, liveName: '__DEFAULT__' });
+      expect(type.createdAt).toBeInstanceOf(Date);
+      const volume = await prisma.volume.findUniqueOrThrow({ where: { id: 'v-old' }, include: { volumeType: true } });
+      expect(volume.volumeType?.name).toBe('__DEFAULT__');
+    });
+  });
+
   it('the committed migrations produce exactly the schema (no drift)', async () => {
     // `db push` on a freshly migrated copy changes nothing iff migrations == schema.prisma.
     const url = await freshDatabaseUrl(provider);

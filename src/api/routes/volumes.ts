@@ -9,6 +9,7 @@ import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { transitionsResponse } from './transitions.js';
+import { atLeast } from '../version.js';
 
 /** The policy rule each action is authorised under, with the volume as the target. */
 const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
@@ -22,6 +23,7 @@ const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
   'os-detach': 'volume:detach',
   'os-reset_status': 'volume:reset_status',
   'os-force_delete': 'volume:force_delete',
+  'os-retype': 'volume:retype',
 };
 
 export function volumeRoutes(manager: VolumeManager) {
@@ -36,7 +38,8 @@ export function volumeRoutes(manager: VolumeManager) {
     return volume;
   };
   /** Renders a row the handler already holds (with its live attachments). */
-  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants') });
+  const render = (c: Context, v: Parameters<typeof volumeView>[0]) =>
+    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63') });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -48,6 +51,8 @@ export function volumeRoutes(manager: VolumeManager) {
       size: body.size,
       name: body.name ?? null,
       description: body.description ?? null,
+      volumeType: body.volume_type ?? null,
+      viewer: { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin },
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -66,7 +71,8 @@ export function volumeRoutes(manager: VolumeManager) {
       sort: q.sort,
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
-    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const volumeTypeId = atLeast(c, '3.63');
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId }) : volumeSummaryView(v, selfUrl(c, v.id))));
     return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));
@@ -142,6 +148,9 @@ export function volumeRoutes(manager: VolumeManager) {
       }
       case 'os-force_delete':
         await manager.deleteVolume(id, true);
+        return c.body(null, 202);
+      case 'os-retype':
+        await manager.retypeVolume(id, request.body['os-retype'].new_type, { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin });
         return c.body(null, 202);
     }
   });

@@ -59,7 +59,9 @@ export const volumeViewSchema = z
     updated_at: timestamp.nullable(),
     name: z.string().nullable(),
     description: z.string().nullable(),
-    volume_type: z.string(),
+    volume_type: z.string().nullable(),
+    // From microversion 3.63.
+    volume_type_id: id.nullable().optional(),
     snapshot_id: id.nullable(),
     source_volid: id.nullable(),
     metadata: stringMap,
@@ -128,7 +130,59 @@ const orphanFilesSchema = z.strictObject({
 });
 export type OrphanFilesView = z.output<typeof orphanFilesSchema>;
 
+/** Cinder's volume type view; extra_specs, qos_specs_id and the access flag only where policy grants them. */
+const volumeTypeViewSchema = z
+  .strictObject({
+    id,
+    name: z.string(),
+    is_public: z.boolean(),
+    description: z.string().nullable(),
+    extra_specs: stringMap.optional(),
+    qos_specs_id: id.nullable().optional(),
+    'os-volume-type-access:is_public': z.boolean().optional(),
+  })
+  .meta({ title: 'VolumeType' });
+export type VolumeTypeView = z.output<typeof volumeTypeViewSchema>;
+
+const encryptionFieldsSchema = {
+  key_size: z.int().nullable(),
+  provider: z.string(),
+  control_location: z.enum(['front-end', 'back-end']),
+  cipher: z.string().nullable(),
+};
+/** GET /types/{id}/encryption: the row as Cinder returns it, or {} when the type has none. */
+const encryptionViewSchema = z.union([
+  z.strictObject({
+    volume_type_id: id,
+    encryption_id: id,
+    ...encryptionFieldsSchema,
+    deleted: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp.nullable(),
+    deleted_at: timestamp.nullable(),
+  }),
+  z.strictObject({}),
+]);
+export type EncryptionView = z.output<typeof encryptionViewSchema>;
+
+const qosViewSchema = z.strictObject({ id, name: z.string(), consumer: z.string(), specs: stringMap }).meta({ title: 'QosSpecs' });
+export type QosView = z.output<typeof qosViewSchema>;
+
 export const responseSchemas = {
+  volumeType: z.strictObject({ volume_type: volumeTypeViewSchema }),
+  volumeTypes: z.strictObject({ volume_types: z.array(volumeTypeViewSchema) }),
+  extraSpecs: z.strictObject({ extra_specs: stringMap }),
+  /** One extra spec, encryption field or the keys a PUT set: a one-key object. */
+  specItem: z.record(z.string(), z.union([z.string(), z.int(), z.null()])),
+  typeAccess: z.strictObject({ volume_type_access: z.array(z.strictObject({ volume_type_id: id, project_id: z.string() })) }),
+  encryption: encryptionViewSchema,
+  encryptionCreated: z.strictObject({ encryption: z.strictObject({ volume_type_id: id, encryption_id: id, ...encryptionFieldsSchema }) }),
+  encryptionUpdated: z.strictObject({ encryption: z.strictObject(encryptionFieldsSchema).partial() }),
+  qos: z.strictObject({ qos_specs: qosViewSchema, links: z.array(link) }),
+  qosList: z.strictObject({ qos_specs: z.array(qosViewSchema) }),
+  qosKeys: z.strictObject({ qos_specs: stringMap }),
+  qosAssociations: z.strictObject({ qos_associations: z.array(z.strictObject({ association_type: z.literal('volume_type'), id, name: z.string() })) }),
+
   volume: z.strictObject({ volume: volumeViewSchema }),
   volumeSummaries: collectionPageSchema('volumes', volumeSummaryViewSchema),
   volumeDetails: collectionPageSchema('volumes', volumeViewSchema),

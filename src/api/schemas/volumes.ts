@@ -19,6 +19,7 @@ import {
   uuidSchema,
   VOLUME_STATUSES,
 } from './common.js';
+import { retypeSchema } from './volume-types.js';
 
 /** Cinder's constants.DB_MAX_INT, the largest size its database column holds. */
 export const DB_MAX_INT = 0x7fffffff;
@@ -189,6 +190,7 @@ export const volumeActionSchemas = {
   'os-detach': detachSchema,
   'os-reset_status': volumeResetStatusSchema,
   'os-force_delete': volumeForceDeleteSchema,
+  'os-retype': retypeSchema,
 } as const;
 export type VolumeActionName = keyof typeof volumeActionSchemas;
 

@@ -30,6 +30,8 @@ import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
 import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
 import { volumeStamp } from './volume-stamp.js';
+import * as qos from './qos-specs.js';
+import * as types from './volume-types.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
 
 export class SnapshotStore {
@@ -105,6 +107,38 @@ export class SnapshotStore {
   oldestDueJobs = (now: Date) => oldestDueJobs(this.prisma, now);
   /** Ids of every live volume and snapshot, for the orphan scan. */
   ownedIds = () => ownedIds(this.prisma);
+
+  // Volume types and QoS specs (plain rows, no machine; see volume-types.ts, qos-specs.ts).
+  readonly volumeTypes = {
+    find: (id: string, viewer?: types.TypeViewer) => types.findVolumeType(this.prisma, id, viewer),
+    findByName: (name: string, viewer?: types.TypeViewer) => types.findVolumeTypeByName(this.prisma, name, viewer),
+    list: (q: types.VolumeTypeListQuery) => types.listVolumeTypes(this.prisma, q),
+    create: (t: types.NewVolumeType) => types.createVolumeType(this.prisma, t),
+    update: (id: string, fields: { name?: string; description?: string | null; isPublic?: boolean }) => types.updateVolumeType(this.prisma, id, fields),
+    delete: (id: string, now: Date) => types.deleteVolumeType(this.prisma, id, now),
+    inUse: (id: string) => types.volumeTypeInUse(this.prisma, id),
+    setExtraSpecs: (id: string, specs: Record<string, string>) => types.setExtraSpecs(this.prisma, id, specs),
+    deleteExtraSpec: (id: string, key: string, now: Date) => types.deleteExtraSpec(this.prisma, id, key, now),
+    projects: (id: string) => types.listTypeProjects(this.prisma, id),
+    addProject: (id: string, projectId: string) => types.addTypeProject(this.prisma, id, projectId),
+    removeProject: (id: string, projectId: string, now: Date) => types.removeTypeProject(this.prisma, id, projectId, now),
+    encryption: (id: string) => types.findEncryption(this.prisma, id),
+    createEncryption: (id: string, encryptionId: string, fields: Required<types.EncryptionFields>) => types.createEncryption(this.prisma, id, encryptionId, fields),
+    updateEncryption: (id: string, fields: types.EncryptionFields) => types.updateEncryption(this.prisma, id, fields),
+    deleteEncryption: (id: string, now: Date) => types.deleteEncryption(this.prisma, id, now),
+  };
+  readonly qosSpecs = {
+    find: (id: string) => qos.findQosSpecs(this.prisma, id),
+    list: () => qos.listQosSpecs(this.prisma),
+    create: (q: { id: string; name: string; consumer: string; specs: Record<string, string> }) => qos.createQosSpecs(this.prisma, q),
+    setKeys: (id: string, specs: Record<string, string>, consumer: string | undefined) => qos.setQosKeys(this.prisma, id, specs, consumer),
+    deleteKeys: (id: string, keys: readonly string[], now: Date) => qos.deleteQosKeys(this.prisma, id, keys, now),
+    associations: (id: string) => qos.qosAssociations(this.prisma, id),
+    associate: (id: string, volumeTypeId: string) => qos.associateQos(this.prisma, id, volumeTypeId),
+    disassociate: (id: string, volumeTypeId: string) => qos.disassociateQos(this.prisma, id, volumeTypeId),
+    disassociateAll: (id: string) => qos.disassociateAllQos(this.prisma, id),
+    delete: (id: string, force: boolean, now: Date) => qos.deleteQosSpecs(this.prisma, id, force, now),
+  };
 }
 
 export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
@@ -112,4 +146,6 @@ export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, Volum
 export type { SnapshotWindowQuery, SnapshotWindow } from './read-snapshot-window.js';
 export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
+export { DEFAULT_VOLUME_TYPE_ID, DEFAULT_VOLUME_TYPE_NAME, type VolumeTypeRow, type TypeViewer, type EncryptionFields } from './volume-types.js';
+export type { QosSpecsRow } from './qos-specs.js';
 export type { JobContext } from './load-job-context.js';

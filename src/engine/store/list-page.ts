@@ -60,7 +60,7 @@ export function listVolumePage(prisma: PrismaClient, q: VolumePageQuery): Promis
   const { where, orderBy, take } = prismaPage(q);
   return afterMarker(
     q,
-    (c) => prisma.volume.findMany({ where, orderBy, take, ...c, include: { attachments: { where: { deleted: false } } } }),
+    (c) => prisma.volume.findMany({ where, orderBy, take, ...c, include: { attachments: { where: { deleted: false } }, volumeType: { select: { name: true } } } }),
     async (id) => (await prisma.volume.count({ where: { ...where, id } })) === 1,
   );
 }

@@ -16,11 +16,12 @@ export type ClosedJobStatus = Exclude<OutboxStatus, 'pending'>;
 
 export type JobRow = Omit<OutboxJob, 'status'> & { status: OutboxStatus };
 export type VolumeRow = Volume;
-export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[] };
+/** As the API renders a volume: its live attachments and its type's name. */
+export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[]; volumeType: { name: string } | null };
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
 
 /** What a create request fixes about a volume (its machine state aside). */
-export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description'>;
+export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'>;
 
 /** The volume fields a user edits, outside the machine; undefined leaves a column as it is. */
 export type VolumeFields = Partial<Pick<Volume, 'name' | 'description'>>;
@@ -69,6 +70,8 @@ export interface VolumeStepWrite {
     columns: VolumeStateColumns;
     /** Set by the driver's result; undefined leaves the column as it is. */
     providerLocation?: string | null;
+    /** A retype's new type, written with the step; undefined leaves the column as it is. */
+    volumeTypeId?: string;
   };
   history: VolumeHistoryRow;
   /** Written only if the event is accepted and its conditions hold. */

@@ -13,7 +13,7 @@ export function updateVolumeFields(prisma: PrismaClient, id: string, fields: Vol
         ...(fields.name !== undefined ? { name: fields.name } : {}),
         ...(fields.description !== undefined ? { description: fields.description } : {}),
       },
-      include: { attachments: { where: { deleted: false } } },
+      include: { attachments: { where: { deleted: false } }, volumeType: { select: { name: true } } },
     }),
   );
 }

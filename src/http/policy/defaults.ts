@@ -22,6 +22,8 @@ export interface RuleDefault {
 
 const SNAPSHOT = '/v3/{project_id}/snapshots';
 const VOLUME = '/v3/{project_id}/volumes';
+const TYPES = '/v3/{project_id}/types';
+const QOS = '/v3/{project_id}/qos-specs';
 const ADMIN_OR_OWNER = 'rule:admin_or_owner';
 const ADMIN_API = 'rule:admin_api';
 
@@ -77,5 +79,51 @@ export const RULE_DEFAULTS = [
   { name: 'volume:admin_metadata', check: ADMIN_API, description: "A volume's admin metadata." },
   { name: 'volume:transitions', check: ADMIN_API, description: "Show a volume's phase history (the volume machine's transitions; an extension).", operations: [{ method: 'GET', path: `${VOLUME}/{volume_id}/transitions` }] },
   { name: 'volume:all_tenants', check: ADMIN_API, description: 'List the volumes of every project (all_tenants=1) and see the admin fields of volume views; only a grant that holds whatever the target counts.', operations: [{ method: 'GET', path: `${VOLUME}?all_tenants=1` }] },
+  {
+    name: 'volume:retype',
+    check: ADMIN_OR_OWNER,
+    description: "Change a volume's type (without migration: same backend, nothing moves).",
+    operations: [{ method: 'POST', path: `${VOLUME}/{volume_id}/action (os-retype)` }],
+    cinder: 'volume:retype',
+  },
+
+  { name: 'volume_type:create', check: ADMIN_API, description: 'Create a volume type.', operations: [{ method: 'POST', path: TYPES }], cinder: 'volume_extension:type_create' },
+  { name: 'volume_type:update', check: ADMIN_API, description: 'Update a volume type.', operations: [{ method: 'PUT', path: `${TYPES}/{type_id}` }], cinder: 'volume_extension:type_update' },
+  { name: 'volume_type:delete', check: ADMIN_API, description: 'Delete a volume type.', operations: [{ method: 'DELETE', path: `${TYPES}/{type_id}` }], cinder: 'volume_extension:type_delete' },
+  { name: 'volume_type:get', check: ADMIN_OR_OWNER, description: 'Show a volume type (private ones only to admins and the projects it is shared with).', operations: [{ method: 'GET', path: `${TYPES}/{type_id}` }, { method: 'GET', path: `${TYPES}/default` }], cinder: 'volume_extension:type_get' },
+  { name: 'volume_type:get_all', check: ADMIN_OR_OWNER, description: 'List volume types.', operations: [{ method: 'GET', path: TYPES }], cinder: 'volume_extension:type_get_all' },
+  { name: 'volume_type:access_extra_specs', check: ADMIN_OR_OWNER, description: 'See extra_specs in volume type views (only the user-visible ones without read_sensitive).', operations: [{ method: 'GET', path: `${TYPES}/{type_id}` }, { method: 'GET', path: TYPES }], cinder: 'volume_extension:access_types_extra_specs' },
+  { name: 'volume_type:access_qos_specs_id', check: ADMIN_API, description: 'See qos_specs_id in volume type views.', operations: [{ method: 'GET', path: `${TYPES}/{type_id}` }, { method: 'GET', path: TYPES }], cinder: 'volume_extension:access_types_qos_specs_id' },
+  { name: 'volume_type:type_access', check: ADMIN_OR_OWNER, description: 'See os-volume-type-access:is_public in volume type views.', operations: [{ method: 'GET', path: `${TYPES}/{type_id}` }, { method: 'GET', path: TYPES }, { method: 'POST', path: TYPES }], cinder: 'volume_extension:volume_type_access' },
+  { name: 'volume_type:type_access_list', check: ADMIN_API, description: 'List the projects a private volume type is shared with.', operations: [{ method: 'GET', path: `${TYPES}/{type_id}/os-volume-type-access` }], cinder: 'volume_extension:volume_type_access:get_all_for_type' },
+  { name: 'volume_type:add_project', check: ADMIN_API, description: 'Share a private volume type with a project.', operations: [{ method: 'POST', path: `${TYPES}/{type_id}/action (addProjectAccess)` }], cinder: 'volume_extension:volume_type_access:addProjectAccess' },
+  { name: 'volume_type:remove_project', check: ADMIN_API, description: 'Stop sharing a private volume type with a project.', operations: [{ method: 'POST', path: `${TYPES}/{type_id}/action (removeProjectAccess)` }], cinder: 'volume_extension:volume_type_access:removeProjectAccess' },
+  { name: 'volume_type:extra_specs_index', check: ADMIN_OR_OWNER, description: "List a volume type's extra specs.", operations: [{ method: 'GET', path: `${TYPES}/{type_id}/extra_specs` }], cinder: 'volume_extension:types_extra_specs:index' },
+  { name: 'volume_type:extra_specs_show', check: ADMIN_OR_OWNER, description: "Show one of a volume type's extra specs.", operations: [{ method: 'GET', path: `${TYPES}/{type_id}/extra_specs/{extra_spec_key}` }], cinder: 'volume_extension:types_extra_specs:show' },
+  { name: 'volume_type:extra_specs_read_sensitive', check: ADMIN_API, description: 'See every extra spec, not only the user-visible ones (RESKEY:availability_zones, multiattach, replication_enabled).', operations: [{ method: 'GET', path: `${TYPES}/{type_id}/extra_specs` }], cinder: 'volume_extension:types_extra_specs:read_sensitive' },
+  { name: 'volume_type:extra_specs_create', check: ADMIN_API, description: "Set a volume type's extra specs.", operations: [{ method: 'POST', path: `${TYPES}/{type_id}/extra_specs` }], cinder: 'volume_extension:types_extra_specs:create' },
+  { name: 'volume_type:extra_specs_update', check: ADMIN_API, description: "Update one of a volume type's extra specs.", operations: [{ method: 'PUT', path: `${TYPES}/{type_id}/extra_specs/{extra_spec_key}` }], cinder: 'volume_extension:types_extra_specs:update' },
+  { name: 'volume_type:extra_specs_delete', check: ADMIN_API, description: "Delete one of a volume type's extra specs.", operations: [{ method: 'DELETE', path: `${TYPES}/{type_id}/extra_specs/{extra_spec_key}` }], cinder: 'volume_extension:types_extra_specs:delete' },
+  { name: 'volume_type:encryption_create', check: ADMIN_API, description: "Create a volume type's encryption spec.", operations: [{ method: 'POST', path: `${TYPES}/{type_id}/encryption` }], cinder: 'volume_extension:volume_type_encryption:create' },
+  { name: 'volume_type:encryption_get', check: ADMIN_API, description: "Show a volume type's encryption spec or one of its fields.", operations: [{ method: 'GET', path: `${TYPES}/{type_id}/encryption` }, { method: 'GET', path: `${TYPES}/{type_id}/encryption/{key}` }], cinder: 'volume_extension:volume_type_encryption:get' },
+  { name: 'volume_type:encryption_update', check: ADMIN_API, description: "Update a volume type's encryption spec.", operations: [{ method: 'PUT', path: `${TYPES}/{type_id}/encryption/{encryption_id}` }], cinder: 'volume_extension:volume_type_encryption:update' },
+  { name: 'volume_type:encryption_delete', check: ADMIN_API, description: "Delete a volume type's encryption spec.", operations: [{ method: 'DELETE', path: `${TYPES}/{type_id}/encryption/{encryption_id}` }], cinder: 'volume_extension:volume_type_encryption:delete' },
+
+  { name: 'qos_specs:create', check: ADMIN_API, description: 'Create QoS specs.', operations: [{ method: 'POST', path: QOS }], cinder: 'volume_extension:qos_specs_manage:create' },
+  { name: 'qos_specs:get', check: ADMIN_API, description: 'Show QoS specs.', operations: [{ method: 'GET', path: `${QOS}/{qos_id}` }], cinder: 'volume_extension:qos_specs_manage:get' },
+  { name: 'qos_specs:get_all', check: ADMIN_API, description: 'List QoS specs, and the volume types associated with some.', operations: [{ method: 'GET', path: QOS }, { method: 'GET', path: `${QOS}/{qos_id}/associations` }], cinder: 'volume_extension:qos_specs_manage:get_all' },
+  {
+    name: 'qos_specs:update',
+    check: ADMIN_API,
+    description: 'Set keys of QoS specs, and associate them with volume types or disassociate them.',
+    operations: [
+      { method: 'PUT', path: `${QOS}/{qos_id}` },
+      { method: 'GET', path: `${QOS}/{qos_id}/associate` },
+      { method: 'GET', path: `${QOS}/{qos_id}/disassociate` },
+      { method: 'GET', path: `${QOS}/{qos_id}/disassociate_all` },
+    ],
+    cinder: 'volume_extension:qos_specs_manage:update',
+  },
+  { name: 'qos_specs:delete', check: ADMIN_API, description: 'Delete QoS specs, or keys of them.', operations: [{ method: 'DELETE', path: `${QOS}/{qos_id}` }, { method: 'PUT', path: `${QOS}/{qos_id}/delete_keys` }], cinder: 'volume_extension:qos_specs_manage:delete' },
   { name: 'orphan_files:get_all', check: ADMIN_API, description: 'List the files in the share that no volume or snapshot owns (an extension).', operations: [{ method: 'GET', path: '/v3/{project_id}/os-orphan-files' }] },
 ] as const satisfies readonly RuleDefault[];
