@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { OrphanFiles } from './orphan-files.js';
+import { Quotas, type VolumeTypeNames } from './quotas.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
@@ -15,6 +16,7 @@ import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volu
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
+export type { QuotaUsageView, VolumeTypeNames } from './quotas.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -23,16 +25,20 @@ export class VolumeManager {
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
   readonly orphans: OrphanFiles;
+  /** Quotas, quota classes and absolute limits (quotas.ts). */
+  readonly quotas: Quotas;
 
   constructor(
     readonly engine: Engine,
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
+    options: { volumeTypeNames?: VolumeTypeNames } = {},
   ) {
     this.reads = new Reads(engine.store);
-    this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
-    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
+    this.quotas = new Quotas(engine, limits, options.volumeTypeNames);
+    this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas);
+    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas);
     this.orphans = new OrphanFiles(engine, driver);
   }
 
