@@ -12,6 +12,7 @@ import { assertProjectInPath, policyMiddleware, type Policy } from '../http/poli
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
+import { limitsRoutes, quotaClassSetRoutes, quotaSetRoutes } from './routes/quotas.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
@@ -64,5 +65,8 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
   app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
+  app.route('/v3/:project_id/os-quota-sets', quotaSetRoutes(options.manager));
+  app.route('/v3/:project_id/os-quota-class-sets', quotaClassSetRoutes(options.manager));
+  app.route('/v3/:project_id/limits', limitsRoutes(options.manager));
   return app;
 }

@@ -118,11 +118,12 @@ export class Quotas {
   }
 
   /** PUT os-quota-class-sets/{class}: every key must be a resource. Returns the class's limits after. */
-  async updateClass(className: string, body: Record<string, number>): Promise<QuotaLimits> {
+  async updateClass(className: string, body: Record<string, unknown>): Promise<QuotaLimits> {
     const resources = new Set(await this.resources());
     const bad = Object.keys(body).filter((k) => !resources.has(k));
     if (bad.length > 0) throw new InvalidRequest(`Invalid input received: Bad key(s) in quota class set: ${bad.join(', ')}`);
-    await this.engine.store.writeClassQuotas(className, body, this.engine.clock());
+    const values = Object.fromEntries(Object.entries(body).map(([key, value]) => [key, integerFrom(value, key)]));
+    await this.engine.store.writeClassQuotas(className, values, this.engine.clock());
     return this.classLimits(className);
   }
 
