@@ -19,23 +19,23 @@ const limitValue = z.union([z.int().min(-1).max(DB_MAX_INT), z.string().regex(/^
 });
 
 /**
- * The keys a set carries: Cinder's resources, and per volume type `volumes_<type>` and the like
- * (any other key is judged by the manager, which knows the types: "Bad key(s) in quota set").
+ * The keys a set may carry, each with a limit. Cinder also takes `volumes_<type>` and the like per
+ * volume type; this service has no volume types yet, so its keys are the fixed resources (the
+ * manager judges keys again against the types it knows: "Bad key(s) in quota set").
  */
-function limitsObject(extra: Record<string, z.ZodType> = {}) {
-  const known = Object.fromEntries(FIXED_RESOURCES.map((r) => [r, limitValue.optional()]));
-  return z.object({ ...known, ...extra }).catchall(limitValue);
+function limitsRecord(extra: Record<string, z.ZodType> = {}) {
+  return z.strictObject({ ...Object.fromEntries(FIXED_RESOURCES.map((r) => [r, limitValue.optional()])), ...extra });
 }
 
 /** PUT os-quota-sets/{project_id} (schemas/quotas.py update): at least one key; `id` and `tenant_id` are ignored. */
 export const quotaSetUpdateSchema = z.strictObject({
-  quota_set: limitsObject({ id: z.unknown().optional(), tenant_id: z.unknown().optional() }).refine((o) => Object.keys(o).length >= 1, {
+  quota_set: limitsRecord({ id: z.string().optional(), tenant_id: z.string().optional() }).refine((o) => Object.keys(o).length >= 1, {
     error: 'quota_set must have at least 1 property',
   }),
 });
 
 /** PUT os-quota-class-sets/{class_name} (schemas/quota_classes.py). */
-export const quotaClassSetUpdateSchema = z.strictObject({ quota_class_set: limitsObject() });
+export const quotaClassSetUpdateSchema = z.strictObject({ quota_class_set: limitsRecord() });
 
 /** GET os-quota-sets/{project_id}?usage=...: with in_use and reserved per resource. Other parameters are ignored. */
 export const quotaShowQuerySchema = z.looseObject({ usage: queryBoolean('usage').optional() });

@@ -59,7 +59,7 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
   });
 
   it("refuses bad quota sets with Cinder's 400s", async () => {
-    expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: 1, bogus: 1 } } }), 400, 'badRequest', 'Invalid input received: Bad key(s) in quota set: bogus');
+    expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: 1, bogus: 1 } } }), 400, 'badRequest', /'bogus' was unexpected/);
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: -2 } } }), 400, 'badRequest', /quota_set\.volumes/);
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: '-5' } } }), 400, 'badRequest', 'volumes must be >= -1');
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: {} } }), 400, 'badRequest', /at least 1 property/);
@@ -84,7 +84,7 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
     expect(updated.json).toEqual({ quota_class_set: { volumes: 12, per_volume_gigabytes: 1000, snapshots: 13, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1 } });
     expect((await f.call('GET', `${P}/os-quota-sets/${OTHER}/defaults`)).json.quota_set).toMatchObject({ volumes: 12, snapshots: 13 });
     expect((await f.call('GET', `${P}/os-quota-sets/${OTHER}`)).json.quota_set).toMatchObject({ volumes: 12, snapshots: 13 });
-    expectFault(await f.call('PUT', `${P}/os-quota-class-sets/default`, { body: { quota_class_set: { volumes_x: 1 } } }), 400, 'badRequest', 'Invalid input received: Bad key(s) in quota class set: volumes_x');
+    expectFault(await f.call('PUT', `${P}/os-quota-class-sets/default`, { body: { quota_class_set: { volumes_x: 1 } } }), 400, 'badRequest', /'volumes_x' was unexpected/);
   });
 
   it("answers the absolute limits with what is used, as Cinder's limits and used_limits", async () => {
