@@ -17,6 +17,8 @@ export const QCOW2_MAX_SIZE_GIB = 2 * 1024 * 1024;
 const DB_MAX_INT = 0x7fffffff;
 /** Optional text: surrounding blanks dropped, and an empty value means unset. */
 const text = z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).optional());
+/** A quota limit: -1 (unlimited) up to Cinder's DB_MAX_INT. */
+const quota = z.coerce.number().int().min(-1).max(DB_MAX_INT).default(-1);
 const textOr = (fallback: string) => z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : v), z.string().min(1).default(fallback));
 
 const schema = z.object({
@@ -45,11 +47,24 @@ const schema = z.object({
   VOLUME_DRIVER: z.enum(['remotefs', 'bookkeeping']).default('remotefs'),
   REMOTEFS_SHARE: z.string().min(1).default('./data/share'),
   /**
-   * Largest volume a create may ask for, in GiB (Cinder's per_volume_gigabytes, answered the same
-   * way: 413 VolumeSizeExceedsLimit). The default is the largest qcow2 image, so no size reaches
-   * the RemoteFS driver only to fail there.
+   * Largest volume a create may ask for, in GiB: the default of Cinder's per_volume_gigabytes
+   * quota (its per_volume_size_limit), answered the same way (413 VolumeSizeExceedsLimit); a
+   * project's quota or the default quota class may set another. The default is the largest qcow2
+   * image, so no size reaches the RemoteFS driver only to fail there.
    */
   VOLUME_MAX_SIZE_GB: z.coerce.number().int().min(1).max(DB_MAX_INT).default(QCOW2_MAX_SIZE_GIB),
+  /**
+   * The default quotas of every project (Cinder's quota_volumes, quota_snapshots, ...), below the
+   * default quota class and a project's own (os-quota-sets). -1 is unlimited, the default here:
+   * Cinder's own defaults are 10 volumes, 10 snapshots, 1000 GiB, 10 backups, 1000 backup GiB and
+   * 10 groups; set them to have Cinder's.
+   */
+  QUOTA_VOLUMES: quota,
+  QUOTA_SNAPSHOTS: quota,
+  QUOTA_GIGABYTES: quota,
+  QUOTA_BACKUPS: quota,
+  QUOTA_BACKUP_GIGABYTES: quota,
+  QUOTA_GROUPS: quota,
   /** Most metadata items a snapshot (or volume) may hold (Nova's metadata_items quota: 403 beyond it). */
   METADATA_MAX_ITEMS: z.coerce.number().int().min(1).max(10_000).default(128),
   /** Nova's endpoint, e.g. http://127.0.0.1:8774/v2.1; unset: the embedded compute agent serves it. */
@@ -147,8 +162,19 @@ export const settingNames = [...new Set([...Object.keys(schema.shape), ...Object
 export const defaultLimits = limitsOf(loadConfig({}));
 
 /** The limits the manager enforces, from the settings. */
-export function limitsOf(config: Pick<Config, 'VOLUME_MAX_SIZE_GB' | 'METADATA_MAX_ITEMS'>) {
-  return { maxVolumeSizeGiB: config.VOLUME_MAX_SIZE_GB, maxMetadataItems: config.METADATA_MAX_ITEMS };
+export function limitsOf(config: Pick<Config, 'VOLUME_MAX_SIZE_GB' | 'METADATA_MAX_ITEMS' | `QUOTA_${string}` & keyof Config>) {
+  return {
+    maxVolumeSizeGiB: config.VOLUME_MAX_SIZE_GB,
+    maxMetadataItems: config.METADATA_MAX_ITEMS,
+    quotas: {
+      volumes: config.QUOTA_VOLUMES,
+      snapshots: config.QUOTA_SNAPSHOTS,
+      gigabytes: config.QUOTA_GIGABYTES,
+      backups: config.QUOTA_BACKUPS,
+      backup_gigabytes: config.QUOTA_BACKUP_GIGABYTES,
+      groups: config.QUOTA_GROUPS,
+    },
+  };
 }
 
 /** The lease of a claimed job when WORKER_LEASE_SECONDS is unset (for tools that build a worker). */

@@ -40,7 +40,11 @@ describe('settings', () => {
   });
 
   it('limits volumes to the largest qcow2 image unless told otherwise, and never above it with remotefs', () => {
-    expect(limitsOf(loadConfig({}))).toEqual({ maxVolumeSizeGiB: QCOW2_MAX_SIZE_GIB, maxMetadataItems: 128 });
+    const unlimited = { volumes: -1, snapshots: -1, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1 };
+    expect(limitsOf(loadConfig({}))).toEqual({ maxVolumeSizeGiB: QCOW2_MAX_SIZE_GIB, maxMetadataItems: 128, quotas: unlimited });
+    // Cinder's defaults, when an operator wants them; below -1 is refused.
+    expect(limitsOf(loadConfig({ QUOTA_VOLUMES: '10', QUOTA_SNAPSHOTS: '10', QUOTA_GIGABYTES: '1000' })).quotas).toEqual({ ...unlimited, volumes: 10, snapshots: 10, gigabytes: 1000 });
+    for (const bad of ['-2', '1.5', '2147483648', 'ten']) expect(() => loadConfig({ QUOTA_GIGABYTES: bad })).toThrow(/QUOTA_GIGABYTES/);
     expect(loadConfig({ VOLUME_MAX_SIZE_GB: '1000' }).VOLUME_MAX_SIZE_GB).toBe(1000);
     expect(() => loadConfig({ VOLUME_MAX_SIZE_GB: String(QCOW2_MAX_SIZE_GIB + 1) })).toThrow(/VOLUME_MAX_SIZE_GB: the remotefs driver keeps volumes as qcow2 images, which hold at most 2097152 GiB/);
     // The bookkeeping driver keeps no data: anything Cinder's size type takes.

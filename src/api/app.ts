@@ -13,6 +13,7 @@ import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { qosSpecsRoutes } from './routes/qos-specs.js';
+import { limitsRoutes, quotaClassSetRoutes, quotaSetRoutes } from './routes/quotas.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { volumeTypeRoutes } from './routes/volume-types.js';
@@ -69,5 +70,8 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
   app.route('/v3/:project_id/types', volumeTypeRoutes(options.manager));
   app.route('/v3/:project_id/qos-specs', qosSpecsRoutes(options.manager));
+  app.route('/v3/:project_id/os-quota-sets', quotaSetRoutes(options.manager));
+  app.route('/v3/:project_id/os-quota-class-sets', quotaClassSetRoutes(options.manager));
+  app.route('/v3/:project_id/limits', limitsRoutes(options.manager));
   return app;
 }

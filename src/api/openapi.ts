@@ -28,6 +28,10 @@ import {
   snapshotUpdateSchema,
   typeActionSchemas,
   typeListQuerySchema,
+  limitsQuerySchema,
+  quotaClassSetUpdateSchema,
+  quotaSetUpdateSchema,
+  quotaShowQuerySchema,
   uuidSchema,
   volumeActionSchemas,
   volumeCreateSchema,
@@ -53,7 +57,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -73,6 +77,8 @@ const VOLUMES = '/v3/{project_id}/volumes';
 const SNAPSHOTS = '/v3/{project_id}/snapshots';
 const TYPES = '/v3/{project_id}/types';
 const QOS = '/v3/{project_id}/qos-specs';
+const QUOTA_SETS = '/v3/{project_id}/os-quota-sets';
+const QUOTA_CLASS_SETS = '/v3/{project_id}/os-quota-class-sets';
 const accepted: Success = { description: 'Accepted' };
 
 /** Every operation of the API; createApp registers exactly these routes. */
@@ -170,6 +176,29 @@ export const apiOperations: readonly ApiOperation[] = [
     tag: 'volumes',
     success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
   },
+  {
+    method: 'get',
+    path: `${QUOTA_SETS}/{target_project_id}`,
+    operationId: 'showQuotaSet',
+    summary: "A project's quotas; with usage=true, each with in_use and reserved (always 0: creates are counted in the transaction that inserts them)",
+    tag: 'quotas',
+    query: quotaShowQuerySchema,
+    success: { 200: { description: 'The quota set (usage=true: quotaSetUsage)', body: z.union([responseSchemas.quotaSet, responseSchemas.quotaSetUsage]) } },
+  },
+  { method: 'get', path: `${QUOTA_SETS}/{target_project_id}/defaults`, operationId: 'showDefaultQuotaSet', summary: 'The default quotas (the default quota class over the QUOTA_* settings)', tag: 'quotas', success: { 200: { description: 'The defaults', body: responseSchemas.quotaSet } } },
+  { method: 'put', path: `${QUOTA_SETS}/{target_project_id}`, operationId: 'updateQuotaSet', summary: "Admin: set a project's quotas", tag: 'quotas', body: quotaSetUpdateSchema, success: { 200: { description: "The project's quotas after", body: responseSchemas.quotaSetUpdated } } },
+  { method: 'delete', path: `${QUOTA_SETS}/{target_project_id}`, operationId: 'deleteQuotaSet', summary: "Admin: remove a project's quotas (it follows the defaults again)", tag: 'quotas', success: { 200: { description: 'Deleted' } } },
+  { method: 'get', path: `${QUOTA_CLASS_SETS}/{class_name}`, operationId: 'showQuotaClassSet', summary: "Admin: a quota class's limits (the class `default` is every project's default)", tag: 'quotas', success: { 200: { description: 'The quota class set', body: responseSchemas.quotaClassSet } } },
+  { method: 'put', path: `${QUOTA_CLASS_SETS}/{class_name}`, operationId: 'updateQuotaClassSet', summary: "Admin: set a quota class's limits", tag: 'quotas', body: quotaClassSetUpdateSchema, success: { 200: { description: 'The class after', body: responseSchemas.quotaClassSetUpdated } } },
+  {
+    method: 'get',
+    path: '/v3/{project_id}/limits',
+    operationId: 'showLimits',
+    summary: "The absolute limits (and, under limits:used_limits, what is used) of the caller's project; an admin may name another (project_id, 3.39 on)",
+    tag: 'quotas',
+    query: limitsQuerySchema,
+    success: { 200: { description: 'The limits', body: responseSchemas.limits } },
+  },
 ];
 
 type JsonSchema = Record<string, unknown>;
@@ -193,6 +222,8 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
   id: { description: 'The id of the volume, snapshot, volume type or QoS specs (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  target_project_id: { description: 'The project whose quotas these are (any project id; none need exist)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
+  class_name: { description: 'A quota class name (only `default` applies to projects, as in Cinder)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   key: { description: 'A metadata key, extra spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
@@ -247,7 +278,7 @@ const FAULT_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'No such resource (or not visible to the caller)',
   409: 'Conflict: the name or grant exists already',
   406: 'Microversion outside the supported range',
-  413: 'Request body too large, or a limit exceeded (VOLUME_MAX_SIZE_GB on volume create)',
+  413: "Request body too large, or a quota exceeded (Cinder's VolumeSizeExceedsLimit, VolumeLimitExceeded, SnapshotLimitExceeded, VolumeSizeExceedsAvailableQuota)",
   415: 'Content-Type other than application/json',
   503: 'The database cannot be reached; try again after Retry-After seconds',
 };
@@ -309,7 +340,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

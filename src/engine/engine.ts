@@ -9,6 +9,7 @@ import { EngineEventBus } from './events.js';
 import { GroupCommitter } from './group-committer.js';
 import { VolumeCommitter } from './volume-committer.js';
 import { SnapshotStore, type ClosedJobStatus } from './store/index.js';
+import type { QuotaDemand } from './store/quota.js';
 import type { Clock, CommittedTransition, CreateEvent, Delivery, EngineHooks, EventSource, NewSnapshot, Outcome } from './types.js';
 
 export type { CommittedTransition, NewSnapshot } from './types.js';
@@ -60,10 +61,17 @@ export class Engine {
   /**
    * Creates the snapshot row from its first event (the create request). With a volume guard the
    * row is only written while the volume is still undeleted and in that status (outcome
-   * `refused` otherwise), in the same transaction.
+   * `refused` otherwise), and with a quota demand only while the project's quota holds it
+   * (outcome `over_quota` otherwise), in the same transaction.
    */
-  start(snapshot: NewSnapshot, event: CreateEvent, source: EventSource, volumeGuard?: { volumeId: string; status: string }): Promise<Outcome> {
-    return this.committer.submit({ kind: 'create', snapshot, event, source, ...(volumeGuard ? { volumeGuard } : {}) });
+  start(
+    snapshot: NewSnapshot,
+    event: CreateEvent,
+    source: EventSource,
+    volumeGuard?: { volumeId: string; status: string },
+    quota?: QuotaDemand,
+  ): Promise<Outcome> {
+    return this.committer.submit({ kind: 'create', snapshot, event, source, ...(volumeGuard ? { volumeGuard } : {}), ...(quota ? { quota } : {}) });
   }
 
   /**

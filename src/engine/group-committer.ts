@@ -10,6 +10,7 @@
 import { ExpiringLru } from '../lib/expiring-lru.js';
 import { isTransient } from './transient.js';
 import { planBatch, rowAfter, type PlannedItem } from './plan-batch.js';
+import type { BatchResult } from './store/commit-batch.js';
 import type { SnapshotStore } from './store/index.js';
 import type { SnapshotRow } from './store/rows.js';
 import type { CommittedTransition, EngineHooks, Outcome, Submission } from './types.js';
@@ -74,7 +75,7 @@ export class GroupCommitter {
     let rows: Map<string, SnapshotRow>;
     let planned: PlannedItem[];
     let writes;
-    let lost: { conflicts: Set<string>; refusedCreates: Set<string> };
+    let lost: BatchResult;
     const now = this.options.clock();
     try {
       rows = await this.rowsFor(batch);
@@ -123,6 +124,11 @@ export class GroupCommitter {
         retry.push({ ...p, sub, attempts: p.attempts + 1 });
         continue;
       }
+      const overQuota = plan.snapshotId ? lost.overQuota.get(plan.snapshotId) : undefined;
+      if (overQuota) {
+        p.resolve({ kind: 'over_quota', snapshotId: plan.snapshotId!, refusal: overQuota });
+        continue;
+      }
       if (plan.snapshotId && lost.refusedCreates.has(plan.snapshotId)) {
         p.resolve({ kind: 'refused', snapshotId: plan.snapshotId, reason: 'the volume changed status while the snapshot was requested' });
         continue;
@@ -136,7 +142,7 @@ export class GroupCommitter {
       if (origin && !lost.conflicts.has(u.id)) after.set(u.id, rowAfter(origin, u));
     }
     for (const ins of writes.inserts) {
-      if (!lost.refusedCreates.has(ins.row.id)) after.set(ins.row.id, { ...ins.row, providerLocation: null, providerId: null });
+      if (!lost.refusedCreates.has(ins.row.id) && !lost.overQuota.has(ins.row.id)) after.set(ins.row.id, { ...ins.row, providerLocation: null, providerId: null });
     }
     for (const [id, row] of after) this.recent.set(id, row, Number.POSITIVE_INFINITY);
     for (const [p, outcome] of outcomes) {

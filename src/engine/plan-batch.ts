@@ -90,6 +90,7 @@ export function planBatch(
         row: { id: s.id, volumeId: s.volumeId, projectId: s.projectId, userId: s.userId, name: s.name, description: s.description, volumeSize: s.volumeSize, version: 1, createdAt: now, updatedAt: now, ...columns },
         metadata: s.metadata,
         ...(sub.volumeGuard ? { volumeGuard: sub.volumeGuard } : {}),
+        ...(sub.quota ? { quota: sub.quota } : {}),
       });
       history(s.id, 1, null, columns, sub.event, sub.source, false, null);
       for (const kind of result.effects) writes.outbox.push({ snapshotId: s.id, kind, phase: columns.phase, version: 1, runAfter: now, createdAt: now });

@@ -1,5 +1,6 @@
 import type { SnapshotEvent } from '../../machines/snapshot.js';
 import type { PhaseResult } from '../drivers/driver.js';
+import type { QuotaDemand, QuotaRefusal } from './store/quota.js';
 import type { ClosedJobStatus, SnapshotIdentity, SnapshotRow } from './store/rows.js';
 
 export const eventSources = ['api', 'compute', 'driver', 'timer', 'admin'] as const;
@@ -36,7 +37,7 @@ export type CreateEvent = Extract<SnapshotEvent, { type: 'snapshot.create' }>;
 
 /** What the group committer takes: a create, an event for a snapshot, or a job to close. */
 export type Submission =
-  | { kind: 'create'; snapshot: NewSnapshot; event: CreateEvent; source: EventSource; volumeGuard?: { volumeId: string; status: string } }
+  | { kind: 'create'; snapshot: NewSnapshot; event: CreateEvent; source: EventSource; volumeGuard?: { volumeId: string; status: string }; quota?: QuotaDemand }
   | { kind: 'event'; delivery: Delivery }
   | { kind: 'close'; jobId: number; status: ClosedJobStatus; error?: string };
 
@@ -86,6 +87,8 @@ export type Outcome =
   | { kind: 'not_found'; snapshotId: string }
   /** A create whose volume no longer allowed it when the row was to be written. */
   | { kind: 'refused'; snapshotId: string; reason: string }
+  /** A create its project's quota did not hold when the row was to be written (nothing written). */
+  | { kind: 'over_quota'; snapshotId: string; refusal: QuotaRefusal }
   | { kind: 'closed'; jobId: number };
 
 /**

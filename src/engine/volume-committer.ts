@@ -10,6 +10,7 @@ import type { VolumeEvent } from '../../machines/volume.js';
 import { eventPayload } from './event-payload.js';
 import type { EngineEventBus } from './events.js';
 import type { SnapshotStore, VolumeWithAttachments } from './store/index.js';
+import type { QuotaDemand, QuotaRefusal } from './store/quota.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
 import type { Clock, EngineHooks, EventSource, VolumeTransitionCommitted } from './types.js';
 import { conditionsFor, volumeRejectionReason } from './volume-rules.js';
@@ -32,6 +33,8 @@ export interface VolumeDelivery {
   detach?: { attachmentId: string | null };
   /** os-retype: the volume's new type, written only if the event is accepted. */
   volumeTypeId?: string;
+  /** What an accepted event adds to the project's quota usage (an extend's gigabytes), judged in its transaction. */
+  quota?: QuotaDemand;
 }
 
 export type VolumeOutcome =
@@ -42,7 +45,9 @@ export type VolumeOutcome =
   | { kind: 'refused'; volumeId: string; status: string; reason: string; failure: VolumeConditionFailure }
   | { kind: 'attachment_not_found'; volumeId: string; attachmentId: string }
   | { kind: 'conflict'; volumeId: string; expectedVersion: number; actualVersion: number }
-  | { kind: 'not_found'; volumeId: string };
+  | { kind: 'not_found'; volumeId: string }
+  /** The project's quota does not hold what the event adds (nothing written). */
+  | { kind: 'over_quota'; volumeId: string; refusal: QuotaRefusal };
 
 export class VolumeCommitter {
   constructor(
@@ -59,8 +64,8 @@ export class VolumeCommitter {
     return this.store.commitVolumeStep(w, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
   }
 
-  /** Creates the volume row from its first event (the create request). */
-  async start(identity: VolumeIdentity, source: EventSource): Promise<Extract<VolumeOutcome, { kind: 'accepted' }>> {
+  /** Creates the volume row from its first event (the create request), within its project's quota when given one. */
+  async start(identity: VolumeIdentity, source: EventSource, quota?: QuotaDemand): Promise<Extract<VolumeOutcome, { kind: 'accepted' | 'over_quota' }>> {
     const now = this.clock();
     const event: VolumeEvent = { type: 'volume.create' };
     const result = stepVolume(initialVolumeSnapshot(), event);
@@ -74,8 +79,10 @@ export class VolumeCommitter {
       history: history(identity.id, 1, null, columns, event, source, now, false, null),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version: 1, runAfter: now, createdAt: now })),
       conditions: [],
+      ...(quota ? { quota } : {}),
     };
     const committed = await this.commit(write);
+    if (committed.kind === 'over_quota') return { kind: 'over_quota', volumeId: identity.id, refusal: committed.refusal };
     if (committed.kind !== 'committed') throw new Error(`volume ${identity.id}: create not committed (${committed.kind})`);
     return this.announce(identity.id, 1, null, columns, null, event, source, result.effects, now);
   }
@@ -159,9 +166,11 @@ export class VolumeCommitter {
         : {}),
       ...(d.detach ? { detach: { attachmentId: d.detach.attachmentId, at: now } } : {}),
       ...(d.completesJob !== undefined ? { closesJob: { jobId: d.completesJob, status: 'done' as const } } : {}),
+      ...(d.quota ? { quota: d.quota } : {}),
     };
     const r = await this.commit(write);
     if (r.kind === 'conflict' || r.kind === 'attachment_missing') return 'conflict';
+    if (r.kind === 'over_quota') return { kind: 'over_quota', volumeId: row.id, refusal: r.refusal };
     if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: r.reason, failure: r.failure };
     const accepted = this.announce(row.id, version, row, columns, row.status, event, d.source, result.effects, now);
     return attachmentId ? { ...accepted, attachmentId } : accepted;

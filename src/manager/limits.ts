@@ -1,23 +1,29 @@
-// The request limits of this deployment (VOLUME_MAX_SIZE_GB, METADATA_MAX_ITEMS in src/config.ts),
-// checked before any row is written or any driver called, so a request beyond them leaves nothing
-// behind. Answered as the OpenStack services answer theirs.
-import { Forbidden, OverLimit } from './errors.js';
+// The request limits of this deployment (VOLUME_MAX_SIZE_GB, METADATA_MAX_ITEMS and QUOTA_* in
+// src/config.ts), checked before any row is written or any driver called (quotas: in the
+// transaction that would write it), so a request beyond them leaves nothing behind. Answered as
+// the OpenStack services answer theirs.
+import { Forbidden } from './errors.js';
+
+/** The quota resources whose default is a QUOTA_* setting (-1: unlimited). */
+export interface QuotaSettings {
+  volumes: number;
+  snapshots: number;
+  gigabytes: number;
+  backups: number;
+  backup_gigabytes: number;
+  groups: number;
+}
 
 export interface Limits {
-  /** Largest volume size a create may ask for, in GiB. */
+  /**
+   * The default of Cinder's per_volume_gigabytes quota: the largest volume a create may ask for,
+   * in GiB, unless the project's quota (or the default class) says otherwise (quotas.ts).
+   */
   maxVolumeSizeGiB: number;
   /** Most live metadata items one snapshot or volume may hold. */
   maxMetadataItems: number;
-}
-
-/**
- * Cinder's per_volume_gigabytes check (VolumeSizeExceedsLimit, a QuotaError: 413 with
- * Retry-After 0); the message is what Cinder's FaultWrapper makes of it, the class name first.
- */
-export function checkVolumeSize(size: number, limits: Limits): void {
-  if (size > limits.maxVolumeSizeGiB) {
-    throw new OverLimit(`VolumeSizeExceedsLimit: Requested volume size ${size}G is larger than maximum allowed limit ${limits.maxVolumeSizeGiB}G.`);
-  }
+  /** The defaults of the other quotas, below the default quota class and the projects' own. */
+  quotas: QuotaSettings;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { SnapshotRow } from '../engine/store/index.js';
 import type { Outcome } from '../engine/types.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkMetadataItems, type Limits } from './limits.js';
+import { overQuota, type Quotas } from './quotas.js';
 import type { Reads } from './reads.js';
 
 /** A snapshot by id, or the row the caller already read. */
@@ -40,6 +41,7 @@ export class SnapshotCommands {
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
     private readonly limits: Limits,
+    private readonly quotas: Quotas,
   ) {}
 
   /** Assisted when the driver can do it and a running instance holds the volume open. */
@@ -76,7 +78,10 @@ export class SnapshotCommands {
       // delete holds the volume row the same way, so the two cannot interleave into a snapshot
       // of a deleted volume.
       { volumeId: volume.id, status: volume.status },
+      // Judged in the same transaction, after the volume is held (snapshots and gigabytes).
+      this.quotas.snapshotDemand(input.projectId, volume.size),
     );
+    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     if (outcome.kind === 'refused') {
       throw new InvalidRequest(`Invalid volume: Volume ${volume.id} changed status while the snapshot was requested; try again.`);
     }

@@ -8,7 +8,7 @@ import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '.
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
-import { checkVolumeSize, type Limits } from './limits.js';
+import { overQuota, type Quotas } from './quotas.js';
 import type { Reads } from './reads.js';
 import { DEFAULT_VOLUME_TYPE_ID } from '../engine/store/index.js';
 import type { TypeViewer, VolumeTypes } from './volume-types.js';
@@ -44,21 +44,25 @@ export class VolumeCommands {
     private readonly engine: Engine,
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
-    private readonly limits: Limits,
+    private readonly quotas: Quotas,
     private readonly types: VolumeTypes,
   ) {}
 
-  /** Commits the volume in `creating`; the driver creates it from the outbox. */
+  /**
+   * Commits the volume in `creating`; the driver creates it from the outbox. The project's quota
+   * (per_volume_gigabytes, volumes, gigabytes) is judged in the transaction that inserts the row,
+   * so a size the driver cannot hold, or one unit too many, leaves nothing behind.
+   */
   async create(input: CreateVolumeInput) {
-    // Before the row: a size the driver cannot hold must not leave a volume in error.
-    checkVolumeSize(input.size, this.limits);
     const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
     const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : DEFAULT_VOLUME_TYPE_ID;
     const id = randomUUID();
-    await this.engine.volumes.start(
+    const outcome = await this.engine.volumes.start(
       { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null, volumeTypeId },
       'api',
+      this.quotas.volumeDemand(input.projectId, input.size),
     );
+    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     return this.reads.volume(id);
   }
 

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { OrphanFiles } from './orphan-files.js';
+import { Quotas, type VolumeTypeNames } from './quotas.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
@@ -16,6 +17,7 @@ import { VolumeTypes, type TypeViewer } from './volume-types.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
+export type { QuotaUsageView, VolumeTypeNames } from './quotas.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -26,17 +28,23 @@ export class VolumeManager {
   readonly orphans: OrphanFiles;
   /** Volume types, their extra specs, access and encryption, and QoS specs. */
   readonly types: VolumeTypes;
+  /** Quotas, quota classes and absolute limits (quotas.ts). */
+  readonly quotas: Quotas;
 
   constructor(
     readonly engine: Engine,
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
+    options: { volumeTypeNames?: VolumeTypeNames } = {},
   ) {
     this.reads = new Reads(engine.store);
     this.types = new VolumeTypes(engine);
-    this.volumes = new VolumeCommands(engine, driver, this.reads, limits, this.types);
-    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
+    // Per-type quota resources (volumes_<type>, ...) follow the live volume types.
+    const typeNames: VolumeTypeNames = async () => (await this.types.list({ projectId: '', isAdmin: true }, null)).map((t) => t.name);
+    this.quotas = new Quotas(engine, limits, options.volumeTypeNames ?? typeNames);
+    this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas, this.types);
+    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas);
     this.orphans = new OrphanFiles(engine, driver);
   }
 

@@ -1,18 +1,14 @@
-// The request limits (src/manager/limits.ts): the boundaries, and the messages Cinder (volume
-// size) and Nova (metadata items) answer with. Where they are checked: volume-commands,
-// snapshot-commands and snapshot-metadata tests.
+// The request limits (src/manager/limits.ts): the boundaries, and the message Nova (metadata
+// items) answers with. Where they are checked: snapshot-commands and snapshot-metadata tests; the
+// volume size (per_volume_gigabytes) is a quota: quotas.test.ts.
 import { describe, expect, it } from 'vitest';
-import { Forbidden, OverLimit } from '../../src/manager/errors.js';
-import { checkMetadataItems, checkVolumeSize } from '../../src/manager/limits.js';
+import { defaultLimits } from '../../src/config.js';
+import { Forbidden } from '../../src/manager/errors.js';
+import { checkMetadataItems } from '../../src/manager/limits.js';
 
-const limits = { maxVolumeSizeGiB: 1000, maxMetadataItems: 128 };
+const limits = { ...defaultLimits, maxMetadataItems: 128 };
 
 describe('request limits', () => {
-  it('allows a volume of the limit and refuses one GiB more as VolumeSizeExceedsLimit', () => {
-    expect(() => checkVolumeSize(1000, limits)).not.toThrow();
-    expect(() => checkVolumeSize(1001, limits)).toThrow(new OverLimit('VolumeSizeExceedsLimit: Requested volume size 1001G is larger than maximum allowed limit 1000G.'));
-  });
-
   it('allows the limit of metadata items and refuses one more as Nova does', () => {
     expect(() => checkMetadataItems(128, limits)).not.toThrow();
     expect(() => checkMetadataItems(129, limits)).toThrow(new Forbidden('Maximum number of metadata items exceeds 128'));

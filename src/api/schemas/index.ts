@@ -4,3 +4,4 @@ export * from './params.js';
 export * from './snapshots.js';
 export * from './volumes.js';
 export * from './volume-types.js';
+export * from './quotas.js';

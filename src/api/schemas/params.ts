@@ -21,7 +21,7 @@ const nonNegativeInt = (name: string) =>
     .regex(new RegExp(`^(?:-0+|0*${toRegexRange(0, MAX_PAGE_PARAM)})$`), { error: `${name} param is too large` })
     .transform(Number);
 
-const queryBoolean = (name: string) =>
+export const queryBoolean = (name: string) =>
   z.enum(CINDER_BOOLEAN_STRINGS, { error: `Value for '${name}' is not a boolean.` }).transform((v) => parseCinderBoolean(v) as boolean);
 
 export type SortDir = 'asc' | 'desc';

@@ -167,6 +167,13 @@ export type EncryptionView = z.output<typeof encryptionViewSchema>;
 
 const qosViewSchema = z.strictObject({ id, name: z.string(), consumer: z.string(), specs: stringMap }).meta({ title: 'QosSpecs' });
 export type QosView = z.output<typeof qosViewSchema>;
+/** Limits per resource (os-quota-sets, os-quota-class-sets): Cinder's resources, then `volumes_<type>` and the like. */
+const limitsById = z.object({ id: z.string() }).catchall(z.int());
+const quotaUsageSchema = z.strictObject({ limit: z.int(), in_use: z.int(), reserved: z.int() });
+/** GET /limits: Cinder's absolute limits (views/limits.py) and the used ones (used_limits.py); no rate limits. */
+const limitsSchema = z.strictObject({
+  limits: z.strictObject({ rate: z.array(z.unknown()), absolute: z.record(z.string(), z.int()) }),
+});
 
 export const responseSchemas = {
   volumeType: z.strictObject({ volume_type: volumeTypeViewSchema }),
@@ -194,6 +201,12 @@ export const responseSchemas = {
   adminMetadata: z.strictObject({ admin_metadata: stringMap }),
   transitions: z.strictObject({ transitions: z.array(transitionViewSchema) }),
   orphanFiles: orphanFilesSchema,
+  quotaSet: z.strictObject({ quota_set: limitsById }),
+  quotaSetUpdated: z.strictObject({ quota_set: z.record(z.string(), z.int()) }),
+  quotaSetUsage: z.strictObject({ quota_set: z.object({ id: z.string() }).catchall(quotaUsageSchema) }),
+  quotaClassSet: z.strictObject({ quota_class_set: limitsById }),
+  quotaClassSetUpdated: z.strictObject({ quota_class_set: z.record(z.string(), z.int()) }),
+  limits: limitsSchema,
   versions: versionsDocumentSchema,
 };
 

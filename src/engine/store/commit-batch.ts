@@ -7,6 +7,7 @@ import { closeJobs } from './close-jobs.js';
 import type { Dialect } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
 import { insertSnapshots } from './insert-snapshots.js';
+import type { QuotaRefusal } from './quota.js';
 import { writeKeyValues } from './key-values.js';
 import type { BatchWrites } from './rows.js';
 import { updateSnapshots } from './update-snapshots.js';
@@ -17,6 +18,8 @@ export interface BatchResult {
   conflicts: Set<string>;
   /** Creates whose volume no longer allowed them: not written. */
   refusedCreates: Set<string>;
+  /** Creates their project's quota did not hold: not written. */
+  overQuota: Map<string, QuotaRefusal>;
 }
 
 export async function commitBatch(
@@ -28,9 +31,9 @@ export async function commitBatch(
   beforeCommit?: (lost: ReadonlySet<string>) => Promise<void>,
 ): Promise<BatchResult> {
   return db.sql.transaction(async (tx) => {
-    const refusedCreates = await insertSnapshots(tx, d, w.inserts);
+    const { refused: refusedCreates, overQuota } = await insertSnapshots(tx, d, w.inserts);
     const conflicts = await updateSnapshots(tx, d, w.updates);
-    const lost = new Set([...refusedCreates, ...conflicts]);
+    const lost = new Set([...refusedCreates, ...overQuota.keys(), ...conflicts]);
     const kept = <T extends { snapshotId: string | null }>(xs: T[]) =>
       lost.size === 0 ? xs : xs.filter((x) => x.snapshotId === null || !lost.has(x.snapshotId));
     await appendHistory(tx, d, kept(w.history));
@@ -44,6 +47,6 @@ export async function commitBatch(
     const closes = kept(w.jobCloses);
     if (closes.length > 0) await closeJobs(tx, d, closes, now);
     await beforeCommit?.(lost);
-    return { conflicts, refusedCreates };
+    return { conflicts, refusedCreates, overQuota };
   });
 }

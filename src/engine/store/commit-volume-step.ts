@@ -14,6 +14,7 @@ import { conditionRefusal } from '../volume-rules.js';
 import { closeJobs } from './close-jobs.js';
 import { type Dialect, empty, join, sql } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
+import { admitQuotas, type QuotaRefusal } from './quota.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
 
 export type VolumeStepResult =
@@ -23,7 +24,9 @@ export type VolumeStepResult =
   /** A condition did not hold: only a rejected history row (and the job's close) was written. */
   | { kind: 'condition_failed'; failure: VolumeConditionFailure; reason: string }
   /** The attachment to close is not a live one of this volume: nothing written. */
-  | { kind: 'attachment_missing' };
+  | { kind: 'attachment_missing' }
+  /** The project's quota does not hold what the step adds: nothing written. */
+  | { kind: 'over_quota'; refusal: QuotaRefusal };
 
 /** Thrown inside the transaction only to roll it back. */
 class Rollback extends Error {
@@ -41,6 +44,12 @@ export async function commitVolumeStep(
 ): Promise<VolumeStepResult> {
   try {
     return await db.sql.transaction(async (tx) => {
+      // A create has no row to hold yet; any other step holds its row first (the lock order of quota.ts).
+      if (!w.insert && !(await guard(tx, d, w))) return { kind: 'conflict' } as const;
+      if (w.quota && w.update) {
+        const [refusal] = await admitQuotas(tx, d, [w.quota]);
+        if (refusal) throw new Rollback({ kind: 'over_quota', refusal });
+      }
       if (w.insert) {
         const u = w.update!;
         const c = u.columns;
@@ -54,8 +63,6 @@ export async function commitVolumeStep(
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
             d.text(c.errorReason), d.text(i.volumeTypeId),
           ])})`);
-      } else if (!(await guard(tx, d, w))) {
-        return { kind: 'conflict' } as const;
       }
 
       if (w.update) {

@@ -17,6 +17,7 @@ import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
 import { oldestDueJobs } from './oldest-due-jobs.js';
 import { ownedIds } from './owned-ids.js';
+import { deleteProjectLimits, readClassLimits, readProjectLimits, readUsage, writeLimits, type QuotaLimits } from './quota.js';
 import { ReadBatcher } from './read-batcher.js';
 import { acceptedHistoryBefore, readHistory, snapshotOwner } from './read-history.js';
 import { readAttention, type AttentionQuery } from './read-attention.js';
@@ -91,6 +92,14 @@ export class SnapshotStore {
   readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
   volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 
+  // Quotas (quota.ts): limits are rows, usage is counted from the volumes and snapshots.
+  readProjectQuotas = (projectId: string) => readProjectLimits(this.db.sql, this.dialect, projectId);
+  readClassQuotas = (className: string) => readClassLimits(this.db.sql, this.dialect, className);
+  readQuotaUsage = (projectId: string) => readUsage(this.db.sql, this.dialect, projectId);
+  writeProjectQuotas = (projectId: string, limits: QuotaLimits, now: Date) => writeLimits(this.db.sql, this.dialect, 'quotas', projectId, limits, now);
+  writeClassQuotas = (className: string, limits: QuotaLimits, now: Date) => writeLimits(this.db.sql, this.dialect, 'quota_classes', className, limits, now);
+  deleteProjectQuotas = (projectId: string) => deleteProjectLimits(this.db.sql, this.dialect, projectId);
+
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
   readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
   /** The UI's snapshot list, one keyset page at a time (null: `after` names no snapshot). */
@@ -148,4 +157,5 @@ export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
 export { DEFAULT_VOLUME_TYPE_ID, DEFAULT_VOLUME_TYPE_NAME, type VolumeTypeRow, type TypeViewer, type EncryptionFields } from './volume-types.js';
 export type { QosSpecsRow } from './qos-specs.js';
+export { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, type QuotaDemand, type QuotaLimits, type QuotaRefusal, type QuotaResource, type QuotaUsage } from './quota.js';
 export type { JobContext } from './load-job-context.js';

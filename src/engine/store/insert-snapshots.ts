@@ -5,12 +5,21 @@
 // does the same, so the two cannot interleave into a snapshot of a deleted volume.
 import type { SqlRunner } from '../../db/sql.js';
 import { type Dialect, join, sql } from './dialect.js';
+import { admitQuotas, type QuotaRefusal } from './quota.js';
 import type { SnapshotInsert } from './rows.js';
 
-/** Inserts the rows whose volume guard holds; returns the ids of those refused. */
-export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: SnapshotInsert[]): Promise<Set<string>> {
+export interface InsertResult {
+  /** Creates whose volume no longer allowed them. */
+  refused: Set<string>;
+  /** Creates their project's quota did not hold (judged after the volume guards: quota.ts's lock order). */
+  overQuota: Map<string, QuotaRefusal>;
+}
+
+/** Inserts the rows whose volume guard and quota hold; returns those refused. */
+export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: SnapshotInsert[]): Promise<InsertResult> {
   const refused = new Set<string>();
-  if (inserts.length === 0) return refused;
+  const overQuota = new Map<string, QuotaRefusal>();
+  if (inserts.length === 0) return { refused, overQuota };
   const guards = new Map<string, string>();
   for (const i of inserts) if (i.volumeGuard) guards.set(`${i.volumeGuard.volumeId}\u0000${i.volumeGuard.status}`, i.volumeGuard.volumeId);
   if (guards.size > 0) {
@@ -26,7 +35,14 @@ export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: Snapsh
     const heldIds = new Set(held.map((r) => r.id));
     for (const i of inserts) if (i.volumeGuard && !heldIds.has(i.volumeGuard.volumeId)) refused.add(i.row.id);
   }
-  const kept = inserts.filter((i) => !refused.has(i.row.id));
+  const judged = inserts.filter((i) => !refused.has(i.row.id) && i.quota);
+  if (judged.length > 0) {
+    const refusals = await admitQuotas(tx, d, judged.map((i) => i.quota!));
+    judged.forEach((i, k) => {
+      if (refusals[k]) overQuota.set(i.row.id, refusals[k]);
+    });
+  }
+  const kept = inserts.filter((i) => !refused.has(i.row.id) && !overQuota.has(i.row.id));
   if (kept.length > 0) {
     const rows = kept.map(({ row: r }) => sql`(${join([
       d.text(r.id), d.text(r.volumeId), d.text(r.projectId), d.text(r.userId), d.text(r.name), d.text(r.description), d.text(r.status),
@@ -45,5 +61,5 @@ export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: Snapsh
       await tx.execute(sql`INSERT INTO snapshot_metadata (snapshot_id, key, value, created_at, updated_at, deleted) VALUES ${join(metadata)}`);
     }
   }
-  return refused;
+  return { refused, overQuota };
 }

@@ -2,6 +2,7 @@
 // built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
 // can drop everything of one snapshot whose version guard failed without touching the others.
 import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment, VolumeTransition } from '../../db/client.js';
+import type { QuotaDemand } from './quota.js';
 
 export type SnapshotRow = Snapshot;
 
@@ -88,6 +89,8 @@ export interface VolumeStepWrite {
   carriesJobsOf?: string;
   /** An outbox job this event answers: closed in the same commit, done or cancelled. */
   closesJob?: { jobId: number; status: ClosedJobStatus; error?: string | null };
+  /** What the step adds to its project's quota usage (a create, an extend): judged in the transaction. */
+  quota?: QuotaDemand;
 }
 
 /** The columns that follow from the machine state (see state-columns.ts). */
@@ -123,6 +126,8 @@ export interface SnapshotInsert {
   metadata: Record<string, string>;
   /** The volume must still be undeleted and in this status when the row is written. */
   volumeGuard?: { volumeId: string; status: string };
+  /** What the snapshot adds to its project's quota usage: judged in the transaction that inserts it. */
+  quota?: QuotaDemand;
 }
 
 /** One snapshot row moved from `fromVersion` to its state after every event of the batch. */

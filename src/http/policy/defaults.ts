@@ -24,6 +24,8 @@ const SNAPSHOT = '/v3/{project_id}/snapshots';
 const VOLUME = '/v3/{project_id}/volumes';
 const TYPES = '/v3/{project_id}/types';
 const QOS = '/v3/{project_id}/qos-specs';
+const QUOTA_SETS = '/v3/{project_id}/os-quota-sets';
+const QUOTA_CLASS_SETS = '/v3/{project_id}/os-quota-class-sets';
 const ADMIN_OR_OWNER = 'rule:admin_or_owner';
 const ADMIN_API = 'rule:admin_api';
 
@@ -125,5 +127,23 @@ export const RULE_DEFAULTS = [
     cinder: 'volume_extension:qos_specs_manage:update',
   },
   { name: 'qos_specs:delete', check: ADMIN_API, description: 'Delete QoS specs, or keys of them.', operations: [{ method: 'DELETE', path: `${QOS}/{qos_id}` }, { method: 'PUT', path: `${QOS}/{qos_id}/delete_keys` }], cinder: 'volume_extension:qos_specs_manage:delete' },
+  {
+    name: 'quota:show',
+    check: ADMIN_OR_OWNER,
+    description: "Show a project's quotas, with usage, and its defaults (the target is the project named in the path). Cinder's default is a reader of the project or system; this service has no reader role apart from membership.",
+    operations: [{ method: 'GET', path: `${QUOTA_SETS}/{target_project_id}` }, { method: 'GET', path: `${QUOTA_SETS}/{target_project_id}/defaults` }, { method: 'GET', path: `${QUOTA_SETS}/{target_project_id}?usage=True` }],
+    cinder: 'volume_extension:quotas:show',
+  },
+  { name: 'quota:update', check: ADMIN_API, description: "Update a project's quotas.", operations: [{ method: 'PUT', path: `${QUOTA_SETS}/{target_project_id}` }], cinder: 'volume_extension:quotas:update' },
+  { name: 'quota:delete', check: ADMIN_API, description: "Delete a project's quotas (it follows the default class again).", operations: [{ method: 'DELETE', path: `${QUOTA_SETS}/{target_project_id}` }], cinder: 'volume_extension:quotas:delete' },
+  { name: 'quota_class:get', check: ADMIN_API, description: 'Show a quota class.', operations: [{ method: 'GET', path: `${QUOTA_CLASS_SETS}/{class_name}` }], cinder: 'volume_extension:quota_classes:get' },
+  { name: 'quota_class:update', check: ADMIN_API, description: 'Update a quota class (the class `default` is every project\'s default).', operations: [{ method: 'PUT', path: `${QUOTA_CLASS_SETS}/{class_name}` }], cinder: 'volume_extension:quota_classes:update' },
+  {
+    name: 'limits:used_limits',
+    check: ADMIN_OR_OWNER,
+    description: 'See the used limits (totalVolumesUsed, ...) among the absolute limits; without it, the limits alone.',
+    operations: [{ method: 'GET', path: '/v3/{project_id}/limits' }],
+    cinder: 'limits_extension:used_limits',
+  },
   { name: 'orphan_files:get_all', check: ADMIN_API, description: 'List the files in the share that no volume or snapshot owns (an extension).', operations: [{ method: 'GET', path: '/v3/{project_id}/os-orphan-files' }] },
 ] as const satisfies readonly RuleDefault[];

@@ -312,6 +312,24 @@ describe('policy decisions', () => {
     expect(evaluate(strict, makeAuthContext({ userId: 'u', projectId: 'p', roles: ['admin'] }), 'snapshot:reset_status')).toBe(true);
   });
 
+  it("quotas as Cinder's defaults: members see their own project's, admins set them and the classes", () => {
+    const own = { projectId: 'demo' };
+    const theirs = { projectId: 'other' };
+    expect(evaluate(policy, who(['member']), 'quota:show', own)).toBe(true);
+    expect(evaluate(policy, who(['reader']), 'quota:show', own)).toBe(true);
+    expect(evaluate(policy, who(['member']), 'quota:show', theirs)).toBe(false);
+    expect(evaluate(policy, who(['admin']), 'quota:show', theirs)).toBe(true);
+    for (const rule of ['quota:update', 'quota:delete'] as const) {
+      expect(evaluate(policy, who(['member']), rule, own)).toBe(false);
+      expect(evaluate(policy, who(['admin']), rule, theirs)).toBe(true);
+    }
+    for (const rule of ['quota_class:get', 'quota_class:update'] as const) {
+      expect(evaluate(policy, who(['member']), rule)).toBe(false);
+      expect(evaluate(policy, who(['admin']), rule)).toBe(true);
+    }
+    expect(evaluate(policy, who(['member']), 'limits:used_limits')).toBe(true);
+  });
+
   function app(p: Policy, auth: AuthContext) {
     const a = new Hono();
     a.onError(onApiError());

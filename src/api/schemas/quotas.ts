@@ -1,0 +1,44 @@
+/**
+ * Quota request bodies and queries (cinder/api/schemas/quotas.py, quota_classes.py and
+ * parameter_types.quota_class_set). Which keys are resources depends on the volume types, so the
+ * manager judges the keys (Cinder's format checkers do it there too, with the same messages).
+ */
+import * as z from 'zod';
+import { queryBoolean } from './params.js';
+import { DB_MAX_INT } from './volumes.js';
+
+/** Cinder's resources (cinder/quota.py), each a key a quota set or class may carry. */
+const FIXED_RESOURCES = ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', 'groups'] as const;
+
+/**
+ * A limit: an integer from -1 (unlimited) to DB_MAX_INT, or a string of one (cinderclient sends
+ * integers; Cinder's checks take both).
+ */
+const limitValue = z.union([z.int().min(-1).max(DB_MAX_INT), z.string().regex(/^-?[0-9]+$/)], {
+  error: `must be an integer from -1 to ${DB_MAX_INT}`,
+});
+
+/**
+ * The keys a set may carry, each with a limit. Cinder also takes `volumes_<type>` and the like per
+ * volume type; this service has no volume types yet, so its keys are the fixed resources (the
+ * manager judges keys again against the types it knows: "Bad key(s) in quota set").
+ */
+function limitsRecord(extra: Record<string, z.ZodType> = {}) {
+  return z.strictObject({ ...Object.fromEntries(FIXED_RESOURCES.map((r) => [r, limitValue.optional()])), ...extra });
+}
+
+/** PUT os-quota-sets/{project_id} (schemas/quotas.py update): at least one key; `id` and `tenant_id` are ignored. */
+export const quotaSetUpdateSchema = z.strictObject({
+  quota_set: limitsRecord({ id: z.string().optional(), tenant_id: z.string().optional() }).refine((o) => Object.keys(o).length >= 1, {
+    error: 'quota_set must have at least 1 property',
+  }),
+});
+
+/** PUT os-quota-class-sets/{class_name} (schemas/quota_classes.py). */
+export const quotaClassSetUpdateSchema = z.strictObject({ quota_class_set: limitsRecord() });
+
+/** GET os-quota-sets/{project_id}?usage=...: with in_use and reserved per resource. Other parameters are ignored. */
+export const quotaShowQuerySchema = z.looseObject({ usage: queryBoolean('usage').optional() });
+
+/** GET /limits: an admin may name another project (3.39 on; tenant_id is the older spelling). */
+export const limitsQuerySchema = z.looseObject({ project_id: z.string().optional(), tenant_id: z.string().optional() });
