@@ -7,7 +7,9 @@ import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { OrphanFiles } from './orphan-files.js';
+import { UserMessages } from './messages.js';
 import { Reads } from './reads.js';
+import { Services, type ServiceIdentity } from './services.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
@@ -15,6 +17,7 @@ import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volu
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
+export type { ServiceIdentity } from './services.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -23,17 +26,23 @@ export class VolumeManager {
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
   readonly orphans: OrphanFiles;
+  /** This instance as Cinder's services (scheduler, volume), its backend's pools and capabilities. */
+  readonly services: Services;
+  readonly messages: UserMessages;
 
   constructor(
     readonly engine: Engine,
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
+    options: { identity?: ServiceIdentity; requestId?: () => string | undefined } = {},
   ) {
     this.reads = new Reads(engine.store);
     this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
     this.orphans = new OrphanFiles(engine, driver);
+    this.services = new Services(engine, driver, options.identity);
+    this.messages = new UserMessages(engine, options.requestId);
   }
 
   // Volumes.
