@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { operatorRoutes } from './routes/operator.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -64,5 +65,6 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
   app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
+  app.route('/v3/:project_id', operatorRoutes(options.manager));
   return app;
 }

@@ -23,6 +23,22 @@ import {
   volumeListQuerySchema,
   volumeUpdateSchema,
 } from './schemas/index.js';
+import {
+  availabilityZonesSchema,
+  capabilitiesSchema,
+  extensionsSchema,
+  hostListQuerySchema,
+  hostSchema,
+  hostsSchema,
+  messageSchema,
+  messagesSchema,
+  poolListQuerySchema,
+  poolsSchema,
+  serviceActionSchemas,
+  serviceChangedSchema,
+  serviceListQuerySchema,
+  servicesSchema,
+} from './schemas/operator.js';
 import { faultSchema, responseSchemas } from './schemas/responses.js';
 import { API_VERSION_HEADER, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 
@@ -40,7 +56,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'versions' | 'health' | 'operator';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -50,6 +66,13 @@ export interface ApiOperation {
   public?: true;
   /** Answers 404 for a resource named in the body (POST /snapshots: the volume). */
   bodyNamesResource?: true;
+  /**
+   * Why the operation never succeeds in this deployment (it answers as Cinder does for a backend
+   * without the feature); the document-driven test then does not wait for a success.
+   */
+  refusedByDesign?: string;
+  /** Answers 404 for what is not in its path's {id}/{host}: a microversion below the resource's, a service not found. */
+  mayBeMissing?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
 }
@@ -123,6 +146,42 @@ export const apiOperations: readonly ApiOperation[] = [
     tag: 'volumes',
     success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
   },
+
+  // Operator resources (src/api/routes/operator.ts).
+  { method: 'get', path: '/v3/{project_id}/extensions', operationId: 'listExtensions', summary: 'The API extensions this service implements', tag: 'operator', success: { 200: { description: 'The extensions', body: extensionsSchema } } },
+  { method: 'get', path: '/v3/{project_id}/os-availability-zone', operationId: 'listAvailabilityZones', summary: 'The availability zones of the enabled volume services', tag: 'operator', success: { 200: { description: 'The zones', body: availabilityZonesSchema } } },
+  { method: 'get', path: '/v3/{project_id}/os-services', operationId: 'listServices', summary: 'Admin: the services (each instance as cinder-scheduler and cinder-volume), with their heartbeat', tag: 'operator', query: serviceListQuerySchema, success: { 200: { description: 'The services', body: servicesSchema } } },
+  ...(['enable', 'disable', 'disable-log-reason'] as const).map(
+    (action): ApiOperation => ({
+      method: 'put',
+      path: `/v3/{project_id}/os-services/${action}`,
+      operationId: `service_${action.replace(/-/g, '_')}`,
+      summary: `Admin: ${action} a service`,
+      tag: 'operator',
+      body: serviceActionSchemas[action],
+      mayBeMissing: true,
+      success: { 200: { description: 'The service changed', body: serviceChangedSchema } },
+    }),
+  ),
+  ...(['freeze', 'thaw', 'failover_host', 'failover'] as const).map(
+    (action): ApiOperation => ({
+      method: 'put',
+      path: `/v3/{project_id}/os-services/${action}`,
+      operationId: `service_${action}`,
+      summary: action.startsWith('failover') ? 'Admin: fail a backend over (refused: the backend has no replication)' : `Admin: ${action} a backend`,
+      tag: 'operator',
+      ...(action.startsWith('failover') ? { refusedByDesign: 'the backend has no replication, so Cinder refuses its failover (400)' } : {}),
+      body: serviceActionSchemas[action],
+      success: { 200: { description: 'Done' } },
+    }),
+  ),
+  { method: 'get', path: '/v3/{project_id}/os-hosts', operationId: 'listHosts', summary: 'Admin: the hosts of the enabled services', tag: 'operator', query: hostListQuerySchema, success: { 200: { description: 'The hosts', body: hostsSchema } } },
+  { method: 'get', path: '/v3/{project_id}/os-hosts/{host}', operationId: 'showHost', summary: 'Admin: the volumes and snapshots a volume host holds, in total and per project', tag: 'operator', success: { 200: { description: 'The usage', body: hostSchema } } },
+  { method: 'get', path: '/v3/{project_id}/scheduler-stats/get_pools', operationId: 'getPools', summary: "Admin: the backend's pools; with detail=true their capacity (statvfs of the share) and capabilities", tag: 'operator', query: poolListQuerySchema, success: { 200: { description: 'The pools', body: poolsSchema } } },
+  { method: 'get', path: '/v3/{project_id}/capabilities/{host}', operationId: 'showCapabilities', summary: "Admin: a backend's capabilities (host, host@backend or host@backend#pool)", tag: 'operator', success: { 200: { description: 'The capabilities', body: capabilitiesSchema } } },
+  { method: 'get', path: '/v3/{project_id}/messages', operationId: 'listMessages', summary: 'User messages (3.3): what failed for the project', tag: 'operator', mayBeMissing: true, success: { 200: { description: 'The messages', body: messagesSchema } } },
+  { method: 'get', path: '/v3/{project_id}/messages/{id}', operationId: 'showMessage', summary: 'Show a user message (3.3)', tag: 'operator', success: { 200: { description: 'The message', body: messageSchema } } },
+  { method: 'delete', path: '/v3/{project_id}/messages/{id}', operationId: 'deleteMessage', summary: 'Delete a user message (3.3)', tag: 'operator', success: { 204: { description: 'Deleted' } } },
 ];
 
 type JsonSchema = Record<string, unknown>;
@@ -145,7 +204,8 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     description: "The caller's project; another than the token's is refused (400 \"Malformed request url\", as Cinder)",
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
-  id: { description: 'The volume or snapshot id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  host: { description: "A service's host: host, host@backend or host@backend#pool", schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
+  id: { description: 'The volume, snapshot or message id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
   key: { description: 'A metadata key', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
@@ -209,7 +269,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
+  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing) statuses.push(404);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
   return statuses.sort((a, b) => a - b);
@@ -234,7 +294,8 @@ function responses(op: ApiOperation) {
   for (const [status, s] of Object.entries(op.success)) {
     out[status] = { description: s.description, ...(s.body ? jsonContent(jsonSchema(s.body, 'output')) : {}) };
   }
-  if (!op.public) out['204'] = NOAUTH_HANDSHAKE;
+  // A success of 204 (a message's delete) shares the status with the handshake.
+  if (!op.public) out['204'] = op.success[204] ? { ...NOAUTH_HANDSHAKE, description: `${op.success[204].description}; or, ${NOAUTH_HANDSHAKE.description}` } : NOAUTH_HANDSHAKE;
   for (const status of faultStatuses(op)) out[String(status)] = fault(status);
   return out;
 }
@@ -260,7 +321,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

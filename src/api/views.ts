@@ -35,7 +35,7 @@ export function volumeSummaryView(v: Volume, selfUrl: string): VolumeSummaryView
   return { id: v.id, name: v.name, links: [{ rel: 'self', href: selfUrl }] };
 }
 
-export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean }): VolumeView {
+export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean; /** Cinder's host@backend#pool of the volume (admins only). */ host: string }): VolumeView {
   return {
     id: v.id,
     status: v.status,
@@ -65,7 +65,7 @@ export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, self
       device: a.mountpoint,
       attached_at: iso(a.attachTime),
     })),
-    ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': 'assisted-snapshots@remotefs' } : {}),
+    ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': opts.host } : {}),
   };
 }
 

@@ -36,7 +36,7 @@ export function volumeRoutes(manager: VolumeManager) {
     return volume;
   };
   /** Renders a row the handler already holds (with its live attachments). */
-  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants') });
+  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), host: manager.services.poolName });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -66,7 +66,7 @@ export function volumeRoutes(manager: VolumeManager) {
       sort: q.sort,
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
-    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, host: manager.services.poolName }) : volumeSummaryView(v, selfUrl(c, v.id))));
     return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));
