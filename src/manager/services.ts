@@ -10,6 +10,7 @@ import type { BackendCapacity, VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { ProjectUsage, ServiceIdentityRow, ServiceRow } from '../engine/store/index.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { unmetSpec } from './extra-specs.js';
 
 export const SCHEDULER_BINARY = 'cinder-scheduler';
 export const VOLUME_BINARY = 'cinder-volume';
@@ -193,6 +194,16 @@ export class Services {
         },
       },
     ];
+  }
+
+  /**
+   * The scheduler's answer for a volume type's extra specs: null when the backend's pool satisfies
+   * them, else the first spec it does not (Cinder's NoValidBackend; the caller puts the volume in
+   * error and records ACTIONS.SCHEDULE_ALLOCATE_VOLUME / DETAILS.NO_BACKEND_AVAILABLE).
+   */
+  async unmetSpec(extraSpecs: Readonly<Record<string, string>>): Promise<string | null> {
+    const [pool] = await this.pools();
+    return unmetSpec(extraSpecs, pool!.capabilities);
   }
 
   /** The cinder-volume services a capabilities request names (a host, backend or pool). */

@@ -165,6 +165,11 @@ describe.each(providers)('REST API on %s: operator resources', (provider) => {
     expectFault(await f.call('GET', `${P}/capabilities/nowhere@test`), 404, 'itemNotFound', "Can't find service: nowhere@test");
   });
 
+  it("answers the scheduler's capability check from the pool's capabilities", async () => {
+    expect(await services().unmetSpec({ volume_backend_name: 'test', 'capabilities:thin_provisioning_support': '<is> True' })).toBeNull();
+    expect(await services().unmetSpec({ storage_protocol: 'tempest-storage_protocol-1', vendor_name: 'tempest-vendor_name-1' })).toBe('storage_protocol');
+  });
+
   it("shows the volume's host@backend#pool to admins", async () => {
     const v = await createVolume(f);
     expect(v['os-vol-host-attr:host']).toBe('localhost@test#test');
