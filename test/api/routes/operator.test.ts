@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRemoteFsDriver } from '../../../src/drivers/remotefs/index.js';
-import { hostMatches, SERVICE_DOWN_SECONDS } from '../../../src/manager/services.js';
+import { hostMatches, SERVICE_DOWN_SECONDS, Services } from '../../../src/manager/services.js';
 import { providers } from '../../support/databases.js';
 import { apiFixture, createVolume, expectFault, MISSING, P, type ApiFixture } from '../helpers.js';
 
@@ -85,6 +85,26 @@ describe.each(providers)('REST API on %s: operator resources', (provider) => {
     await services().heartbeat();
     expect((await f.call('GET', `${P}/os-services`)).json.services.map((s: { state: string }) => s.state)).toEqual(['up', 'up']);
     expect(await f.h.db.prisma.service.count()).toBe(2);
+  });
+
+  it('lists each instance of a cluster on its own rows; one that stops beating goes down alone', async () => {
+    const other = new Services(f.h.engine, f.h.driver, { host: 'node-2', availabilityZone: 'nova' });
+    await services().heartbeat();
+    await other.heartbeat();
+    f.h.clock.advance(SERVICE_DOWN_SECONDS - 10);
+    await services().heartbeat();
+    f.h.clock.advance(20);
+    const listed = (await f.call('GET', `${P}/os-services`)).json.services.map((s: { host: string; state: string }) => `${s.host} ${s.state}`);
+    expect(listed).toEqual(['localhost up', 'localhost@test up', 'node-2 down', 'node-2@test down']);
+    expect((await f.call('GET', `${P}/os-services?host=node-2&binary=cinder-volume`)).json.services).toHaveLength(1);
+  });
+
+  it('beats on its own once started, until stopped', async () => {
+    await services().start((err) => {
+      throw err;
+    }, 60_000);
+    await services().stop();
+    expect((await f.call('GET', `${P}/os-services`)).json.services.map((s: { state: string }) => s.state)).toEqual(['up', 'up']);
   });
 
   it('disables with a reason, enables, and keeps the flags across heartbeats', async () => {
