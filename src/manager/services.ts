@@ -99,9 +99,12 @@ export class Services {
     for (const row of this.rows()) await this.engine.store.heartbeatService(row, now);
   }
 
-  /** Beats now and every REPORT_INTERVAL_MS until stop(); a failed beat is reported and the next one tried. */
+  /**
+   * Beats now and every REPORT_INTERVAL_MS until stop(); a failed beat (the database away) is
+   * reported and the next one tried, and never stops the service: it is then listed as down.
+   */
   async start(onError: (err: unknown) => void, intervalMs = REPORT_INTERVAL_MS): Promise<void> {
-    await this.heartbeat();
+    await this.heartbeat().catch(onError);
     this.timer = setInterval(() => {
       if (this.beating) return;
       this.beating = this.heartbeat()
