@@ -42,7 +42,7 @@ export interface InstanceSettings {
 }
 
 /**
- * The settings that differ between instances of one cluster: its port and a WORKER_ID of its own. The WORKER_ID must be unique per instance: a starting instance frees
+ * The settings that differ between instances of one cluster: its port, and a WORKER_ID and SERVICE_HOST of its own. The WORKER_ID must be unique per instance: a starting instance frees
  * every lease held under its id (its dead predecessor's), so two sharing one would free each
  * other's running jobs. Everything else (database, share, waits, leases) is the same for all.
  */
@@ -52,6 +52,8 @@ export function instanceEnv(s: InstanceSettings): Record<string, string> {
     HOST: s.host ?? '127.0.0.1',
     PORT: String(s.basePort + s.index - 1),
     WORKER_ID: `${os.hostname()}-instance-${s.index}`,
+    // Each instance its own cinder-scheduler and cinder-volume in os-services, with its own heartbeat.
+    SERVICE_HOST: `${os.hostname()}-instance-${s.index}`,
     REMOTEFS_SHARE: s.share,
     VOLUME_DRIVER: s.driver ?? 'remotefs',
     ...(s.computeUrl ? { COMPUTE_URL: s.computeUrl } : {}),

@@ -91,6 +91,11 @@ const schema = z.object({
   COMPUTE_AGENT_MODE: z.enum(['auto', 'qemu', 'file']).default('auto'),
   /** 1 (QEMU mode): pause the guest (QMP stop) around each overlay switch and resume it (cont) right after. */
   COMPUTE_AGENT_PAUSE_GUEST: z.enum(['0', '1']).default('0'),
+  /**
+   * Cinder's `host` option: this instance's name among the services (os-services, os-hosts, the
+   * pools); unset: the machine's host name. Instances sharing one share its service rows.
+   */
+  SERVICE_HOST: z.string().regex(/^[^@#\s]+$/, 'a host name, without @, # or spaces').optional(),
   /** Stable per host, so a restarted process takes back the work its predecessor held. */
   WORKER_ID: z.string().min(1).optional(),
   /** How often workers look for work committed by other processes. */

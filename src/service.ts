@@ -1,5 +1,6 @@
 // Assembles one service process: database (migrated), engine, manager, worker, runner and the
 // HTTP app. Kept apart from main.ts so tests can start the very same service in-process.
+import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { createApp } from './api/app.js';
 import type { ComputeClient } from './compute/compute-client.js';
@@ -102,7 +103,12 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     concurrency: config.WORKER_CONCURRENCY,
     onError: (err) => logger.error({ err }, 'worker iteration failed; retrying'),
   });
-  const manager = new VolumeManager(engine, driver, limitsOf(config));
+  const manager = new VolumeManager(engine, driver, limitsOf(config), {
+    identity: { host: config.SERVICE_HOST ?? hostname(), availabilityZone: 'nova' },
+    requestId: () => currentRequest()?.requestId,
+  });
+  const unfollowMessages = manager.messages.follow((err) => logger.warn({ err }, 'recording a user message failed'));
+  await manager.services.start((err) => logger.warn({ err }, 'service heartbeat failed; trying again at the next interval'));
   let draining: Promise<void> | null = null;
   // The committed history, for the web UI's streams and the inspector. A commit in this process
   // (or an answered write, which may have committed a rejection without a transition) pokes it
@@ -186,6 +192,8 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     drain,
     async stop() {
       await drain();
+      await manager.services.stop();
+      unfollowMessages();
       await listener?.stop();
       await engine.idle();
       observability.stop();

@@ -11,6 +11,7 @@ import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { operatorRoutes } from './routes/operator.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { qosSpecsRoutes } from './routes/qos-specs.js';
 import { limitsRoutes, quotaClassSetRoutes, quotaSetRoutes } from './routes/quotas.js';
@@ -73,5 +74,6 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/os-quota-sets', quotaSetRoutes(options.manager));
   app.route('/v3/:project_id/os-quota-class-sets', quotaClassSetRoutes(options.manager));
   app.route('/v3/:project_id/limits', limitsRoutes(options.manager));
+  app.route('/v3/:project_id', operatorRoutes(options.manager));
   return app;
 }

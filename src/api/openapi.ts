@@ -40,6 +40,22 @@ import {
   volumeTypeUpdateSchema,
   volumeUpdateSchema,
 } from './schemas/index.js';
+import {
+  availabilityZonesSchema,
+  capabilitiesSchema,
+  extensionsSchema,
+  hostListQuerySchema,
+  hostSchema,
+  hostsSchema,
+  messageSchema,
+  messagesSchema,
+  poolListQuerySchema,
+  poolsSchema,
+  serviceActionSchemas,
+  serviceChangedSchema,
+  serviceListQuerySchema,
+  servicesSchema,
+} from './schemas/operator.js';
 import { faultSchema, responseSchemas } from './schemas/responses.js';
 import { API_VERSION_HEADER, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 
@@ -57,7 +73,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health' | 'operator';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -67,6 +83,13 @@ export interface ApiOperation {
   public?: true;
   /** Answers 404 for a resource named in the body (POST /snapshots: the volume; POST /volumes: the type). */
   bodyNamesResource?: true;
+  /**
+   * Why the operation never succeeds in this deployment (it answers as Cinder does for a backend
+   * without the feature); the document-driven test then does not wait for a success.
+   */
+  refusedByDesign?: string;
+  /** Answers 404 for what is not in its path's {id}/{host}: a microversion below the resource's, a service not found. */
+  mayBeMissing?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
   /** May answer 409: a name or grant that exists already. */
@@ -176,6 +199,7 @@ export const apiOperations: readonly ApiOperation[] = [
     tag: 'volumes',
     success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
   },
+
   {
     method: 'get',
     path: `${QUOTA_SETS}/{target_project_id}`,
@@ -221,7 +245,8 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     description: "The caller's project; another than the token's is refused (400 \"Malformed request url\", as Cinder)",
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
-  id: { description: 'The id of the volume, snapshot, volume type or QoS specs (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  host: { description: "A service's host: host, host@backend or host@backend#pool", schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
+  id: { description: 'The id of the volume, snapshot, message, volume type or QoS specs (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
   target_project_id: { description: 'The project whose quotas these are (any project id; none need exist)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   class_name: { description: 'A quota class name (only `default` applies to projects, as in Cinder)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   key: { description: 'A metadata key, extra spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
@@ -288,7 +313,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
+  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing) statuses.push(404);
   if (op.mayConflict) statuses.push(409);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
@@ -314,7 +339,8 @@ function responses(op: ApiOperation) {
   for (const [status, s] of Object.entries(op.success)) {
     out[status] = { description: s.description, ...(s.body ? jsonContent(jsonSchema(s.body, 'output')) : {}) };
   }
-  if (!op.public) out['204'] = NOAUTH_HANDSHAKE;
+  // A success of 204 (a message's delete) shares the status with the handshake.
+  if (!op.public) out['204'] = op.success[204] ? { ...NOAUTH_HANDSHAKE, description: `${op.success[204].description}; or, ${NOAUTH_HANDSHAKE.description}` } : NOAUTH_HANDSHAKE;
   for (const status of faultStatuses(op)) out[String(status)] = fault(status);
   return out;
 }
@@ -340,7 +366,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

@@ -39,7 +39,13 @@ export function volumeSummaryView(v: Volume, selfUrl: string): VolumeSummaryView
 export function volumeView(
   v: Volume & { attachments: VolumeAttachment[]; volumeType: { name: string } | null },
   selfUrl: string,
-  opts: { admin: boolean; /** Microversion 3.63 and later. */ volumeTypeId?: boolean },
+  opts: {
+    admin: boolean;
+    /** Microversion 3.63 and later. */
+    volumeTypeId?: boolean;
+    /** Cinder's host@backend#pool of the volume (admins only). */
+    host: string;
+  },
 ): VolumeView {
   return {
     id: v.id,
@@ -71,7 +77,7 @@ export function volumeView(
       device: a.mountpoint,
       attached_at: iso(a.attachTime),
     })),
-    ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': 'assisted-snapshots@remotefs' } : {}),
+    ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': opts.host } : {}),
   };
 }
 

@@ -95,8 +95,22 @@ export interface SnapshotRef {
   adminMetadata: Record<string, string>;
 }
 
+/** What the share's filesystem holds (statvfs), for the scheduler's pool stats. */
+export interface BackendCapacity {
+  totalBytes: number;
+  freeBytes: number;
+}
+
+/** What a backend reports of itself in its capabilities. */
+export interface BackendInfo {
+  vendorName: string;
+  driverVersion: string;
+  storageProtocol: string;
+}
+
 export interface VolumeDriver {
   readonly name: string;
+  readonly info?: BackendInfo;
   readonly supportsAssistedSnapshots: boolean;
   /**
    * Assisted operations on one volume must not overlap: each plans against the state the one
@@ -131,6 +145,8 @@ export interface VolumeDriver {
    * the scan is never taken for an orphan.
    */
   findOrphans?(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]>;
+  /** The backend's capacity now; absent: unknown (Cinder's "unknown"). */
+  capacity?(): Promise<BackendCapacity>;
 }
 
 // The machine names the phases (its driver effects); runDriverPhase below fails to compile if one

@@ -8,7 +8,9 @@ import type { SnapshotRow } from '../engine/store/index.js';
 import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
 import { OrphanFiles } from './orphan-files.js';
 import { Quotas, type VolumeTypeNames } from './quotas.js';
+import { UserMessages } from './messages.js';
 import { Reads } from './reads.js';
+import { Services, type ServiceIdentity } from './services.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
@@ -18,6 +20,7 @@ import { VolumeTypes, type TypeViewer } from './volume-types.js';
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
 export type { QuotaUsageView, VolumeTypeNames } from './quotas.js';
+export type { ServiceIdentity } from './services.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -30,13 +33,16 @@ export class VolumeManager {
   readonly types: VolumeTypes;
   /** Quotas, quota classes and absolute limits (quotas.ts). */
   readonly quotas: Quotas;
+  /** This instance as Cinder's services (scheduler, volume), its backend's pools and capabilities. */
+  readonly services: Services;
+  readonly messages: UserMessages;
 
   constructor(
     readonly engine: Engine,
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
-    options: { volumeTypeNames?: VolumeTypeNames } = {},
+    options: { volumeTypeNames?: VolumeTypeNames; identity?: ServiceIdentity; requestId?: () => string | undefined } = {},
   ) {
     this.reads = new Reads(engine.store);
     this.types = new VolumeTypes(engine);
@@ -46,6 +52,8 @@ export class VolumeManager {
     this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas, this.types);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas);
     this.orphans = new OrphanFiles(engine, driver);
+    this.services = new Services(engine, driver, options.identity);
+    this.messages = new UserMessages(engine, options.requestId);
   }
 
   // Volumes.

@@ -12,6 +12,8 @@ export interface Pools {
   uuids?: readonly string[];
   /** Keys offered for objects with `propertyNames` (metadata keys that exist). */
   keys?: readonly string[];
+  /** Strings offered for object properties of these names (a service's host and binary that exist). */
+  named?: Readonly<Record<string, readonly string[]>>;
 }
 
 const UUID_SOURCE = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -137,7 +139,10 @@ export class SchemaArbitraries {
       const keys = new Set([...required, ...((alt.required ?? []) as string[])]);
       for (const [name, schema] of Object.entries(properties)) {
         const narrowed = alt.properties?.[name];
-        model[name] = narrowed ? this.valid(schema).filter(this.accepts(narrowed)) : this.valid(schema);
+        let arb = narrowed ? this.valid(schema).filter(this.accepts(narrowed)) : this.valid(schema);
+        const offered = this.pools.named?.[name]?.filter(this.accepts(schema));
+        if (offered?.length) arb = fc.oneof({ arbitrary: fc.constantFrom(...offered), weight: 3 }, { arbitrary: arb, weight: 1 });
+        model[name] = arb;
       }
       return fc.record(model, { requiredKeys: [...keys] });
     });

@@ -39,7 +39,7 @@ export function volumeRoutes(manager: VolumeManager) {
   };
   /** Renders a row the handler already holds (with its live attachments). */
   const render = (c: Context, v: Parameters<typeof volumeView>[0]) =>
-    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63') });
+    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63'), host: manager.services.poolName });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -72,7 +72,7 @@ export function volumeRoutes(manager: VolumeManager) {
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
     const volumeTypeId = atLeast(c, '3.63');
-    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId, host: manager.services.poolName }) : volumeSummaryView(v, selfUrl(c, v.id))));
     return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));

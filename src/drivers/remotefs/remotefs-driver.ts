@@ -8,7 +8,8 @@
 // step either checks whether it already happened or is harmless to repeat, and the order of
 // steps keeps every intermediate state recognisable: chain changes first, then .info, then file
 // removal. Each phase starts with recovery.ts, which finishes or clears what a crash left.
-import type { ActiveFileProbe, ConnectionInfo, OrphanFile, OwnedIds, PhaseResult, SnapshotRef, VolumeDriver, VolumeRef } from '../driver.js';
+import { statfs } from 'node:fs/promises';
+import type { ActiveFileProbe, BackendCapacity, ConnectionInfo, OrphanFile, OwnedIds, PhaseResult, SnapshotRef, VolumeDriver, VolumeRef } from '../driver.js';
 import * as assistedCreate from './assisted-create.js';
 import * as assistedDelete from './assisted-delete.js';
 import * as offline from './offline.js';
@@ -22,6 +23,8 @@ export type { RemoteFsDriverOptions } from './share.js';
 
 export class RemoteFsDriver implements VolumeDriver {
   readonly name = 'remotefs';
+  // Cinder's NFS driver reports the same vendor and protocol; its version is this driver's own.
+  readonly info = { vendorName: 'Open Source', driverVersion: '1.0.0', storageProtocol: 'nfs' };
   readonly supportsAssistedSnapshots = true;
   // Cinder's remotefs.py holds the volume lock across the whole snapshot operation, Nova's part included.
   readonly exclusiveAssistedOperations = true;
@@ -83,5 +86,11 @@ export class RemoteFsDriver implements VolumeDriver {
 
   async findOrphans(owned: () => Promise<OwnedIds>): Promise<OrphanFile[]> {
     return findOrphans(this.share, owned);
+  }
+
+  /** statvfs of the share, as Cinder's RemoteFS drivers report total and free capacity. */
+  async capacity(): Promise<BackendCapacity> {
+    const s = await statfs(this.shareDir);
+    return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
   }
 }

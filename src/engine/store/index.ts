@@ -10,11 +10,13 @@ import { dialectOf, type Dialect } from './dialect.js';
 import { claimDueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
 import { historySince, lastHistoryId } from './history-since.js';
+import { usagePerProject } from './host-usage.js';
 import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
 import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
 import { loadVolumes } from './load-volumes.js';
+import { deleteMessage, findMessage, insertMessage, listMessages, type MessageRow } from './messages.js';
 import { oldestDueJobs } from './oldest-due-jobs.js';
 import { ownedIds } from './owned-ids.js';
 import { deleteProjectLimits, readClassLimits, readProjectLimits, readUsage, writeLimits, type QuotaLimits } from './quota.js';
@@ -27,6 +29,7 @@ import { readVolume } from './read-volume.js';
 import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
 import type { BatchWrites, SnapshotRow, VolumeFields, VolumeStepWrite } from './rows.js';
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
+import { heartbeatService, listServices, setFrozen, updateServiceFlags, type ServiceFlags, type ServiceIdentityRow } from './services.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
 import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
@@ -148,6 +151,16 @@ export class SnapshotStore {
     disassociateAll: (id: string) => qos.disassociateAllQos(this.prisma, id),
     delete: (id: string, force: boolean, now: Date) => qos.deleteQosSpecs(this.prisma, id, force, now),
   };
+  // Operator resources: services and their heartbeats, the backend's usage, user messages.
+  heartbeatService = (s: ServiceIdentityRow, now: Date) => heartbeatService(this.prisma, s, now);
+  listServices = () => listServices(this.prisma);
+  updateServiceFlags = (host: string, binary: string, flags: ServiceFlags, now: Date) => updateServiceFlags(this.prisma, host, binary, flags, now);
+  setServiceFrozen = (host: string, binary: string, frozen: boolean, now: Date) => setFrozen(this.prisma, host, binary, frozen, now);
+  usagePerProject = () => usagePerProject(this.prisma);
+  insertMessage = (m: MessageRow) => insertMessage(this.prisma, m);
+  listMessages = (projectId: string | null, now: Date) => listMessages(this.prisma, projectId, now);
+  findMessage = (id: string, now: Date) => findMessage(this.prisma, id, now);
+  deleteMessage = (id: string, now: Date) => deleteMessage(this.prisma, id, now);
 }
 
 export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
@@ -159,3 +172,6 @@ export { DEFAULT_VOLUME_TYPE_ID, DEFAULT_VOLUME_TYPE_NAME, type VolumeTypeRow, t
 export type { QosSpecsRow } from './qos-specs.js';
 export { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, type QuotaDemand, type QuotaLimits, type QuotaRefusal, type QuotaResource, type QuotaUsage } from './quota.js';
 export type { JobContext } from './load-job-context.js';
+export type { ServiceRow, ServiceIdentityRow, ServiceFlags } from './services.js';
+export type { MessageRow } from './messages.js';
+export type { ProjectUsage } from './host-usage.js';
