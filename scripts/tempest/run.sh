@@ -26,7 +26,10 @@ CONCURRENCY=${TEMPEST_CONCURRENCY:-2}
 bash .ci/keystone.sh >/dev/null
 
 rm -rf "$W"
-mkdir -p "$W"/{service,share,log}
+mkdir -p "$W"/{service,share,log,home}
+# `tempest init` registers workspaces by name in ~/.tempest; a HOME of the run's own keeps runs
+# (and several at once) from tripping over each other's registrations.
+export HOME="$W/home"
 (cd "$W" && tempest init workspace >/dev/null)
 WS="$W/workspace"
 
