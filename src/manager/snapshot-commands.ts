@@ -9,6 +9,7 @@ import type { SnapshotRow } from '../engine/store/index.js';
 import type { Outcome } from '../engine/types.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkMetadataItems, type Limits } from './limits.js';
+import { decideGuestPause, noGuestPause, type GuestPausePolicy } from './pause-policy.js';
 import type { Reads } from './reads.js';
 
 /** A snapshot by id, or the row the caller already read. */
@@ -40,6 +41,7 @@ export class SnapshotCommands {
     private readonly driver: VolumeDriver,
     private readonly reads: Reads,
     private readonly limits: Limits,
+    private readonly guestPause: GuestPausePolicy = noGuestPause,
   ) {}
 
   /** Assisted when the driver can do it and a running instance holds the volume open. */
@@ -58,6 +60,8 @@ export class SnapshotCommands {
           : `Invalid volume: Volume ${volume.id} status must be available or in-use, but is ${volume.status}.`,
       );
     }
+    const assisted = this.assistedFor(volume);
+    const pauseGuest = decideGuestPause(this.guestPause, volume, input.metadata, assisted);
     const id = randomUUID();
     const outcome = await this.engine.start(
       {
@@ -70,7 +74,7 @@ export class SnapshotCommands {
         volumeSize: volume.size,
         metadata: input.metadata ?? {},
       },
-      { type: 'snapshot.create', assisted: this.assistedFor(volume) },
+      { type: 'snapshot.create', assisted, ...(pauseGuest ? { pauseGuest } : {}) },
       'api',
       // The row is written only while the volume is still in the status judged here; a volume
       // delete holds the volume row the same way, so the two cannot interleave into a snapshot

@@ -10,11 +10,13 @@ import { OrphanFiles } from './orphan-files.js';
 import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
+import type { GuestPausePolicy } from './pause-policy.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
+export { PAUSE_GUEST_KEY, type GuestPausePolicy } from './pause-policy.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -29,10 +31,11 @@ export class VolumeManager {
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
+    options: { guestPause?: GuestPausePolicy } = {},
   ) {
     this.reads = new Reads(engine.store);
     this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
-    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
+    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, options.guestPause);
     this.orphans = new OrphanFiles(engine, driver);
   }
 
