@@ -174,6 +174,8 @@ export const snapshotMachine = setup({
     // here, so "left the window => resume queued" holds by construction; the graph test checks it.
     closePauseWindow: enqueueActions(({ context, enqueue }) => {
       if (!context.guestPaused) return;
+      // `enqueue` is typed before setup() knows its own actions, hence the cast; the engine
+      // checks every effect kind it reads from a step (machines/statechart.ts).
       enqueue({ type: 'effect', params: { kind: 'resumeGuest' satisfies EffectKind } } as never);
       enqueue.assign({ guestPaused: false });
     }),
