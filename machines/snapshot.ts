@@ -29,11 +29,9 @@ const computeRequests = ['requestComputeCreate', 'requestComputeDelete'] as cons
 export const computeEffectKinds: readonly EffectKind[] = computeRequests;
 export type ComputeEffectKind = (typeof computeRequests)[number];
 /**
- * Effects that are no phase's work: they are owed whatever the snapshot does next, so the worker
- * runs them even after the snapshot moved on, and retries them until they are done.
+ * Effects a storage driver carries out, one method of the driver each. `resumeGuest` is neither:
+ * it is no phase's work but owed whatever the snapshot does next (the worker's runResume).
  */
-export const unconditionalEffectKinds: readonly EffectKind[] = ['resumeGuest'];
-/** Effects a storage driver carries out, one method of the driver each. */
 export type DriverPhase = Exclude<EffectKind, ComputeEffectKind | 'resumeGuest'>;
 /** The phases that open an assisted operation, and those that carry it on until it is complete. */
 export const assistedBeginEffects: readonly EffectKind[] = ['createSnapshotAssistedBegin', 'deleteSnapshotAssistedBegin'];
