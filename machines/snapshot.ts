@@ -6,7 +6,7 @@
 // that the engine keeps in the database (`meta.computeWait` says which one), and expiry arrives
 // as a `timer.expired` event. That keeps the machine traversable by `xstate/graph` and makes a
 // persisted snapshot resumable in any process.
-import { assign, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 
 /** Side effects the machine can ask for; each is one driver phase or one compute request. */
 export const effectKinds = [
@@ -20,6 +20,7 @@ export const effectKinds = [
   'requestComputeDelete',
   'reconcileCreate',
   'reconcileDelete',
+  'resumeGuest',
 ] as const;
 export type EffectKind = (typeof effectKinds)[number];
 
@@ -27,8 +28,11 @@ const computeRequests = ['requestComputeCreate', 'requestComputeDelete'] as cons
 /** Effects that ask compute for its part (the rest are driver phases). */
 export const computeEffectKinds: readonly EffectKind[] = computeRequests;
 export type ComputeEffectKind = (typeof computeRequests)[number];
-/** Effects a storage driver carries out, one method of the driver each. */
-export type DriverPhase = Exclude<EffectKind, ComputeEffectKind>;
+/**
+ * Effects a storage driver carries out, one method of the driver each. `resumeGuest` is neither:
+ * it is no phase's work but owed whatever the snapshot does next (the worker's runResume).
+ */
+export type DriverPhase = Exclude<EffectKind, ComputeEffectKind | 'resumeGuest'>;
 /** The phases that open an assisted operation, and those that carry it on until it is complete. */
 export const assistedBeginEffects: readonly EffectKind[] = ['createSnapshotAssistedBegin', 'deleteSnapshotAssistedBegin'];
 export const assistedContinuationEffects: readonly EffectKind[] = [
@@ -80,10 +84,20 @@ export interface SnapshotContext {
   reason: string | null;
   /** Last `compute_snapshot_status` reported for the current operation, if any. */
   computeStatus: ComputeSnapshotStatus | null;
+  /**
+   * The create asks compute to pause the guest around the overlay switch (decided per request by
+   * the storage side's policy, only when compute is the agent that can do it).
+   */
+  pauseGuest?: boolean;
+  /**
+   * Compute may have the guest paused right now: from the create request on until the machine
+   * leaves compute's create phase, by any way out. Leaving clears it and queues `resumeGuest`.
+   */
+  guestPaused?: boolean;
 }
 
 export type SnapshotEvent =
-  | { type: 'snapshot.create'; assisted: boolean }
+  | { type: 'snapshot.create'; assisted: boolean; pauseGuest?: boolean }
   | { type: 'snapshot.delete'; assisted: boolean }
   | {
       type: 'storage.done';
@@ -150,7 +164,19 @@ export const snapshotMachine = setup({
       assisted: 'assisted' in event ? Boolean(event.assisted) : false,
       reason: null,
       computeStatus: null,
+      pauseGuest: event.type === 'snapshot.create' && event.assisted && event.pauseGuest === true,
     })),
+    // The pause window opens with the create request: compute may stop the guest any time after.
+    openPauseWindow: assign(({ context }) => ({ guestPaused: context.pauseGuest === true })),
+    // Every way out of the window (callback, refusal, timeout, admin reset, force delete) passes
+    // here, so "left the window => resume queued" holds by construction; the graph test checks it.
+    closePauseWindow: enqueueActions(({ context, enqueue }) => {
+      if (!context.guestPaused) return;
+      // `enqueue` is typed before setup() knows its own actions, hence the cast; the engine
+      // checks every effect kind it reads from a step (machines/statechart.ts).
+      enqueue({ type: 'effect', params: { kind: 'resumeGuest' satisfies EffectKind } } as never);
+      enqueue.assign({ guestPaused: false });
+    }),
     resetProgress: assign({ progress: '0%' }),
     completeProgress: assign({ progress: '100%' }),
     recordCallback: assign(({ context, event }) => {
@@ -197,7 +223,11 @@ export const snapshotMachine = setup({
       entry: 'resetProgress',
       states: {
         storageBegin: storagePhase('creating.storageBegin', 'createSnapshotAssistedBegin', 'computeAssisted', '#snapshot.error', 'driver_error', 'storageComplete'),
-        computeAssisted: computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error', 'reconciling'),
+        computeAssisted: {
+          ...computePhase('creating.computeAssisted', 'create', 'requestComputeCreate', 'storageComplete', '#snapshot.error', 'reconciling'),
+          entry: [{ type: 'effect' as const, params: { kind: 'requestComputeCreate' as const } }, 'openPauseWindow' as const],
+          exit: 'closePauseWindow' as const,
+        },
         reconciling: reconcilingPhase('creating.reconciling', 'create', 'reconcileCreate', 'storageComplete', '#snapshot.error', [
           { verdict: 'rolled_back', reason: 'compute_timeout_rolled_back' },
           { verdict: 'unverified', reason: 'compute_timeout_unverified' },

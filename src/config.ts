@@ -96,6 +96,15 @@ const schema = z.object({
    * pools); unset: the machine's host name. Instances sharing one share its service rows.
    */
   SERVICE_HOST: z.string().regex(/^[^@#\s]+$/, 'a host name, without @, # or spaces').optional(),
+  /**
+   * QEMU mode: shell commands run on the compute side around the guest pause (as Velero's pre/post
+   * hooks): freeze before `stop`, thaw after `cont`, always thawed when freeze started. Their
+   * environment has INSTANCE_ID and VOLUME_ID.
+   */
+  COMPUTE_AGENT_FREEZE_HOOK: z.string().min(1).optional(),
+  COMPUTE_AGENT_THAW_HOOK: z.string().min(1).optional(),
+  /** Longest a freeze or thaw hook may run before it is killed and counts as failed. */
+  COMPUTE_AGENT_HOOK_TIMEOUT_SECONDS: seconds.default(30),
   /** Stable per host, so a restarted process takes back the work its predecessor held. */
   WORKER_ID: z.string().min(1).optional(),
   /** How often workers look for work committed by other processes. */
@@ -135,7 +144,17 @@ export type Config = z.infer<typeof serviceSchema>;
  * The standalone compute agent (`npm run compute-agent`), a process of its own: the same log
  * level and callback project as the embedded agent, plus the token it sends to the storage side.
  */
-const agentSchema = schema.pick({ LOG_LEVEL: true, COMPUTE_AGENT_PROJECT: true, COMPUTE_AGENT_MODE: true, COMPUTE_AGENT_PAUSE_GUEST: true }).extend({
+const agentSchema = schema
+  .pick({
+    LOG_LEVEL: true,
+    COMPUTE_AGENT_PROJECT: true,
+    COMPUTE_AGENT_MODE: true,
+    COMPUTE_AGENT_PAUSE_GUEST: true,
+    COMPUTE_AGENT_FREEZE_HOOK: true,
+    COMPUTE_AGENT_THAW_HOOK: true,
+    COMPUTE_AGENT_HOOK_TIMEOUT_SECONDS: true,
+  })
+  .extend({
   /** Token the standalone agent sends with its callbacks; unset: the noauth form `nova:<project>`. */
   COMPUTE_AGENT_TOKEN: z.string().min(1).optional(),
 });
@@ -184,3 +203,13 @@ export function limitsOf(config: Pick<Config, 'VOLUME_MAX_SIZE_GB' | 'METADATA_M
 
 /** The lease of a claimed job when WORKER_LEASE_SECONDS is unset (for tools that build a worker). */
 export const defaultLeaseMs = schema.shape.WORKER_LEASE_SECONDS.parse(undefined) * 1000;
+
+/** The compute agent's freeze/thaw hooks from either schema's settings (undefined: none). */
+export function agentHooksOf(c: Pick<Config, 'COMPUTE_AGENT_FREEZE_HOOK' | 'COMPUTE_AGENT_THAW_HOOK' | 'COMPUTE_AGENT_HOOK_TIMEOUT_SECONDS'>) {
+  if (!c.COMPUTE_AGENT_FREEZE_HOOK && !c.COMPUTE_AGENT_THAW_HOOK) return undefined;
+  return {
+    ...(c.COMPUTE_AGENT_FREEZE_HOOK ? { freeze: c.COMPUTE_AGENT_FREEZE_HOOK } : {}),
+    ...(c.COMPUTE_AGENT_THAW_HOOK ? { thaw: c.COMPUTE_AGENT_THAW_HOOK } : {}),
+    timeoutMs: c.COMPUTE_AGENT_HOOK_TIMEOUT_SECONDS * 1000,
+  };
+}

@@ -10,7 +10,7 @@ import { AgentStatusClient } from './compute/agent-status-client.js';
 import { resolveAgentMode } from './compute/agent/hypervisor.js';
 import { startComputeAgent } from './compute/agent/server.js';
 import { checkQemuTools, createRemoteFsDriver } from './drivers/remotefs/index.js';
-import { limitsOf, type Config } from './config.js';
+import { agentHooksOf, limitsOf, type Config } from './config.js';
 import type { Db } from './db/client.js';
 import { migrationsApplied, openMigrated } from './db/migrate.js';
 import { WorkListener } from './db/work-listener.js';
@@ -90,12 +90,14 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   );
   const driver = parts.driver ?? (await volumeDriver(config, auth));
   const computeSide = parts.compute ? { client: parts.compute, stop: async () => {} } : await computeFor(config, auth, driver, logger);
-  const compute = computeSide.client;
+  const compute: ComputeClient = computeSide.client;
   const worker = new OutboxWorker(engine, driver, compute, {
     workerId: config.WORKER_ID,
     leaseMs: config.WORKER_LEASE_SECONDS * 1000,
     onRecordRetry: (err) => logger.warn({ err }, 'recording an effect result failed; retrying'),
     onInterrupted: (r, reason) => logger.warn({ snapshotId: r.snapshotId, volumeId: r.volumeId, kind: r.kind, jobId: r.jobId, error: reason }, 'effect interrupted; handed back'),
+    onGuestResume: ({ error, ...info }) =>
+      error ? logger.warn({ ...info, error }, 'guest resume failed; retrying') : logger.info(info, 'guest pause window closed: compute answered the resume'),
   });
   if (config.WORKER_ID) await worker.releaseOwnLeases();
   const runner = new Runner(engine, worker, {
@@ -106,6 +108,7 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
   const manager = new VolumeManager(engine, driver, limitsOf(config), {
     identity: { host: config.SERVICE_HOST ?? hostname(), availabilityZone: 'nova' },
     requestId: () => currentRequest()?.requestId,
+    guestPause: { supported: compute.guest !== undefined, byDefault: config.COMPUTE_AGENT_PAUSE_GUEST === '1' },
   });
   const unfollowMessages = manager.messages.follow((err) => logger.warn({ err }, 'recording a user message failed'));
   await manager.services.start((err) => logger.warn({ err }, 'service heartbeat failed; trying again at the next interval'));
@@ -266,7 +269,10 @@ const embeddedAgentUrl = (config: Config) => `http://${urlHost(config.HOST)}:${c
  */
 async function computeFor(config: Config, auth: Authentication, driver: VolumeDriver, logger: Logger) {
   const token = computeToken(config, auth);
-  if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token }), stop: async () => {} };
+  // The guest pause extension lives beside the status extension: only the agent has either.
+  const statusUrl = agentStatusUrl(config);
+  const guest = statusUrl ? { guest: new AgentStatusClient({ baseUrl: statusUrl, tokenProvider: token }) } : {};
+  if (config.COMPUTE_URL) return { client: new NovaComputeClient({ computeUrl: config.COMPUTE_URL, tokenProvider: token, ...guest }), stop: async () => {} };
   if (!driver.supportsAssistedSnapshots) return { client: new UnconfiguredCompute(), stop: async () => {} };
   const agent = await startComputeAgent({
     host: config.HOST,
@@ -279,10 +285,11 @@ async function computeFor(config: Config, auth: Authentication, driver: VolumeDr
     legacy: config.COMPUTE_AGENT_LEGACY === '1',
     mode: await resolveAgentMode(config.COMPUTE_AGENT_MODE),
     pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
+    ...(agentHooksOf(config) ? { hooks: agentHooksOf(config) } : {}),
     logger: logger.child({ component: 'compute-agent' }),
   });
   let closing: Promise<void> | null = null;
-  return { client: new NovaComputeClient({ computeUrl: agent.url, tokenProvider: token }), stop: () => (closing ??= agent.close()) };
+  return { client: new NovaComputeClient({ computeUrl: agent.url, tokenProvider: token, ...guest }), stop: () => (closing ??= agent.close()) };
 }
 
 /**

@@ -3,7 +3,8 @@
 // a volume has open. Nova has no such API, so this is only configured for the agent
 // (COMPUTE_AGENT_STATUS_URL, by default the embedded agent). It is evidence for reconciling, so it
 // fails loudly rather than guessing: any answer but 200 with the documented shape is an error.
-import { AGENT_STATUS_PREFIX, type ActiveFileView } from '../contracts/nova.js';
+import { AGENT_STATUS_PREFIX, type ActiveFileView, type GuestResumeRequest, type GuestResumeView } from '../contracts/nova.js';
+import type { GuestControl, GuestResumeResult } from './compute-client.js';
 
 export interface AgentStatusClientOptions {
   /** The agent's base URL, e.g. `http://127.0.0.1:8774` (no `/v2.1`). */
@@ -14,7 +15,7 @@ export interface AgentStatusClientOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-export class AgentStatusClient {
+export class AgentStatusClient implements GuestControl {
   private readonly base: string;
   private readonly fetchImpl: typeof globalThis.fetch;
 
@@ -38,5 +39,24 @@ export class AgentStatusClient {
       throw new Error(`compute agent status ${url} answered an unexpected body: ${text.slice(0, 200)}`);
     }
     return { activeFile: active.active_file, instanceId: active.instance_id };
+  }
+
+  /** The guest pause extension's resume (src/contracts/nova.ts): any answer but 200 throws, so the job retries. */
+  async resume(volumeId: string, snapshotId: string): Promise<GuestResumeResult> {
+    const url = `${this.base}${AGENT_STATUS_PREFIX}/volumes/${encodeURIComponent(volumeId)}/resume`;
+    const body: GuestResumeRequest = { resume: { snapshot_id: snapshotId } };
+    const response = await this.fetchImpl(url, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': await this.options.tokenProvider(), Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`compute agent resume ${url} answered ${response.status} ${text.slice(0, 200)}`);
+    const view = (JSON.parse(text) as Partial<GuestResumeView>).resume;
+    if (!view || view.volume_id !== volumeId || typeof view.resumed !== 'boolean') {
+      throw new Error(`compute agent resume ${url} answered an unexpected body: ${text.slice(0, 200)}`);
+    }
+    return { resumed: view.resumed, instanceId: view.instance_id ?? null };
   }
 }

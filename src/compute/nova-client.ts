@@ -10,7 +10,7 @@ import {
   NOVA_MIN_MICROVERSION,
   type AssistedSnapshotCreateRequest,
 } from '../contracts/nova.js';
-import type { ComputeClient } from './compute-client.js';
+import type { ComputeClient, GuestControl } from './compute-client.js';
 
 /**
  * Nova's base microversion, as Cinder's nova client pins it. Anything from 2.75 on refuses unknown
@@ -34,6 +34,8 @@ export interface NovaClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Injected so tests control time instead of waiting it out. */
   sleep?: (ms: number) => Promise<void>;
+  /** The compute agent's guest pause extension; only when compute is the agent (see ComputeClient.guest). */
+  guest?: GuestControl;
 }
 
 type Operation = 'create' | 'delete';
@@ -86,8 +88,10 @@ export class NovaComputeClient implements ComputeClient {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  readonly guest?: GuestControl;
 
   constructor(private readonly options: NovaClientOptions) {
+    if (options.guest) this.guest = options.guest;
     this.base = options.computeUrl.replace(/\/+$/, '');
     this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? defaultSleep;

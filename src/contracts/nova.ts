@@ -31,6 +31,8 @@ export interface CreateInfo {
   type: 'qcow2';
   new_file: string;
   id?: string;
+  /** The compute agent's extension (GuestResumeRequest below): never sent to a real Nova. */
+  pause_guest?: boolean;
 }
 
 /**
@@ -76,4 +78,18 @@ export interface VolumeAttachmentView {
 export const AGENT_STATUS_PREFIX = '/agent/v1';
 export interface ActiveFileView {
   active: { volume_id: string; instance_id: string | null; active_file: string | null };
+}
+
+/**
+ * The compute agent's guest pause extension (not Nova's API; Nova has none). The storage side
+ * asks for a pause per create with create_info `pause_guest: true` (the agent's create_info
+ * schema accepts that one extra key; Nova's refuses it, so it is only sent to the agent), and
+ * `POST {agent}/agent/v1/volumes/{volume_id}/resume` resumes the guest holding the volume if the
+ * agent paused it: idempotent, and a no-op (`resumed: false`) for a guest the agent did not pause.
+ */
+export interface GuestResumeRequest {
+  resume: { snapshot_id?: string };
+}
+export interface GuestResumeView {
+  resume: { volume_id: string; instance_id: string | null; resumed: boolean };
 }

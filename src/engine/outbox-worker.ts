@@ -18,9 +18,9 @@
 // attempt, so the next start runs it first thing; at any other time it is retried like a passing
 // fault.
 import { randomUUID } from 'node:crypto';
-import { assistedBeginEffects, computeEffectKinds, type EffectKind } from '../../machines/snapshot.js';
+import { assistedBeginEffects, computeEffectKinds, type EffectKind, type SnapshotContext } from '../../machines/snapshot.js';
 import type { VolumeEffectKind, VolumeEvent } from '../../machines/volume.js';
-import type { ComputeClient } from '../compute/compute-client.js';
+import { PAUSE_GUEST_CREATE_INFO_KEY, type ComputeClient, type GuestResumeResult } from '../compute/compute-client.js';
 import {
   CREATE_INFO_KEY,
   DELETE_INFO_KEY,
@@ -57,6 +57,8 @@ export interface OutboxWorkerOptions {
   onRecordRetry?: (err: unknown) => void;
   /** Called when an effect cut short by the stop has been handed back. */
   onInterrupted?: (report: JobReport, reason: string) => void;
+  /** Called when compute answered a guest resume (resumeGuest), and when one failed and will be retried. */
+  onGuestResume?: (info: { snapshotId: string; volumeId: string | null; result?: GuestResumeResult; error?: string }) => void;
 }
 
 export interface JobReport {
@@ -179,6 +181,7 @@ export class OutboxWorker {
     const snapshotId = job.snapshotId!;
     const base = { jobId: job.id, snapshotId, kind: job.kind };
     const kind = job.kind as EffectKind;
+    if (kind === 'resumeGuest') return this.runResume(job, snapshot);
     const isCompute = computeEffectKinds.includes(kind);
 
     // The snapshot moved on (admin reset, force delete, timeout): the effect no longer applies,
@@ -200,7 +203,7 @@ export class OutboxWorker {
     return this.execute(job, {
       base,
       effect: async () => {
-        if (isCompute) await this.requestCompute(kind, ref);
+        if (isCompute) await this.requestCompute(kind, ref, pauseRequested(snapshot));
         else result = await runDriverPhase(this.driver, kind as DriverPhase, ref);
       },
       fail: (reason) =>
@@ -339,11 +342,45 @@ export class OutboxWorker {
     return new Date(this.engine.clock().getTime() + ms);
   }
 
-  private async requestCompute(kind: EffectKind, ref: SnapshotRef) {
+  /**
+   * The guest resume owed since the snapshot left compute's create phase. It runs whatever the
+   * snapshot did since (that is the point), and it is never given up: a failure is retried with
+   * backoff, without the attempt limit, until compute answers that the guest is not paused by it.
+   */
+  private async runResume(job: JobRow, snapshot: JobContext | undefined): Promise<JobReport> {
+    const snapshotId = job.snapshotId!;
+    const base = { jobId: job.id, snapshotId, kind: job.kind };
+    const guest = this.compute.guest;
+    if (!guest || !snapshot) {
+      // Nothing could have paused the guest through this client (no extension), or the volume
+      // row is gone with its attachment: there is nobody left to ask.
+      const why = !guest ? 'compute has no guest pause extension' : 'the snapshot or its volume is gone';
+      await this.record(() => this.engine.closeJob(job.id, 'cancelled', `no guest to resume: ${why}`));
+      return { ...base, result: 'cancelled' };
+    }
+    try {
+      const result = await guest.resume(snapshot.volumeId, snapshotId);
+      this.options.onGuestResume?.({ snapshotId, volumeId: snapshot.volumeId, result });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.options.onGuestResume?.({ snapshotId, volumeId: snapshot.volumeId, error: reason });
+      const runAfter = this.shuttingDown ? this.engine.clock() : this.later(backoffMs(job.attempts, this.retryBaseMs, this.retryMaxMs));
+      await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter, uncount: this.shuttingDown, error: reason }, this.engine.clock()));
+      return { ...base, result: this.shuttingDown ? 'interrupted' : 'retrying' };
+    }
+    await this.engine.hooks.afterEffect?.({ snapshotId, kind: job.kind, jobId: job.id });
+    await this.record(() => this.engine.closeJob(job.id, 'done'));
+    return { ...base, result: 'ran' };
+  }
+
+  private async requestCompute(kind: EffectKind, ref: SnapshotRef, pauseGuest: boolean) {
     const key = kind === 'requestComputeCreate' ? CREATE_INFO_KEY : DELETE_INFO_KEY;
     const raw = ref.adminMetadata[key];
     if (!raw) throw new Error(`driver ${this.driver.name} left no ${key} for compute`);
     const info = JSON.parse(raw) as Record<string, unknown>;
+    // Only the agent takes the extension key (a real Nova's create_info schema refuses unknown
+    // keys); it is sent either way, so the storage side's decision overrides the agent's default.
+    if (kind === 'requestComputeCreate' && this.compute.guest) info[PAUSE_GUEST_CREATE_INFO_KEY] = pauseGuest;
     if (kind === 'requestComputeCreate') await this.compute.requestCreate(ref.volumeId, info);
     else await this.compute.requestDelete(ref.id, info);
   }
@@ -366,6 +403,12 @@ function resultWrites(result: PhaseResult): PhaseResult {
     ...result,
     adminMetadata: { ...result.adminMetadata, [RECONCILE_VERDICT_KEY]: verdict, [RECONCILE_EVIDENCE_KEY]: JSON.stringify(evidence) },
   };
+}
+
+/** Whether the snapshot's current create asks compute to pause the guest (machine context). */
+function pauseRequested(s: JobContext): boolean {
+  const context = (JSON.parse(s.machineState) as { context?: Partial<SnapshotContext> }).context;
+  return context?.pauseGuest === true;
 }
 
 function snapshotRef(s: JobContext): SnapshotRef {

@@ -59,7 +59,7 @@ export function planBatch(
     working.set(id, w);
     return w;
   };
-  const history = (snapshotId: string, version: number, from: StateColumns | null, to: StateColumns, event: SnapshotEvent, source: EventSource, rejected: boolean, reason: string | null) =>
+  const history = (snapshotId: string, version: number, from: StateColumns | null, to: StateColumns, event: SnapshotEvent, source: EventSource, rejected: boolean, reason: string | null, pausedMs?: number) =>
     writes.history.push({
       snapshotId,
       version,
@@ -69,7 +69,7 @@ export function planBatch(
       toStatus: to.status,
       eventType: event.type,
       source,
-      payload: eventPayload(event),
+      payload: pausedMs === undefined ? eventPayload(event) : eventPayload(Object.assign({ paused_ms: pausedMs }, event)),
       rejected,
       reason,
       createdAt: now,
@@ -136,8 +136,10 @@ export function planBatch(
     const from = w.columns;
     const columns = stateColumns(result.next, now, waits, from);
     const version = w.version + 1;
+    // The pause window is exactly the create's compute phase, so its entry time is the window's start.
+    const pausedMs = result.effects.includes('resumeGuest') ? now.getTime() - from.phaseEnteredAt.getTime() : undefined;
     // Why the snapshot is in error / error_deleting, on the row that put it there.
-    history(d.snapshotId, version, from, columns, d.event, d.source, false, columns.errorReason);
+    history(d.snapshotId, version, from, columns, d.event, d.source, false, columns.errorReason, pausedMs);
     for (const kind of result.effects) writes.outbox.push({ snapshotId: d.snapshotId, kind, phase: columns.phase, version, runAfter: now, createdAt: now });
     const r = d.writes;
     if (r?.snapshot?.providerLocation !== undefined) w.providerLocation = r.snapshot.providerLocation;
@@ -160,6 +162,7 @@ export function planBatch(
     const transition: CommittedTransition = {
       snapshotId: d.snapshotId, version, fromPhase: from.phase, toPhase: columns.phase, toStatus: columns.status, eventType: d.event.type,
       source: d.source, effects: result.effects, at: now, fromPhaseEnteredAt: from.phaseEnteredAt,
+      ...(pausedMs !== undefined ? { pausedMs } : {}),
     };
     return { snapshotId: d.snapshotId, transition, outcome: accepted(transition, fromStatus) };
   });

@@ -53,6 +53,12 @@ export interface CommittedTransition {
   /** When the transition committed, and when the phase it left had been entered (null: none). */
   at: Date;
   fromPhaseEnteredAt: Date | null;
+  /**
+   * Set on the transition that leaves the guest pause window (it queued `resumeGuest`): how long
+   * the window was open, from the create request's commit to this one. The guest was paused for
+   * at most this long (the agent pauses only around the overlay switch, inside the window).
+   */
+  pausedMs?: number;
 }
 
 /** One accepted transition of a volume's machine (volume-committer.ts), once committed. */

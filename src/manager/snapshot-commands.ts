@@ -10,6 +10,7 @@ import type { Outcome } from '../engine/types.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkMetadataItems, type Limits } from './limits.js';
 import { overQuota, type Quotas } from './quotas.js';
+import { decideGuestPause, noGuestPause, PAUSE_GUEST_KEY, type GuestPausePolicy } from './pause-policy.js';
 import type { Reads } from './reads.js';
 
 /** A snapshot by id, or the row the caller already read. */
@@ -42,6 +43,7 @@ export class SnapshotCommands {
     private readonly reads: Reads,
     private readonly limits: Limits,
     private readonly quotas: Quotas,
+    private readonly guestPause: GuestPausePolicy = noGuestPause,
   ) {}
 
   /** Assisted when the driver can do it and a running instance holds the volume open. */
@@ -60,6 +62,9 @@ export class SnapshotCommands {
           : `Invalid volume: Volume ${volume.id} status must be available or in-use, but is ${volume.status}.`,
       );
     }
+    const assisted = this.assistedFor(volume);
+    const type = assisted && volume.volumeTypeId ? await this.engine.store.volumeTypes.find(volume.volumeTypeId) : null;
+    const pauseGuest = decideGuestPause(this.guestPause, type?.extraSpecs[PAUSE_GUEST_KEY], input.metadata, assisted);
     const id = randomUUID();
     const outcome = await this.engine.start(
       {
@@ -72,7 +77,7 @@ export class SnapshotCommands {
         volumeSize: volume.size,
         metadata: input.metadata ?? {},
       },
-      { type: 'snapshot.create', assisted: this.assistedFor(volume) },
+      { type: 'snapshot.create', assisted, ...(pauseGuest ? { pauseGuest } : {}) },
       'api',
       // The row is written only while the volume is still in the status judged here; a volume
       // delete holds the volume row the same way, so the two cannot interleave into a snapshot

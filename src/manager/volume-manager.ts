@@ -13,6 +13,7 @@ import { Reads } from './reads.js';
 import { Services, type ServiceIdentity } from './services.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
+import type { GuestPausePolicy } from './pause-policy.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 import { VolumeTypes, type TypeViewer } from './volume-types.js';
@@ -21,6 +22,7 @@ export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
 export type { QuotaUsageView, VolumeTypeNames } from './quotas.js';
 export type { ServiceIdentity } from './services.js';
+export { PAUSE_GUEST_KEY, type GuestPausePolicy } from './pause-policy.js';
 export { callbackRefusal, COMPUTE_PROGRESS_KEY, COMPUTE_STATUS_KEY } from './snapshot-commands.js';
 export type { CreateSnapshotInput, SnapshotIdOrRow, SnapshotStatusUpdate } from './snapshot-commands.js';
 
@@ -42,7 +44,7 @@ export class VolumeManager {
     readonly driver: VolumeDriver,
     /** The request limits (src/config.ts `limitsOf`). */
     readonly limits: Limits,
-    options: { volumeTypeNames?: VolumeTypeNames; identity?: ServiceIdentity; requestId?: () => string | undefined } = {},
+    options: { volumeTypeNames?: VolumeTypeNames; identity?: ServiceIdentity; requestId?: () => string | undefined; guestPause?: GuestPausePolicy } = {},
   ) {
     this.reads = new Reads(engine.store);
     this.types = new VolumeTypes(engine);
@@ -50,7 +52,7 @@ export class VolumeManager {
     const typeNames: VolumeTypeNames = async () => (await this.types.list({ projectId: '', isAdmin: true }, null)).map((t) => t.name);
     this.quotas = new Quotas(engine, limits, options.volumeTypeNames ?? typeNames);
     this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas, this.types);
-    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas);
+    this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas, options.guestPause);
     this.orphans = new OrphanFiles(engine, driver);
     this.services = new Services(engine, driver, options.identity);
     this.messages = new UserMessages(engine, options.requestId);

@@ -42,6 +42,7 @@ export class ServiceMetrics {
   readonly recentPhaseDurations = new RecentPhaseDurations();
   private readonly phaseDuration: Histogram<'phase' | 'outcome'>;
   private readonly callbackLatency: Histogram<'operation' | 'outcome'>;
+  private readonly guestPaused: Histogram<'ended_by'>;
   private readonly callbacks: Counter<'form' | 'result'>;
   private readonly timeouts: Counter<'phase'>;
   private readonly transitions: Counter<'event' | 'source'>;
@@ -126,6 +127,14 @@ export class ServiceMetrics {
       registers,
     });
 
+    this.guestPaused = new Histogram({
+      name: `${PREFIX}guest_pause_window_seconds`,
+      help: 'How long a create kept the guest pause window open (from the compute request to the transition that queued the resume), per event that closed it; the guest was paused at most this long.',
+      labelNames: ['ended_by'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600],
+      registers,
+    });
+
     this.callbacks = new Counter({
       name: `${PREFIX}callbacks_total`,
       help: 'os-update_snapshot_status callbacks answered, by form (legacy: status/progress; new: compute_snapshot_status) and result.',
@@ -160,6 +169,7 @@ export class ServiceMetrics {
   private onTransition(t: CommittedTransition) {
     this.transitions.inc({ event: t.eventType, source: t.source });
     if (t.eventType === 'timer.expired') this.timeouts.inc({ phase: t.fromPhase ?? 'unknown' });
+    if (t.pausedMs !== undefined) this.guestPaused.observe({ ended_by: t.eventType }, t.pausedMs / 1000);
     if (!t.fromPhase || t.fromPhase === t.toPhase) return;
     const outcome = phaseOutcome(t);
     // The listener runs inside the request that delivered the event, when there is one.

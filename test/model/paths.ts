@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { computeWaitOfPhase, effectOfPhase, persist, phaseOf, statusOf, type MachineSnapshot } from '../../machines/derive.js';
 import { reconcileVerdicts, type SnapshotEvent } from '../../machines/snapshot.js';
 import type { DriverPhase } from '../../src/drivers/driver.js';
+import { PAUSE_GUEST_KEY } from '../../src/manager/pause-policy.js';
 import type { Harness } from '../support/harness.js';
 import { volumeFor } from '../support/harness.js';
 
@@ -86,7 +87,8 @@ export class PathRunner {
         await this.h.worker.drain();
         const volume = await volumeFor(this.h, event.assisted);
         this.volumeId = volume.id;
-        const s = await m.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', force: true });
+        const metadata = event.pauseGuest ? { metadata: { [PAUSE_GUEST_KEY]: 'true' } } : {};
+        const s = await m.createSnapshot({ volumeId: volume.id, projectId: 'project-a', userId: 'user-a', force: true, ...metadata });
         this.snapshotId = s.id;
         return;
       }

@@ -4,7 +4,7 @@
 // tests read them from the parent after SIGKILLing a child).
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ComputeClient } from '../../src/compute/compute-client.js';
+import type { ComputeClient, GuestControl } from '../../src/compute/compute-client.js';
 import type { ReconcileVerdict } from '../../machines/snapshot.js';
 import { CREATE_INFO_KEY, DELETE_INFO_KEY, type DriverPhase, type PhaseResult, type SnapshotRef, type VolumeDriver, type VolumeRef } from '../../src/drivers/driver.js';
 
@@ -183,6 +183,7 @@ export class TestCompute implements ComputeClient {
   /** Requests to refuse, consumed once each. */
   readonly refuseNext: Array<'create' | 'delete'> = [];
   readonly requests: Array<{ op: 'create' | 'delete'; id: string; info: Record<string, unknown> }> = [];
+  readonly guest?: GuestControl;
 
   constructor(dir?: string) {
     this.journal = new Journal(dir);
@@ -203,4 +204,24 @@ export class TestCompute implements ComputeClient {
   async requestDelete(snapshotId: string, deleteInfo: Record<string, unknown>) {
     this.take('delete', snapshotId, deleteInfo);
   }
+}
+
+/**
+ * A compute that is the agent: it has the guest pause extension. Each resume is recorded; the
+ * first `failResumes` fail as an unreachable agent would.
+ */
+export class TestAgentCompute extends TestCompute {
+  readonly resumes: Array<{ volumeId: string; snapshotId: string }> = [];
+  failResumes = 0;
+  override readonly guest: GuestControl = {
+    resume: async (volumeId, snapshotId) => {
+      this.journal.record('compute.resume', snapshotId);
+      if (this.failResumes > 0) {
+        this.failResumes--;
+        throw Object.assign(new Error('fetch failed'), { transient: true });
+      }
+      this.resumes.push({ volumeId, snapshotId });
+      return { resumed: true, instanceId: null };
+    },
+  };
 }

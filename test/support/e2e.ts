@@ -231,6 +231,8 @@ export interface AgentOptions {
   servicePort: number;
   legacy?: boolean;
   faults?: AgentFault[];
+  /** Default `file` (see below); `qemu` for the tests about the running guest itself. */
+  mode?: 'file' | 'qemu';
 }
 
 /** src/compute/agent/main.ts on `port`; resolves once it is ready. Its state file lives in the share. */
@@ -248,7 +250,7 @@ export async function startAgent(options: AgentOptions): Promise<LoggedProcess> 
     // active file) between steps, which a QEMU holding the write lock would refuse. The QEMU
     // mode's data path has its own tests on real QEMU processes (test/compute/agent/qemu-live.test.ts).
     '--mode',
-    'file',
+    options.mode ?? 'file',
   ];
   if (options.legacy) args.push('--legacy');
   for (const fault of options.faults ?? []) {

@@ -29,7 +29,7 @@ export async function harness(
   const driver = opts.driver ?? new TestDriver();
   const compute = opts.compute ?? new TestCompute();
   const worker = new OutboxWorker(engine, driver, compute, { leaseMs: opts.leaseMs ?? 60_000 });
-  const manager = new VolumeManager(engine, driver, { ...defaultLimits, ...opts.limits });
+  const manager = new VolumeManager(engine, driver, { ...defaultLimits, ...opts.limits }, { guestPause: { supported: compute.guest !== undefined, byDefault: false } });
   return { db, clock, engine, driver, compute, worker, manager, sweep: () => sweepDeadlines(engine), close: () => db.close() };
 }
 

@@ -76,6 +76,15 @@ export class ComputeAgent {
     return { instanceId: found.instanceId, activeFile };
   }
 
+  /** The guest pause extension's resume: the instance holding the volume, if the agent paused it. */
+  async resumeGuest(volumeId: string): Promise<{ instanceId: string | null; resumed: boolean }> {
+    const [found] = this.deps.state.findVolume(volumeId);
+    if (!found) return { instanceId: null, resumed: false };
+    const resumed = await this.deps.hypervisor.resumeGuest(found.instanceId);
+    if (resumed) this.deps.logger.warn({ volumeId, instanceId: found.instanceId }, 'the storage side closed the pause window: guest resumed');
+    return { instanceId: found.instanceId, resumed };
+  }
+
   get hypervisor(): Hypervisor {
     return this.deps.hypervisor;
   }
@@ -269,7 +278,8 @@ export class ComputeAgent {
 
   private async runCreate(op: SnapshotOperation, createInfo: CreateInfo): Promise<OperationOutcome> {
     const attachment = await this.livePrologue(op);
-    const newActive = await this.deps.hypervisor.snapshotCreate(op.instanceId, attachment, createInfo.new_file);
+    const pause = createInfo.pause_guest === undefined ? {} : { pauseGuest: createInfo.pause_guest };
+    const newActive = await this.deps.hypervisor.snapshotCreate(op.instanceId, attachment, createInfo.new_file, pause);
     await this.deps.state.setActiveFile(op.instanceId, op.volumeId, newActive);
     this.deps.logger.info({ ...op, from: attachment.activeFile, to: newActive }, 'switched the active file');
     return { ok: true, newFile: newActive };

@@ -12,6 +12,7 @@ import {
   OPENSTACK_API_VERSION_HEADER,
   AGENT_STATUS_PREFIX,
   type ActiveFileView,
+  type GuestResumeView,
   type AssistedSnapshotCreateResponse,
   type VolumeAttachmentView,
 } from '../../contracts/nova.js';
@@ -20,7 +21,7 @@ import { badRequest, onApiError, onNotFound, type FaultLogger } from '../../http
 import { parseOrFault, parseUuidParam } from '../../http/validation/index.js';
 import type { ComputeAgent } from './agent.js';
 import { compare, requestedMicroversion, type Microversion } from './microversion.js';
-import { deleteInfoSchema, snapshotCreateSchema, volumeAttachmentCreateSchema } from './schemas.js';
+import { deleteInfoSchema, guestResumeSchema, snapshotCreateSchema, volumeAttachmentCreateSchema } from './schemas.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -113,6 +114,17 @@ export function createComputeAgentApp(agent: ComputeAgent, options: { logger?: F
     const volumeId = parseUuidParam(c, 'volume_id', 'Volume');
     const seen = await agent.activeFileOf(volumeId);
     const view: ActiveFileView = { active: { volume_id: volumeId, instance_id: seen.instanceId, active_file: seen.activeFile } };
+    return c.json(view);
+  });
+
+  // The guest pause extension (not Nova's API; src/contracts/nova.ts): the storage side resumes a
+  // guest the agent paused for a snapshot whenever the snapshot leaves its pause window, and
+  // retries until this answers. Idempotent; `resumed: false` when there was nothing to resume.
+  app.post(`${AGENT_STATUS_PREFIX}/volumes/:volume_id/resume`, async (c) => {
+    const volumeId = parseUuidParam(c, 'volume_id', 'Volume');
+    await parseBody(c, guestResumeSchema);
+    const done = await agent.resumeGuest(volumeId);
+    const view: GuestResumeView = { resume: { volume_id: volumeId, instance_id: done.instanceId, resumed: done.resumed } };
     return c.json(view);
   });
   return app;

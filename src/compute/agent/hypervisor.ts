@@ -39,7 +39,9 @@ export interface Hypervisor {
   /** The file the instance writes to, relative to the share. */
   activeFile(instanceId: string, record: VolumeAttachmentRecord): Promise<string>;
   /** Switch the instance to `newFile` (already created on top of the active file); returns the new active file. */
-  snapshotCreate(instanceId: string, record: VolumeAttachmentRecord, newFile: string): Promise<string>;
+  snapshotCreate(instanceId: string, record: VolumeAttachmentRecord, newFile: string, options?: { pauseGuest?: boolean }): Promise<string>;
+  /** Resumes the instance if this agent paused it for a snapshot; true when it did so now. */
+  resumeGuest(instanceId: string): Promise<boolean>;
   /** Run the merge; returns the active file afterwards. */
   snapshotDelete(instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string>;
   /** Agent shutdown. */
@@ -70,6 +72,11 @@ export class FileHypervisor implements Hypervisor {
   async snapshotDelete(_instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string> {
     await deleteLive({ shareDir: this.shareDir, activeFile: record.activeFile, plan });
     return record.activeFile;
+  }
+
+  // No process, no guest to pause: a pause request is a no-op here.
+  async resumeGuest(): Promise<boolean> {
+    return false;
   }
 
   async close(): Promise<void> {}

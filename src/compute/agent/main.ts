@@ -20,7 +20,7 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { loadAgentConfig } from '../../config.js';
+import { agentHooksOf, loadAgentConfig } from '../../config.js';
 import { resolveAgentMode } from './hypervisor.js';
 import { startComputeAgent } from './server.js';
 import type { AgentFaults } from './types.js';
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     legacy: values.legacy,
     mode: await resolveAgentMode(config.COMPUTE_AGENT_MODE),
     pauseGuest: config.COMPUTE_AGENT_PAUSE_GUEST === '1',
+    ...(agentHooksOf(config) ? { hooks: agentHooksOf(config) } : {}),
     faults,
     logger,
   });

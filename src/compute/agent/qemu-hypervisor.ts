@@ -22,6 +22,7 @@
  * the instance's volumes reopened; detach of the last volume and agent shutdown quit it. QEMU runs
  * daemonized, so an agent that crashes leaves the guest running and the next agent reconnects.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +52,20 @@ export interface QemuHypervisorOptions {
    * resume it (`cont`) right after, whatever happens in between.
    */
   pauseGuest?: boolean;
+  /**
+   * A user-supplied freeze/thaw pair (shell commands, as Velero's pre/post hooks), run around the
+   * pause: freeze before `stop`, thaw after `cont`, with INSTANCE_ID and VOLUME_ID in their
+   * environment. Thaw runs whenever freeze was started, on every way out, after an agent crash
+   * (at the next start) and on the storage side's resume; each run is bounded by timeoutMs.
+   */
+  hooks?: GuestHooks;
+}
+
+export interface GuestHooks {
+  freeze?: string;
+  thaw?: string;
+  /** Longest a hook may run before it is killed (and counts as failed); default 30 s. */
+  timeoutMs?: number;
 }
 
 /** Longest Unix socket path Linux accepts (sun_path is 108 bytes with its NUL). */
@@ -58,8 +73,11 @@ const MAX_SOCKET_PATH = 107;
 
 interface Vm {
   instanceId: string;
-  /** `pausedMarker`: a file that exists while this agent has the guest paused (paused()). */
-  paths: QemuPaths & { pausedMarker: string };
+  /**
+   * `pausedMarker`: a file that exists while this agent has the guest paused (paused());
+   * `frozenMarker`: one that exists from the start of the freeze hook until a thaw succeeded.
+   */
+  paths: QemuPaths & { pausedMarker: string; frozenMarker: string };
   machine: QemuMachine | null;
   /** Set while a (re)start runs, so operations wait for it. */
   ready: Promise<QemuMachine> | null;
@@ -111,7 +129,7 @@ export class QemuHypervisor implements Hypervisor {
     return this.relative(chain[0]!.file!);
   }
 
-  async snapshotCreate(instanceId: string, record: VolumeAttachmentRecord, newFile: string): Promise<string> {
+  async snapshotCreate(instanceId: string, record: VolumeAttachmentRecord, newFile: string, options: { pauseGuest?: boolean } = {}): Promise<string> {
     const { machine, chain } = await this.volumeChain(instanceId, record);
     const top = chain[0]!;
     const active = this.relative(top.file!);
@@ -129,7 +147,7 @@ export class QemuHypervisor implements Hypervisor {
       }
       await this.options.faults?.whilePaused?.('after-switch');
     };
-    if (this.options.pauseGuest) await this.paused(this.requireVm(instanceId), machine, switchOver);
+    if (options.pauseGuest ?? this.options.pauseGuest) await this.paused(this.requireVm(instanceId), machine, record.volumeId, switchOver);
     else await switchOver();
     this.remember(instanceId, record.volumeId, newActive);
     return newActive;
@@ -141,10 +159,66 @@ export class QemuHypervisor implements Hypervisor {
    * paused, so that an agent that crashed in between resumes the guest when it starts again
    * (resume(), machineOf) and never resumes a guest someone else paused.
    */
-  private async paused(vm: Vm, machine: QemuMachine, work: () => Promise<void>): Promise<void> {
-    const marker = vm.paths.pausedMarker;
+  private async paused(vm: Vm, machine: QemuMachine, volumeId: string, work: () => Promise<void>): Promise<void> {
     const status = await machine.status();
     if (!status.running) throw new LivePartError(`the guest is not running (${status.status}); not pausing it for the snapshot`);
+    try {
+      await this.freeze(vm, volumeId);
+      await this.stopped(vm, machine, work);
+    } finally {
+      await this.thawIfFrozen(vm);
+    }
+  }
+
+  /** The freeze hook, if any; the marker goes first, so a crash mid-hook still gets its thaw. */
+  private async freeze(vm: Vm, volumeId: string): Promise<void> {
+    const command = this.options.hooks?.freeze;
+    if (!command) return;
+    await writeFile(vm.paths.frozenMarker, `${volumeId}\n`);
+    try {
+      await this.runHook('freeze', command, vm.instanceId, volumeId);
+    } catch (err) {
+      throw new LivePartError(`the freeze hook failed: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * The thaw hook, once per freeze that was started. A failed thaw keeps the marker, so the next
+   * resume request (the storage side retries it) or agent start runs it again, and is reported.
+   */
+  private async thawIfFrozen(vm: Vm): Promise<boolean> {
+    const volumeId = (await readFile(vm.paths.frozenMarker, 'utf8').catch(() => null))?.trim();
+    if (volumeId === undefined) return false;
+    const command = this.options.hooks?.thaw;
+    if (command) await this.runHook('thaw', command, vm.instanceId, volumeId);
+    await rm(vm.paths.frozenMarker, { force: true });
+    return true;
+  }
+
+  private runHook(name: 'freeze' | 'thaw', command: string, instanceId: string, volumeId: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+      execFile(
+        '/bin/sh',
+        ['-c', command],
+        { env: { ...process.env, INSTANCE_ID: instanceId, VOLUME_ID: volumeId }, timeout: this.options.hooks?.timeoutMs ?? 30_000, killSignal: 'SIGKILL' },
+        (err, _stdout, stderr) => {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          if (!err) {
+            this.options.logger.info({ instanceId, volumeId, hook: name, ms }, `${name} hook ran`);
+            resolve();
+            return;
+          }
+          const why = err.killed ? `timed out after ${this.options.hooks?.timeoutMs ?? 30_000} ms` : `exited with ${err.code ?? err.signal}`;
+          this.options.logger.error({ instanceId, volumeId, hook: name, ms, stderr: String(stderr).slice(0, 500) }, `${name} hook failed`);
+          reject(new Error(`${name} hook ${why}: ${String(stderr).trim().slice(0, 200)}`));
+        },
+      );
+    });
+  }
+
+  private async stopped(vm: Vm, machine: QemuMachine, work: () => Promise<void>): Promise<void> {
+    const marker = vm.paths.pausedMarker;
     await writeFile(marker, `${new Date().toISOString()}\n`);
     const started = process.hrtime.bigint();
     await machine.qmp.execute('stop');
@@ -163,17 +237,32 @@ export class QemuHypervisor implements Hypervisor {
   /** How long the last snapshot kept the guest paused, in ms (null before any). */
   lastPauseMs: number | null = null;
 
+  /**
+   * The storage side's resume (the guest pause extension): the snapshot left its pause window, so
+   * a guest this agent paused runs again now, even while the create that paused it still hangs
+   * (its own `cont` later is then a no-op). A guest paused by anyone else is left alone.
+   */
+  async resumeGuest(instanceId: string): Promise<boolean> {
+    const vm = this.vms.get(instanceId);
+    if (!vm) return false;
+    return this.resumeIfWePaused(vm, await this.machineOf(vm));
+  }
+
   /** A guest this agent paused and did not resume (it crashed in between) is resumed now. */
-  private async resumeIfWePaused(vm: Vm, machine: QemuMachine): Promise<void> {
+  private async resumeIfWePaused(vm: Vm, machine: QemuMachine): Promise<boolean> {
     const marker = vm.paths.pausedMarker;
     const since = await readFile(marker, 'utf8').catch(() => null);
-    if (since === null) return;
+    if (since === null) return this.thawIfFrozen(vm);
     const status = await machine.status();
+    let resumed = false;
     if (!status.running) {
       await machine.qmp.execute('cont');
-      this.options.logger.warn({ instanceId: vm.instanceId, pausedSince: since.trim() }, 'resumed a guest a previous agent paused for a snapshot');
+      resumed = true;
+      this.options.logger.warn({ instanceId: vm.instanceId, pausedSince: since.trim() }, 'resumed a guest left paused for a snapshot');
     }
     await rm(marker, { force: true });
+    // Thaw after cont, as on the normal way out; true as well when only a thaw was owed.
+    return (await this.thawIfFrozen(vm)) || resumed;
   }
 
   async snapshotDelete(instanceId: string, record: VolumeAttachmentRecord, plan: BlockJob): Promise<string> {
@@ -292,6 +381,7 @@ export class QemuHypervisor implements Hypervisor {
           pidFile,
           consoleSocketPath: path.resolve(this.options.runDir, `${id}.console.qmp`),
           pausedMarker: `${pidFile}.paused-by-agent`,
+          frozenMarker: `${pidFile}.frozen-by-agent`,
         },
         machine: null,
         ready: null,
@@ -367,8 +457,12 @@ export class QemuHypervisor implements Hypervisor {
         vm.machine = machine;
         this.options.logger.info({ instanceId: vm.instanceId, pid: machine.pid, found }, found ? 'found the running QEMU' : 'started QEMU');
         for (const record of vm.volumes.values()) await this.openVolume(machine, record);
-        if (found) await this.resumeIfWePaused(vm, machine);
-        else await rm(vm.paths.pausedMarker, { force: true });
+        // What a crashed predecessor owed (a cont, a thaw) is done now; if that fails, the storage
+        // side's resume, retried until it succeeds, tries again, so the machine is usable meanwhile.
+        if (!found) await rm(vm.paths.pausedMarker, { force: true });
+        await (found ? this.resumeIfWePaused(vm, machine) : this.thawIfFrozen(vm)).catch((err: unknown) =>
+          this.options.logger.error({ instanceId: vm.instanceId, err: (err as Error).message }, 'could not resume (or thaw) a guest left paused; the next resume request tries again'),
+        );
         void machine.closed.then(() => this.onClosed(vm, machine));
         return machine;
       } finally {

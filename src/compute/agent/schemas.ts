@@ -17,6 +17,8 @@ export const snapshotCreateSchema = z.strictObject({
       type: z.enum(['qcow2'], { error: "is not one of ['qcow2']" }),
       new_file: nonEmpty,
       id: nonEmpty.optional(),
+      // The agent's one extension to Nova's schema (src/contracts/nova.ts): pause around the switch.
+      pause_guest: z.boolean({ error: 'must be a boolean' }).optional(),
     }),
   }),
 }) satisfies z.ZodType<AssistedSnapshotCreateRequest>;
@@ -47,3 +49,8 @@ export const volumeAttachmentCreateSchema = z.strictObject({
       .optional(),
   }),
 }) satisfies z.ZodType<VolumeAttachmentCreateRequest>;
+
+/** The guest pause extension's resume body (src/contracts/nova.ts GuestResumeRequest). */
+export const guestResumeSchema = z.strictObject({
+  resume: z.strictObject({ snapshot_id: nonEmpty.optional() }),
+});

@@ -15,7 +15,7 @@ import { ComputeAgent } from './agent.js';
 import { createComputeAgentApp } from './app.js';
 import { CallbackSender } from './callbacks.js';
 import { FileHypervisor, type AgentMode, type Hypervisor } from './hypervisor.js';
-import { QemuHypervisor } from './qemu-hypervisor.js';
+import { QemuHypervisor, type GuestHooks } from './qemu-hypervisor.js';
 import { AgentState } from './state.js';
 import { resolveStorageUrl, StorageClient } from './storage-client.js';
 import type { AgentFaults, CallbackRetryOptions } from './types.js';
@@ -41,6 +41,8 @@ export interface ComputeAgentOptions {
   mode?: AgentMode;
   /** QEMU mode: pause the guest around each overlay switch (crash-consistent snapshots). */
   pauseGuest?: boolean;
+  /** QEMU mode: the freeze/thaw hook pair run around the pause (QemuHypervisorOptions.hooks). */
+  hooks?: GuestHooks;
   callbackRetry?: CallbackRetryOptions;
   faults?: AgentFaults;
   logger?: Logger;
@@ -96,6 +98,7 @@ export async function createComputeAgent(options: ComputeAgentOptions): Promise<
           logger,
           faults: options.faults,
           pauseGuest: options.pauseGuest ?? false,
+          ...(options.hooks ? { hooks: options.hooks } : {}),
         })
       : new FileHypervisor(shareDir);
   const agent = new ComputeAgent({

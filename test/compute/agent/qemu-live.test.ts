@@ -6,14 +6,17 @@
 // Block jobs run rate-limited (the agent's blockJobSpeed fault option) so that a test acts while
 // the job is certainly running; the test then lifts the limit (block-job-set-speed 0) and the job
 // finishes. Nothing waits on time: every wait is on a callback, a QMP event or a process exit.
-import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QemuHypervisor } from '../../../src/compute/agent/qemu-hypervisor.js';
-import { exited, processRuns } from '../../../src/qemu/qemu-machine.js';
+import { exited, processRuns, QemuMachine } from '../../../src/qemu/qemu-machine.js';
+import { AGENT_QEMU_RUN_DIR_NAME } from '../../../src/contracts/compute-agent-files.js';
 import { startComputeAgent, type ComputeAgentOptions, type RunningComputeAgent } from '../../../src/compute/agent/server.js';
 import type { AgentFaults } from '../../../src/compute/agent/types.js';
 import { startFakeStorage, type FakeStorage } from '../../support/fake-storage.js';
@@ -408,5 +411,203 @@ describe('QEMU mode: pausing the guest around the overlay switch', () => {
     // The first agent's operation, let go now, finds its QMP connection gone and ends.
     release();
     await first.idle();
+  });
+});
+
+describe('QEMU mode: the pause is the storage side\'s decision, and its resume is guaranteed', () => {
+  const status = async (agent: RunningComputeAgent) => (await (await hypervisorOf(agent).machineFor(SERVER)).status()).status;
+  const resume = async (agent: RunningComputeAgent, volumeId = VOLUME) => {
+    const res = await fetch(`${agent.url.replace(/\/v2\.1$/, '')}/agent/v1/volumes/${volumeId}/resume`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ resume: { snapshot_id: S1 } }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  const createRequest = (agent: RunningComputeAgent, createInfo: Record<string, unknown>) =>
+    fetch(`${agent.url}/os-assisted-volume-snapshots`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ snapshot: { volume_id: VOLUME, create_info: { snapshot_id: S1, type: 'qcow2', new_file: F1, ...createInfo } } }),
+    });
+
+  it.each([
+    [true, false],
+    [false, true],
+  ])('create_info pause_guest %s overrides the agent\'s own setting (%s)', async (asked, agentDefault) => {
+    const seen: string[] = [];
+    const agent = await startAgent({ whilePaused: async (step) => void seen.push(step) }, { pauseGuest: agentDefault });
+    await attachedVolume(agent);
+    await createOverlay(share.dir, BASE, F1, 'raw', SIZE);
+    const before = storage.callbacks.length;
+    expect((await createRequest(agent, { pause_guest: asked })).status).toBe(200);
+    expect((await storage.waitForCallbacks(before + 1))[before]!.body.compute_snapshot_status).toBe('complete');
+    expect(seen.includes('after-stop')).toBe(asked);
+    expect(await status(agent)).toBe('running');
+  });
+
+  it('a pause_guest that is not a boolean is refused with 400 before anything happens', async () => {
+    const agent = await startAgent();
+    await attachedVolume(agent);
+    const res = await createRequest(agent, { pause_guest: 'yes' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('pause_guest');
+    expect(await status(agent)).toBe('running');
+  });
+
+  it('the storage side\'s resume runs (and thaws) a guest the agent paused while its create hangs; a second one and one for an unknown volume are no-ops', async () => {
+    let reached!: () => void;
+    const atPause = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const log = inShare('hooks.log');
+    const agent = await startAgent(
+      {
+        whilePaused: async (step) => {
+          if (step !== 'after-overlay-added') return;
+          reached();
+          await held;
+        },
+      },
+      { hooks: logHooks(log) },
+    );
+    await attachedVolume(agent);
+    await createOverlay(share.dir, BASE, F1, 'raw', SIZE);
+    const before = storage.callbacks.length;
+    expect((await createRequest(agent, { pause_guest: true })).status).toBe(200);
+    await atPause;
+    expect(await status(agent)).toBe('paused');
+    expect(await resume(agent)).toEqual({ status: 200, body: { resume: { volume_id: VOLUME, instance_id: SERVER, resumed: true } } });
+    expect(await status(agent)).toBe('running');
+    expect(await hooksRan(log)).toEqual(['freeze', 'thaw']);
+    await guestWrite(agent, 0x77, K64);
+    expect((await resume(agent)).body.resume.resumed).toBe(false);
+    const unknown = '9f9f9f9f-0000-4000-8000-000000000009';
+    expect((await resume(agent, unknown)).body).toEqual({ resume: { volume_id: unknown, instance_id: null, resumed: false } });
+    // The hung create goes on: it switches and ends with its own (now harmless) cont.
+    release();
+    expect((await storage.waitForCallbacks(before + 1))[before]!.body.compute_snapshot_status).toBe('complete');
+    expect(await status(agent)).toBe('running');
+    expect(await qemuActive(agent)).toBe(F1);
+    // Thawed once: the create's own way out found the thaw done.
+    expect(await hooksRan(log)).toEqual(['freeze', 'thaw']);
+  });
+
+  it('refuses a resume body with unknown keys (400) and a bad volume id (404)', async () => {
+    const agent = await startAgent();
+    const base = agent.url.replace(/\/v2\.1$/, '');
+    const bad = await fetch(`${base}/agent/v1/volumes/${VOLUME}/resume`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ resume: { x: 1 } }) });
+    expect(bad.status).toBe(400);
+    const notUuid = await fetch(`${base}/agent/v1/volumes/nope/resume`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ resume: {} }) });
+    expect(notUuid.status).toBe(404);
+  });
+
+  it.each(['after-stop', 'after-overlay-added', 'after-switch'] as const)(
+    'SIGKILL of the agent process %s: the guest stays paused until the next agent starts, which resumes it',
+    async (holdAt) => {
+      const hookLog = inShare('hooks.log');
+      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/support/paused-agent-child.ts'), storage.url, share.dir, holdAt, JSON.stringify(logHooks(hookLog))], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const lines = createInterface({ input: child.stdout! });
+      const said = new Map<string, (rest: string) => void>();
+      const heard = (word: string) => new Promise<string>((resolve) => said.set(word, resolve));
+      const urlSaid = heard('url');
+      const pausedSaid = heard('paused');
+      lines.on('line', (line) => {
+        const [word, ...rest] = line.split(' ');
+        said.get(word!)?.(rest.join(' '));
+      });
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      try {
+        const url = await urlSaid;
+        const remote = { url } as RunningComputeAgent;
+        await attachedVolume(remote);
+        await createOverlay(share.dir, BASE, F1, 'raw', SIZE);
+        expect((await createRequest(remote, { pause_guest: true })).status).toBe(200);
+        expect(await pausedSaid).toBe(holdAt);
+      } finally {
+        child.kill('SIGKILL');
+        await gone;
+      }
+      // QEMU outlived the agent, paused (asked on its second monitor, as an operator would).
+      const id = createHash('sha256').update(SERVER).digest('hex').slice(0, 16);
+      const runDir = path.join(share.dir, AGENT_QEMU_RUN_DIR_NAME);
+      const monitor = await QemuMachine.connect({ socketPath: path.join(runDir, `${id}.console.qmp`), pidFile: path.join(runDir, `${id}.pid`) });
+      try {
+        expect((await monitor.status()).status).toBe('paused');
+      } finally {
+        await monitor.disconnect();
+      }
+      expect(await hooksRan(hookLog)).toEqual(['freeze']);
+      // The next agent (same share) finds it, resumes it, and runs the thaw the first one owed.
+      const next = await startAgent({}, { hooks: logHooks(hookLog) });
+      expect(await status(next)).toBe('running');
+      expect(await hooksRan(hookLog)).toEqual(['freeze', 'thaw']);
+      await guestWrite(next, 0x66, K64);
+      expect(await qemuActive(next)).toBe(holdAt === 'after-switch' ? F1 : BASE);
+    },
+  );
+});
+
+/** Hooks that append "<name> <instance> <volume>" to `log`; `extraFreeze` runs after the append. */
+function logHooks(log: string, extraFreeze = '') {
+  return {
+    freeze: `echo "freeze $INSTANCE_ID $VOLUME_ID" >> '${log}'${extraFreeze ? `; ${extraFreeze}` : ''}`,
+    thaw: `echo "thaw $INSTANCE_ID $VOLUME_ID" >> '${log}'`,
+    timeoutMs: 2000,
+  };
+}
+
+/** The hooks that ran, in order; each must have named this instance and volume. */
+async function hooksRan(log: string): Promise<string[]> {
+  const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  for (const line of lines) expect(line.split(' ').slice(1)).toEqual([SERVER, VOLUME]);
+  return lines.map((l) => l.split(' ')[0]!);
+}
+
+describe('QEMU mode: freeze/thaw hooks around the pause', () => {
+  const status = async (agent: RunningComputeAgent) => (await (await hypervisorOf(agent).machineFor(SERVER)).status()).status;
+
+  it('freeze before stop, thaw after cont, each once, with the instance and volume in their environment', async () => {
+    const log = inShare('hooks.log');
+    const seen: string[] = [];
+    const agent = await startAgent({ whilePaused: async (step) => void seen.push(`${step}:${(await hooksRan(log)).join('+')}`) }, { pauseGuest: true, hooks: logHooks(log) });
+    await attachedVolume(agent);
+    expect((await snapshotOnline(agent, S1, BASE, 'raw')).compute_snapshot_status).toBe('complete');
+    expect(seen).toEqual(['after-stop:freeze', 'after-overlay-added:freeze', 'after-switch:freeze']);
+    expect(await hooksRan(log)).toEqual(['freeze', 'thaw']);
+    expect(await status(agent)).toBe('running');
+  });
+
+  it.each(['after-stop', 'after-overlay-added', 'after-switch'] as const)('a failure %s: thaw runs once, the guest runs', async (failAt) => {
+    const log = inShare('hooks.log');
+    const agent = await startAgent(
+      {
+        whilePaused: async (step) => {
+          if (step === failAt) throw new Error(`injected failure ${step}`);
+        },
+      },
+      { pauseGuest: true, hooks: logHooks(log) },
+    );
+    await attachedVolume(agent);
+    expect((await snapshotOnline(agent, S1, BASE, 'raw')).compute_snapshot_status).toBe('error');
+    expect(await hooksRan(log)).toEqual(['freeze', 'thaw']);
+    expect(await status(agent)).toBe('running');
+  });
+
+  it.each([
+    ['fails', 'exit 3'],
+    ['outlives its timeout', 'sleep 30'],
+  ])('a freeze hook that %s: error callback, the guest never paused, thaw still runs', async (_name, extra) => {
+    const log = inShare('hooks.log');
+    const seen: string[] = [];
+    const agent = await startAgent({ whilePaused: async (step) => void seen.push(step) }, { pauseGuest: true, hooks: { ...logHooks(log, extra), timeoutMs: 500 } });
+    await attachedVolume(agent);
+    expect((await snapshotOnline(agent, S1, BASE, 'raw')).compute_snapshot_status).toBe('error');
+    expect(seen).toEqual([]);
+    expect(await hooksRan(log)).toEqual(['freeze', 'thaw']);
+    expect(await status(agent)).toBe('running');
+    expect(await qemuActive(agent)).toBe(BASE);
   });
 });
