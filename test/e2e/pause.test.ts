@@ -63,6 +63,18 @@ describe('pausing the guest, service and agent (QEMU mode) as processes', () => 
     expect((await resumeAnswered(id)).result).toEqual({ resumed: false, instanceId: expect.any(String) });
   });
 
+  it("a volume type whose extra spec asks for it pauses without the metadata key, and the key still wins over the type", async () => {
+    const type = (await call('POST', `${service.base}/types`, { volume_type: { name: `pausing-${randomUUID()}`, extra_specs: PAUSE } })).volume_type.name as string;
+    const typed = await cloud.createVolume('typed', type);
+    await cloud.attach(randomUUID(), typed);
+    const byType = await snapshotWith(typed, {});
+    expect((await service.settled(byType)).phase).toBe('available');
+    expect(pausedMs(await cloud.transitions(byType))).toEqual([['compute.status', expect.any(Number)]]);
+    const refused = await snapshotWith(typed, { 'assisted_snapshots:pause_guest': 'false' });
+    expect((await service.settled(refused)).phase).toBe('available');
+    expect(pausedMs(await cloud.transitions(refused))).toEqual([]);
+  });
+
   it('a create without it: no pause window, no resume, no paused_ms', async () => {
     const id = await snapshotWith(volumeId, {});
     expect((await service.settled(id)).phase).toBe('available');

@@ -313,8 +313,8 @@ export class Cloud {
   ) {}
 
   /** Creates a volume and waits until the driver made it (Cinder's create is asynchronous). */
-  async createVolume(name: string): Promise<string> {
-    const id = (await call('POST', `${this.service.base}/volumes`, { volume: { size: 1, name } })).volume.id as string;
+  async createVolume(name: string, volumeType?: string): Promise<string> {
+    const id = (await call('POST', `${this.service.base}/volumes`, { volume: { size: 1, name, ...(volumeType ? { volume_type: volumeType } : {}) } })).volume.id as string;
     const { phase } = await this.service.volumeSettled(id);
     if (phase !== 'available') throw new Error(`volume ${id} ended ${phase}`);
     return id;
