@@ -3,6 +3,7 @@
  * parameter_types.quota_class_set). Which keys are resources depends on the volume types, so the
  * manager judges the keys (Cinder's format checkers do it there too, with the same messages).
  */
+import toRegexRange from 'to-regex-range';
 import * as z from 'zod';
 import { queryBoolean } from './params.js';
 import { DB_MAX_INT } from './volumes.js';
@@ -12,9 +13,9 @@ const FIXED_RESOURCES = ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigaby
 
 /**
  * A limit: an integer from -1 (unlimited) to DB_MAX_INT, or a string of one (cinderclient sends
- * integers; Cinder's checks take both).
+ * integers; Cinder's checks take both). The string's bound is a pattern, so the document states it.
  */
-const limitValue = z.union([z.int().min(-1).max(DB_MAX_INT), z.string().regex(/^-?[0-9]+$/)], {
+const limitValue = z.union([z.int().min(-1).max(DB_MAX_INT), z.string().regex(new RegExp(`^(?:-1|0*${toRegexRange(0, DB_MAX_INT)})$`))], {
   error: `must be an integer from -1 to ${DB_MAX_INT}`,
 });
 
