@@ -30,6 +30,12 @@ export type {
   SnapshotTransition,
   VolumeTransition,
   OutboxJob,
+  GroupType,
+  GroupTypeSpec,
+  Group,
+  GroupVolumeType,
+  GroupSnapshot,
+  GroupTransition,
 } from '../generated/sqlite/client.js';
 
 export interface Db {

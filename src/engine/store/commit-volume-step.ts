@@ -47,12 +47,12 @@ export async function commitVolumeStep(
         const i = w.insert;
         await tx.execute(sql`
           INSERT INTO volumes (id, project_id, user_id, name, description, size, status, attach_status, created_at, updated_at,
-            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason)
+            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason, group_id)
           VALUES (${join([
             d.text(i.id), d.text(i.projectId), d.text(i.userId), d.text(i.name), d.text(i.description), d.integer(i.size),
             d.text(c.status), d.text(c.attachStatus), d.timestamp(i.createdAt), d.timestamp(u.updatedAt), d.boolean(c.deleted),
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
-            d.text(c.errorReason),
+            d.text(c.errorReason), d.text(i.groupId ?? null),
           ])})`);
       } else if (!(await guard(tx, d, w))) {
         return { kind: 'conflict' } as const;
