@@ -13,3 +13,7 @@ export class OverLimit extends Error {
 export class Forbidden extends Error {
   readonly code = 403;
 }
+/** The request names something that exists already (Cinder's 409, e.g. a group type's name). */
+export class Conflict extends Error {
+  readonly code = 409;
+}

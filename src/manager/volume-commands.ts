@@ -8,6 +8,7 @@ import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '.
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { volumeTypeIdOf } from './group-volume-types.js';
 import { checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
 
@@ -17,6 +18,10 @@ export interface CreateVolumeInput {
   size: number;
   name?: string | null;
   description?: string | null;
+  /** The generic group the volume joins (microversion 3.13). */
+  groupId?: string | null;
+  /** The volume type asked for (a name or an id), checked against the group's. */
+  volumeType?: string | null;
 }
 
 export interface AttachInput {
@@ -45,12 +50,34 @@ export class VolumeCommands {
   async create(input: CreateVolumeInput) {
     // Before the row: a size the driver cannot hold must not leave a volume in error.
     checkVolumeSize(input.size, this.limits);
+    if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, input.volumeType ?? null);
     const id = randomUUID();
     await this.engine.volumes.start(
-      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null },
+      {
+        id,
+        projectId: input.projectId,
+        userId: input.userId,
+        size: input.size,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        groupId: input.groupId ?? null,
+      },
       'api',
     );
     return this.reads.volume(id);
+  }
+
+  /** A volume may join a group of its project that is available, with one of the group's volume types. */
+  private async checkGroupFor(groupId: string, projectId: string, volumeType: string | null) {
+    const group = await this.engine.store.groups.findGroup(groupId);
+    if (!group || group.deleted || group.projectId !== projectId) throw new NotFound(`Group ${groupId} could not be found.`);
+    if (group.status !== 'available') throw new InvalidRequest(`Invalid Group: Group ${groupId} status must be available, but current status is: ${group.status}.`);
+    if (volumeType !== null) {
+      const typeId = await volumeTypeIdOf(volumeType);
+      if (typeId === null || !group.volumeTypes.some((t) => t.volumeTypeId === typeId)) {
+        throw new InvalidRequest(`Invalid volume type: Invalid volume_type provided: ${volumeType} (requested type is not compatible with the group).`);
+      }
+    }
   }
 
   /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
@@ -122,6 +149,8 @@ export class VolumeCommands {
    * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
    */
   async delete(volumeId: string, force = false) {
+    // A group's member is deleted with its group (cinder/volume/api.py expects group_id None).
+    if ((await this.reads.liveVolume(volumeId)).groupId) throw new InvalidRequest(DELETE_REFUSAL);
     const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
     if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);

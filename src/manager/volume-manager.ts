@@ -12,6 +12,8 @@ import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type 
 import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
+import { GroupCommands } from './group-commands.js';
+import { GroupReactor } from './group-reactor.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
@@ -23,6 +25,10 @@ export class VolumeManager {
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
   readonly orphans: OrphanFiles;
+  /** Group types, groups and group snapshots. */
+  readonly groups: GroupCommands;
+  /** Joins groups and group snapshots to their children (started by the service). */
+  readonly groupReactor: GroupReactor;
 
   constructor(
     readonly engine: Engine,
@@ -34,6 +40,8 @@ export class VolumeManager {
     this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
     this.orphans = new OrphanFiles(engine, driver);
+    this.groupReactor = new GroupReactor(engine, driver);
+    this.groups = new GroupCommands(engine, this.groupReactor);
   }
 
   // Volumes.
