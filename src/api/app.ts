@@ -2,15 +2,17 @@
 // policy and body checks. Errors of every layer become OpenStack faults in one place.
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { Forbidden, InvalidRequest, NotFound, OverLimit } from '../manager/errors.js';
+import { Conflict, Forbidden, InvalidRequest, NotFound, OverLimit } from '../manager/errors.js';
 import type { VolumeManager } from '../manager/volume-manager.js';
 import { jsonBody } from '../http/body/index.js';
-import { badRequest, forbidden, notFound, onApiError, onNotFound, requestEntityTooLarge } from '../http/faults/index.js';
+import { badRequest, conflict, forbidden, notFound, onApiError, onNotFound, requestEntityTooLarge } from '../http/faults/index.js';
 import { isTransient } from '../engine/transient.js';
 import { openApiDocument } from './openapi.js';
 import { assertProjectInPath, policyMiddleware, type Policy } from '../http/policy/index.js';
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import { groupTypeRoutes } from './routes/group-types.js';
+import { groupRoutes, groupSnapshotRoutes } from './routes/groups.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -39,6 +41,7 @@ export function createApp(options: AppOptions) {
     // The manager speaks in domain errors; they map to faults here and nowhere else.
     if (err instanceof InvalidRequest) return faults(badRequest(err.message), c);
     if (err instanceof NotFound) return faults(notFound(err.message), c);
+    if (err instanceof Conflict) return faults(conflict(err.message), c);
     if (err instanceof Forbidden) return faults(forbidden(err.message), c);
     // Cinder's quota errors say Retry-After: 0 (QuotaError.headers), in the header and the body.
     if (err instanceof OverLimit) return faults(requestEntityTooLarge(err.message, { 'Retry-After': '0' }), c);
@@ -64,5 +67,8 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
   app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
+  app.route('/v3/:project_id/group_types', groupTypeRoutes(options.manager));
+  app.route('/v3/:project_id/groups', groupRoutes(options.manager));
+  app.route('/v3/:project_id/group_snapshots', groupSnapshotRoutes(options.manager));
   return app;
 }

@@ -22,7 +22,19 @@ import {
   volumeCreateSchema,
   volumeListQuerySchema,
   volumeUpdateSchema,
+  groupActionSchemas,
+  groupCreateFromSourceSchema,
+  groupCreateSchema,
+  groupSnapshotActionSchemas,
+  groupSnapshotCreateSchema,
+  groupSpecItemSchema,
+  groupSpecsSchema,
+  groupTypeCreateSchema,
+  groupTypeListQuerySchema,
+  groupTypeUpdateSchema,
+  groupUpdateSchema,
 } from './schemas/index.js';
+import { groupResponseSchemas } from './schemas/group-responses.js';
 import { faultSchema, responseSchemas } from './schemas/responses.js';
 import { API_VERSION_HEADER, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 
@@ -40,7 +52,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'groups' | 'versions' | 'health';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -52,10 +64,17 @@ export interface ApiOperation {
   bodyNamesResource?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
+  /** The microversion the operation came in with; below it the answer is 404. */
+  minVersion?: string;
+  /** Answers 409 when the body names something that exists already (a group type's name). */
+  mayConflict?: true;
 }
 
 const VOLUMES = '/v3/{project_id}/volumes';
 const SNAPSHOTS = '/v3/{project_id}/snapshots';
+const GROUP_TYPES = '/v3/{project_id}/group_types';
+const GROUPS = '/v3/{project_id}/groups';
+const GROUP_SNAPSHOTS = '/v3/{project_id}/group_snapshots';
 const accepted: Success = { description: 'Accepted' };
 
 /** Every operation of the API; createApp registers exactly these routes. */
@@ -123,7 +142,48 @@ export const apiOperations: readonly ApiOperation[] = [
     tag: 'volumes',
     success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
   },
+
+  ...groupOperations(),
 ];
+
+/** Group types (3.11), groups (3.13) and group snapshots (3.14). */
+function groupOperations(): ApiOperation[] {
+  const g = (op: Omit<ApiOperation, 'tag'>): ApiOperation => ({ ...op, tag: 'groups' });
+  const types = { minVersion: '3.11' };
+  const groups = { minVersion: '3.13' };
+  const snaps = { minVersion: '3.14' };
+  const r = groupResponseSchemas;
+  return [
+    g({ method: 'get', path: GROUP_TYPES, operationId: 'listGroupTypes', summary: 'List group types', query: groupTypeListQuerySchema, ...types, success: { 200: { description: 'The group types', body: r.groupTypes } } }),
+    g({ method: 'post', path: GROUP_TYPES, operationId: 'createGroupType', summary: 'Admin: create a group type', body: groupTypeCreateSchema, mayConflict: true, ...types, success: { 202: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/default`, operationId: 'showDefaultGroupType', summary: 'The default group type (404 when the deployment has none)', bodyNamesResource: true, ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}`, operationId: 'showGroupType', summary: 'Show a group type', ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'put', path: `${GROUP_TYPES}/{id}`, operationId: 'updateGroupType', summary: 'Admin: update a group type', body: groupTypeUpdateSchema, mayConflict: true, ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'delete', path: `${GROUP_TYPES}/{id}`, operationId: 'deleteGroupType', summary: 'Admin: delete a group type no group uses', ...types, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}/group_specs`, operationId: 'listGroupSpecs', summary: "Admin: a group type's group specs", ...types, success: { 200: { description: 'The group specs', body: r.groupSpecs } } }),
+    g({ method: 'post', path: `${GROUP_TYPES}/{id}/group_specs`, operationId: 'setGroupSpecs', summary: 'Admin: create or update group specs', body: groupSpecsSchema, ...types, success: { 202: { description: 'The specs set', body: r.groupSpecs } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'showGroupSpec', summary: 'Admin: one group spec', ...types, success: { 200: { description: 'The spec', body: r.groupSpecItem } } }),
+    g({ method: 'put', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'setGroupSpec', summary: "Admin: set one group spec (the body's one key must be the path's key)", body: groupSpecItemSchema, ...types, success: { 200: { description: 'The spec', body: r.groupSpecItem } } }),
+    g({ method: 'delete', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'deleteGroupSpec', summary: 'Admin: delete one group spec', ...types, success: { 202: accepted } }),
+
+    g({ method: 'get', path: GROUPS, operationId: 'listGroups', summary: 'List groups (summary)', ...groups, success: { 200: { description: 'The groups', body: r.groupSummaries } } }),
+    g({ method: 'post', path: GROUPS, operationId: 'createGroup', summary: 'Create a group', body: groupCreateSchema, bodyNamesResource: true, ...groups, success: { 202: { description: 'The group', body: r.groupCreated } } }),
+    g({ method: 'post', path: `${GROUPS}/action`, operationId: 'createGroupFromSource', summary: 'Create a group from a group or a group snapshot (3.14; not supported yet: 400)', body: groupCreateFromSourceSchema, bodyNamesResource: true, ...snaps, success: { 202: { description: 'The group', body: r.groupCreated } } }),
+    g({ method: 'get', path: `${GROUPS}/detail`, operationId: 'listGroupsDetail', summary: 'List groups (detail)', ...groups, success: { 200: { description: 'The groups', body: r.groupDetails } } }),
+    g({ method: 'get', path: `${GROUPS}/{id}`, operationId: 'showGroup', summary: 'Show a group', ...groups, success: { 200: { description: 'The group', body: r.group } } }),
+    g({ method: 'put', path: `${GROUPS}/{id}`, operationId: 'updateGroup', summary: 'Update a group: name, description, add_volumes, remove_volumes', body: groupUpdateSchema, ...groups, success: { 202: accepted } }),
+    g({ method: 'post', path: `${GROUPS}/{id}/action`, operationId: 'groupAction', summary: 'Group action: delete (with delete-volumes), reset_status (admin, 3.20)', body: groupActionSchemas, ...groups, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUPS}/{id}/transitions`, operationId: 'listGroupTransitions', summary: 'Admin: the group state machine history, oldest first', ...groups, success: { 200: { description: 'The history', body: responseSchemas.transitions } } }),
+
+    g({ method: 'get', path: GROUP_SNAPSHOTS, operationId: 'listGroupSnapshots', summary: 'List group snapshots (summary)', ...snaps, success: { 200: { description: 'The group snapshots', body: r.groupSnapshotSummaries } } }),
+    g({ method: 'post', path: GROUP_SNAPSHOTS, operationId: 'createGroupSnapshot', summary: "Create a group snapshot: one snapshot per volume of the group, each on its own machine", body: groupSnapshotCreateSchema, bodyNamesResource: true, ...snaps, success: { 202: { description: 'The group snapshot', body: r.groupSnapshotCreated } } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/detail`, operationId: 'listGroupSnapshotsDetail', summary: 'List group snapshots (detail)', ...snaps, success: { 200: { description: 'The group snapshots', body: r.groupSnapshotDetails } } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/{id}`, operationId: 'showGroupSnapshot', summary: 'Show a group snapshot', ...snaps, success: { 200: { description: 'The group snapshot', body: r.groupSnapshot } } }),
+    g({ method: 'delete', path: `${GROUP_SNAPSHOTS}/{id}`, operationId: 'deleteGroupSnapshot', summary: 'Delete a group snapshot and its member snapshots', ...snaps, success: { 202: accepted } }),
+    g({ method: 'post', path: `${GROUP_SNAPSHOTS}/{id}/action`, operationId: 'groupSnapshotAction', summary: 'Group snapshot action: reset_status (admin, 3.19)', body: groupSnapshotActionSchemas, ...snaps, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/{id}/transitions`, operationId: 'listGroupSnapshotTransitions', summary: 'Admin: the group snapshot state machine history, oldest first', ...snaps, success: { 200: { description: 'The history', body: responseSchemas.transitions } } }),
+  ];
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -146,7 +206,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
   id: { description: 'The volume or snapshot id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
-  key: { description: 'A metadata key', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
+  key: { description: 'A metadata key (or group spec key)', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
 const VERSION_HEADER_PARAMETER = {
@@ -200,6 +260,7 @@ const FAULT_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'No such resource (or not visible to the caller)',
   406: 'Microversion outside the supported range',
   413: 'Request body too large, or a limit exceeded (VOLUME_MAX_SIZE_GB on volume create)',
+  409: 'The name is taken (group types)',
   415: 'Content-Type other than application/json',
   503: 'The database cannot be reached; try again after Retry-After seconds',
 };
@@ -209,7 +270,8 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
+  if (op.path.includes('{id}') || op.bodyNamesResource || op.minVersion) statuses.push(404);
+  if (op.mayConflict) statuses.push(409);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
   return statuses.sort((a, b) => a - b);
@@ -260,7 +322,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'groups' }, { name: 'versions' }, { name: 'health' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

@@ -35,7 +35,7 @@ export function volumeSummaryView(v: Volume, selfUrl: string): VolumeSummaryView
   return { id: v.id, name: v.name, links: [{ rel: 'self', href: selfUrl }] };
 }
 
-export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean }): VolumeView {
+export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, selfUrl: string, opts: { admin: boolean; groups?: boolean }): VolumeView {
   return {
     id: v.id,
     status: v.status,
@@ -65,6 +65,8 @@ export function volumeView(v: Volume & { attachments: VolumeAttachment[] }, self
       device: a.mountpoint,
       attached_at: iso(a.attachTime),
     })),
+    // From microversion 3.13, as Cinder's view.
+    ...(opts.groups ? { group_id: v.groupId } : {}),
     ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': 'assisted-snapshots@remotefs' } : {}),
   };
 }

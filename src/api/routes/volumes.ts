@@ -9,6 +9,7 @@ import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { transitionsResponse } from './transitions.js';
+import { atLeast } from '../version.js';
 
 /** The policy rule each action is authorised under, with the volume as the target. */
 const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
@@ -36,7 +37,7 @@ export function volumeRoutes(manager: VolumeManager) {
     return volume;
   };
   /** Renders a row the handler already holds (with its live attachments). */
-  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants') });
+  const render = (c: Context, v: Parameters<typeof volumeView>[0]) => volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), groups: atLeast(c, '3.13') });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -48,6 +49,8 @@ export function volumeRoutes(manager: VolumeManager) {
       size: body.size,
       name: body.name ?? null,
       description: body.description ?? null,
+      // Below 3.13 Cinder has no groups: the key is taken and left unused, as it was before.
+      ...(body.group_id && atLeast(c, '3.13') ? { groupId: body.group_id, volumeType: body.volume_type ?? null } : {}),
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -66,7 +69,7 @@ export function volumeRoutes(manager: VolumeManager) {
       sort: q.sort,
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
-    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, groups: atLeast(c, '3.13') }) : volumeSummaryView(v, selfUrl(c, v.id))));
     return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));
