@@ -23,7 +23,6 @@ import {
   volumeListQuerySchema,
   volumeUpdateSchema,
   groupActionSchemas,
-  groupCreateFromSourceSchema,
   groupCreateSchema,
   groupSnapshotActionSchemas,
   groupSnapshotCreateSchema,
@@ -168,7 +167,6 @@ function groupOperations(): ApiOperation[] {
 
     g({ method: 'get', path: GROUPS, operationId: 'listGroups', summary: 'List groups (summary)', ...groups, success: { 200: { description: 'The groups', body: r.groupSummaries } } }),
     g({ method: 'post', path: GROUPS, operationId: 'createGroup', summary: 'Create a group', body: groupCreateSchema, bodyNamesResource: true, ...groups, success: { 202: { description: 'The group', body: r.groupCreated } } }),
-    g({ method: 'post', path: `${GROUPS}/action`, operationId: 'createGroupFromSource', summary: 'Create a group from a group or a group snapshot (3.14; not supported yet: 400)', body: groupCreateFromSourceSchema, bodyNamesResource: true, ...snaps, success: { 202: { description: 'The group', body: r.groupCreated } } }),
     g({ method: 'get', path: `${GROUPS}/detail`, operationId: 'listGroupsDetail', summary: 'List groups (detail)', ...groups, success: { 200: { description: 'The groups', body: r.groupDetails } } }),
     g({ method: 'get', path: `${GROUPS}/{id}`, operationId: 'showGroup', summary: 'Show a group', ...groups, success: { 200: { description: 'The group', body: r.group } } }),
     g({ method: 'put', path: `${GROUPS}/{id}`, operationId: 'updateGroup', summary: 'Update a group: name, description, add_volumes, remove_volumes', body: groupUpdateSchema, ...groups, success: { 202: accepted } }),

@@ -43,7 +43,14 @@ interface World {
   volumes: string[];
   snapshots: string[];
   keys: string[];
+  /** The default group type (used by the group) and a spare one; both have the spec `k`. */
+  groupTypes: string[];
+  /** An empty group, and a group snapshot of it. */
+  groups: string[];
+  groupSnapshots: string[];
 }
+
+const GROUP_PATH = /^\/v3\/\{project_id\}\/group/;
 
 /** Rows for the generated requests to find: volumes detached, attached and bare, snapshots of both. */
 async function makeWorld(f: ApiFixture): Promise<World> {
@@ -61,7 +68,16 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const assisted = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: attached, force: true } })).json.snapshot.id as string;
   await f.h.worker.drain();
   await call('PUT', `${P}/snapshots/${offline}/metadata`, { metadata: { k: 'v' } });
-  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'] };
+  const latest = { headers: { 'OpenStack-API-Version': 'volume latest' } };
+  const groupType = async (name: string) =>
+    (await f.call('POST', `${P}/group_types`, { ...latest, body: { group_type: { name, group_specs: { k: 'v' } } } })).json.group_type.id as string;
+  // The default group type outlives one operation's world (the database is shared): made once.
+  const existing = await f.call('GET', `${P}/group_types/default`, latest);
+  const defaultType = existing.status === 200 ? (existing.json.group_type.id as string) : await groupType('default_group_type');
+  const groupTypes = [defaultType, await groupType(`spare-${Math.random()}`)];
+  const group = (await f.call('POST', `${P}/groups`, { ...latest, body: { group: { group_type: groupTypes[0], volume_types: [groupTypes[0]] } } })).json.group.id as string;
+  const groupSnapshot = (await f.call('POST', `${P}/group_snapshots`, { ...latest, body: { group_snapshot: { group_id: group } } })).json.group_snapshot.id as string;
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], groupTypes, groups: [group], groupSnapshots: [groupSnapshot] };
 }
 
 interface GeneratedRequest {
@@ -89,7 +105,15 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
     const documented = arbs.valid(p.schema) as fc.Arbitrary<string>;
     if (p.in === 'path') {
       // Only values the schema allows: outside it, a request is for another path, not this one.
-      const ids = path.startsWith('/v3/{project_id}/snapshots/') ? world.snapshots : world.volumes;
+      const ids = path.startsWith('/v3/{project_id}/snapshots/')
+        ? world.snapshots
+        : path.startsWith('/v3/{project_id}/group_types/')
+          ? world.groupTypes
+          : path.startsWith('/v3/{project_id}/groups/')
+            ? world.groups
+            : path.startsWith('/v3/{project_id}/group_snapshots/')
+              ? world.groupSnapshots
+              : world.volumes;
       const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? world.keys : ids;
       pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
     } else if (p.in === 'query' && p.style === 'form' && p.schema.type === 'object') {
@@ -101,8 +125,10 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
         { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
       );
     } else if (p.in === 'header') {
+      // Group resources came with 3.11 to 3.20: below, every answer is 404.
       version = fc.oneof(
-        { arbitrary: fc.constant(undefined), weight: 6 },
+        { arbitrary: fc.constant(GROUP_PATH.test(path) ? 'volume latest' : undefined), weight: 6 },
+        { arbitrary: fc.constant(undefined), weight: GROUP_PATH.test(path) ? 1 : 0 },
         { arbitrary: fc.constantFrom('volume 3.0', 'volume 3.66', 'volume latest'), weight: 1 },
         { arbitrary: fc.constantFrom('volume 3.71', 'volume 2.0', 'compute 2.1'), weight: mixed ? 1 : 0 },
         { arbitrary: headerText, weight: mixed ? 1 : 0 },
@@ -155,9 +181,11 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
   });
 
   it.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', async (method, path, { op }) => {
-    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [] } : await makeWorld(f);
-    // Ids in bodies name volumes (a snapshot's volume_id); ids in paths are drawn per path above.
-    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: world.volumes, keys: world.keys });
+    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [], groupTypes: [], groups: [], groupSnapshots: [] } : await makeWorld(f);
+    // Ids in bodies name volumes (a snapshot's volume_id), a group's type (a group's create) or
+    // a group (a group snapshot's create); ids in paths are drawn per path above.
+    const bodyIds = path === '/v3/{project_id}/groups' ? world.groupTypes.slice(0, 1) : path === '/v3/{project_id}/group_snapshots' ? world.groups : world.volumes;
+    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys });
     const seen = new Map<number, number>();
     const answersAsDocumented = (mode: 'well-formed' | 'mixed') =>
       fc.asyncProperty(requestArbitrary(path, op, arbs, world, mode), async (req) => {

@@ -10,7 +10,7 @@ import { parseUuidParam } from '../../http/validation/index.js';
 import type { GroupRow } from '../../engine/store/index.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { groupSnapshotView, groupView } from '../group-views.js';
-import { groupActionSchemas, groupCreateFromSourceSchema, groupCreateSchema, groupSnapshotActionSchemas, groupSnapshotCreateSchema, groupUpdateSchema } from '../schemas/index.js';
+import { groupActionSchemas, groupCreateSchema, groupSnapshotActionSchemas, groupSnapshotCreateSchema, groupUpdateSchema } from '../schemas/index.js';
 import { atLeast, requireVersion } from '../version.js';
 import { transitionsResponse } from './transitions.js';
 
@@ -41,32 +41,11 @@ export function groupRoutes(manager: VolumeManager) {
       userId: c.var.auth.userId,
       name: body.name ?? null,
       description: body.description ?? null,
-      groupTypeId: await groupTypeIdOf(body.group_type),
+      groupTypeId: body.group_type,
       volumeTypeIds: body.volume_types,
       availabilityZone: body.availability_zone ?? null,
     });
     return c.json({ group: { id: created.id, name: created.name } }, 202);
-  });
-
-  /** A group type by id or by name, as Cinder's group create takes either. */
-  const groupTypeIdOf = async (idOrName: string) => {
-    const byName = await manager.engine.store.groups.findGroupTypeByName(idOrName);
-    return byName ? byName.id : idOrName;
-  };
-
-  app.post('/action', async (c) => {
-    requireVersion(c, '3.14');
-    authorize(c, 'group:create');
-    const { 'create-from-src': body } = await parseBody(c, groupCreateFromSourceSchema);
-    const name = body.name ?? null;
-    if (!body.group_snapshot_id && !body.source_group_id) {
-      throw badRequest(`Either 'group_snapshot_id' or 'source_group_id' must be provided to create group ${name} from source.`);
-    }
-    if (body.group_snapshot_id && body.source_group_id) {
-      throw badRequest(`Cannot create group ${name} from both group snapshot ${body.group_snapshot_id} and source group ${body.source_group_id}.`);
-    }
-    // A member volume made from a snapshot or cloned from a volume is the `data` branch's work.
-    throw badRequest('Creating a group from a group or a group snapshot is not supported by this service yet: it needs volumes created from a snapshot or a volume.');
   });
 
   const list = (detail: boolean) => async (c: Context) => {

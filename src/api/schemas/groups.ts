@@ -36,19 +36,24 @@ export const groupSpecsSchema = z.strictObject({ group_specs: metadataSchema });
 /** PUT …/group_specs/{key}: one key, the one in the path. */
 export const groupSpecItemSchema = metadataSchema.refine((m) => Object.keys(m).length === 1, { error: 'the body must hold exactly one key, the one in the path' });
 
+const GROUP_TYPE_SORT_KEYS = ['name', 'id', 'created_at', 'description', 'is_public'] as const;
+const SORT_ITEM = `(?:${GROUP_TYPE_SORT_KEYS.join('|')})(?::(?:asc|desc))?`;
+
+/** Cinder's group type list: is_public (a boolean, or None for every type), and its sort keys. */
 export const groupTypeListQuerySchema = z.looseObject({
-  is_public: z.string().optional(),
-  sort: z.string().optional(),
-  sort_key: z.string().optional(),
-  sort_dir: z.string().optional(),
+  is_public: z.string().regex(/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE|[01]|[Yy]es|[Nn]o|[Nn]one|NONE)$/, { error: 'is_public must be a boolean or None' }).optional(),
+  sort: z.string().regex(new RegExp(`^${SORT_ITEM}(?:,${SORT_ITEM})*$`), { error: `sort keys are ${GROUP_TYPE_SORT_KEYS.join(', ')}` }).optional(),
+  sort_key: z.enum(GROUP_TYPE_SORT_KEYS).optional(),
+  sort_dir: z.enum(['asc', 'desc']).optional(),
 });
 
 export const groupCreateSchema = z.strictObject({
   group: z.strictObject({
     name: nameSchema.optional(),
     description: descriptionSchema.optional(),
-    group_type: z.string().min(1, { error: 'must not be empty' }).max(255),
-    volume_types: z.array(z.string().min(1).max(255)).min(1, { error: 'volume_types must hold at least one volume type' }),
+    // Ids (Cinder also takes names; names need the volume_types table, merged from another branch).
+    group_type: uuidSchema,
+    volume_types: z.array(uuidSchema).min(1, { error: 'volume_types must hold at least one volume type' }),
     availability_zone: textUpTo(255).nullable().optional(),
   }),
 });
@@ -69,15 +74,6 @@ export const groupActionSchemas = {
   reset_status: z.strictObject({ reset_status: z.strictObject({ status: groupStatus }) }),
 } as const;
 export type GroupActionName = keyof typeof groupActionSchemas;
-
-export const groupCreateFromSourceSchema = z.strictObject({
-  'create-from-src': z.strictObject({
-    name: nameSchema.optional(),
-    description: descriptionSchema.optional(),
-    source_group_id: uuidSchema.nullable().optional(),
-    group_snapshot_id: uuidSchema.nullable().optional(),
-  }),
-});
 
 export const groupSnapshotCreateSchema = z.strictObject({
   group_snapshot: z.strictObject({

@@ -108,8 +108,8 @@ export const RULE_DEFAULTS = [
   {
     name: 'group:create',
     check: ADMIN_OR_OWNER,
-    description: 'Create a group, or a group from a group or a group snapshot (create-from-src).',
-    operations: [{ method: 'POST', path: GROUP }, { method: 'POST', path: `${GROUP}/action (create-from-src)` }],
+    description: 'Create a group.',
+    operations: [{ method: 'POST', path: GROUP }],
     cinder: 'group:create',
   },
   { name: 'group:get', check: ADMIN_OR_OWNER, description: 'Show a group.', operations: [{ method: 'GET', path: `${GROUP}/{group_id}` }], cinder: 'group:get' },
