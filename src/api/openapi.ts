@@ -86,7 +86,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
-  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume', tag: 'volumes', body: volumeCreateSchema, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
+  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (in a group: group_id, 3.13)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
   { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
