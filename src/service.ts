@@ -178,6 +178,15 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
       : null;
   await listener?.start();
   runner.start();
+  // Groups and group snapshots follow their children's steps; the sweep (now, then every few
+  // polls) delivers their deadlines and makes good whatever a crash left unsaid between a
+  // parent's commit and its children's (group-reactor.ts).
+  const groupReactor = manager.groupReactor;
+  groupReactor.start();
+  const sweepGroups = () => void groupReactor.sweep().catch((err) => logger.warn({ err }, 'group sweep failed; retrying'));
+  sweepGroups();
+  const groupSweep = setInterval(sweepGroups, Math.max(1000, config.WORKER_POLL_MS * 5));
+  groupSweep.unref();
   // Startup recovery's report: files nothing owns are logged and counted, never removed.
   void reportOrphans(manager, logger);
   const drain = () => (draining ??= drainWork({ runner, stopCompute: computeSide.stop, graceMs: config.SHUTDOWN_GRACE_SECONDS * 1000, logger }));
@@ -194,9 +203,12 @@ export async function buildService(config: Config, parts: ServiceParts = {}): Pr
     listener,
     drain,
     async stop() {
+      clearInterval(groupSweep);
+      groupReactor.stop();
       await drain();
       await manager.services.stop();
       unfollowMessages();
+      await groupReactor.idle();
       await listener?.stop();
       await engine.idle();
       observability.stop();

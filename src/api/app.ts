@@ -12,6 +12,8 @@ import { assertProjectInPath, policyMiddleware, type Policy } from '../http/poli
 import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { operatorRoutes } from './routes/operator.js';
+import { groupTypeRoutes } from './routes/group-types.js';
+import { groupRoutes, groupSnapshotRoutes } from './routes/groups.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { qosSpecsRoutes } from './routes/qos-specs.js';
 import { limitsRoutes, quotaClassSetRoutes, quotaSetRoutes } from './routes/quotas.js';
@@ -43,6 +45,7 @@ export function createApp(options: AppOptions) {
     // The manager speaks in domain errors; they map to faults here and nowhere else.
     if (err instanceof InvalidRequest) return faults(badRequest(err.message), c);
     if (err instanceof NotFound) return faults(notFound(err.message), c);
+    if (err instanceof Conflict) return faults(conflict(err.message), c);
     if (err instanceof Forbidden) return faults(forbidden(err.message), c);
     if (err instanceof Conflict) return faults(conflict(err.message), c);
     // Cinder's quota errors say Retry-After: 0 (QuotaError.headers), in the header and the body.
@@ -75,5 +78,8 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/os-quota-class-sets', quotaClassSetRoutes(options.manager));
   app.route('/v3/:project_id/limits', limitsRoutes(options.manager));
   app.route('/v3/:project_id', operatorRoutes(options.manager));
+  app.route('/v3/:project_id/group_types', groupTypeRoutes(options.manager));
+  app.route('/v3/:project_id/groups', groupRoutes(options.manager));
+  app.route('/v3/:project_id/group_snapshots', groupSnapshotRoutes(options.manager));
   return app;
 }

@@ -39,6 +39,16 @@ import {
   volumeTypeCreateSchema,
   volumeTypeUpdateSchema,
   volumeUpdateSchema,
+  groupActionSchemas,
+  groupCreateSchema,
+  groupSnapshotActionSchemas,
+  groupSnapshotCreateSchema,
+  groupSpecItemSchema,
+  groupSpecsSchema,
+  groupTypeCreateSchema,
+  groupTypeListQuerySchema,
+  groupTypeUpdateSchema,
+  groupUpdateSchema,
 } from './schemas/index.js';
 import {
   availabilityZonesSchema,
@@ -56,6 +66,7 @@ import {
   serviceListQuerySchema,
   servicesSchema,
 } from './schemas/operator.js';
+import { groupResponseSchemas } from './schemas/group-responses.js';
 import { faultSchema, responseSchemas } from './schemas/responses.js';
 import { API_VERSION_HEADER, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 
@@ -73,7 +84,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health' | 'operator';
+  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health' | 'operator' | 'groups';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -92,7 +103,9 @@ export interface ApiOperation {
   mayBeMissing?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
-  /** May answer 409: a name or grant that exists already. */
+  /** The microversion the operation came in with; below it the answer is 404. */
+  minVersion?: string;
+  /** May answer 409: a name or grant that exists already (a volume type's, a group type's). */
   mayConflict?: true;
 }
 
@@ -102,6 +115,9 @@ const TYPES = '/v3/{project_id}/types';
 const QOS = '/v3/{project_id}/qos-specs';
 const QUOTA_SETS = '/v3/{project_id}/os-quota-sets';
 const QUOTA_CLASS_SETS = '/v3/{project_id}/os-quota-class-sets';
+const GROUP_TYPES = '/v3/{project_id}/group_types';
+const GROUPS = '/v3/{project_id}/groups';
+const GROUP_SNAPSHOTS = '/v3/{project_id}/group_snapshots';
 const accepted: Success = { description: 'Accepted' };
 
 /** Every operation of the API; createApp registers exactly these routes. */
@@ -114,7 +130,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
-  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (of the named volume type, else the default one)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
+  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (of the named volume type, else the default one; in a group: group_id, 3.13)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
   { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
@@ -223,7 +239,46 @@ export const apiOperations: readonly ApiOperation[] = [
     query: limitsQuerySchema,
     success: { 200: { description: 'The limits', body: responseSchemas.limits } },
   },
+  ...groupOperations(),
 ];
+
+/** Group types (3.11), groups (3.13) and group snapshots (3.14). */
+function groupOperations(): ApiOperation[] {
+  const g = (op: Omit<ApiOperation, 'tag'>): ApiOperation => ({ ...op, tag: 'groups' });
+  const types = { minVersion: '3.11' };
+  const groups = { minVersion: '3.13' };
+  const snaps = { minVersion: '3.14' };
+  const r = groupResponseSchemas;
+  return [
+    g({ method: 'get', path: GROUP_TYPES, operationId: 'listGroupTypes', summary: 'List group types', query: groupTypeListQuerySchema, ...types, success: { 200: { description: 'The group types', body: r.groupTypes } } }),
+    g({ method: 'post', path: GROUP_TYPES, operationId: 'createGroupType', summary: 'Admin: create a group type', body: groupTypeCreateSchema, mayConflict: true, ...types, success: { 202: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/default`, operationId: 'showDefaultGroupType', summary: 'The default group type (404 when the deployment has none)', bodyNamesResource: true, ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}`, operationId: 'showGroupType', summary: 'Show a group type', ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'put', path: `${GROUP_TYPES}/{id}`, operationId: 'updateGroupType', summary: 'Admin: update a group type', body: groupTypeUpdateSchema, mayConflict: true, ...types, success: { 200: { description: 'The group type', body: r.groupType } } }),
+    g({ method: 'delete', path: `${GROUP_TYPES}/{id}`, operationId: 'deleteGroupType', summary: 'Admin: delete a group type no group uses', ...types, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}/group_specs`, operationId: 'listGroupSpecs', summary: "Admin: a group type's group specs", ...types, success: { 200: { description: 'The group specs', body: r.groupSpecs } } }),
+    g({ method: 'post', path: `${GROUP_TYPES}/{id}/group_specs`, operationId: 'setGroupSpecs', summary: 'Admin: create or update group specs', body: groupSpecsSchema, ...types, success: { 202: { description: 'The specs set', body: r.groupSpecs } } }),
+    g({ method: 'get', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'showGroupSpec', summary: 'Admin: one group spec', ...types, success: { 200: { description: 'The spec', body: r.groupSpecItem } } }),
+    g({ method: 'put', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'setGroupSpec', summary: "Admin: set one group spec (the body's one key must be the path's key)", body: groupSpecItemSchema, ...types, success: { 200: { description: 'The spec', body: r.groupSpecItem } } }),
+    g({ method: 'delete', path: `${GROUP_TYPES}/{id}/group_specs/{key}`, operationId: 'deleteGroupSpec', summary: 'Admin: delete one group spec', ...types, success: { 202: accepted } }),
+
+    g({ method: 'get', path: GROUPS, operationId: 'listGroups', summary: 'List groups (summary)', ...groups, success: { 200: { description: 'The groups', body: r.groupSummaries } } }),
+    g({ method: 'post', path: GROUPS, operationId: 'createGroup', summary: 'Create a group', body: groupCreateSchema, bodyNamesResource: true, ...groups, success: { 202: { description: 'The group', body: r.groupCreated } } }),
+    g({ method: 'get', path: `${GROUPS}/detail`, operationId: 'listGroupsDetail', summary: 'List groups (detail)', ...groups, success: { 200: { description: 'The groups', body: r.groupDetails } } }),
+    g({ method: 'get', path: `${GROUPS}/{id}`, operationId: 'showGroup', summary: 'Show a group', ...groups, success: { 200: { description: 'The group', body: r.group } } }),
+    g({ method: 'put', path: `${GROUPS}/{id}`, operationId: 'updateGroup', summary: 'Update a group: name, description, add_volumes, remove_volumes', body: groupUpdateSchema, ...groups, success: { 202: accepted } }),
+    g({ method: 'post', path: `${GROUPS}/{id}/action`, operationId: 'groupAction', summary: 'Group action: delete (with delete-volumes), reset_status (admin, 3.20)', body: groupActionSchemas, ...groups, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUPS}/{id}/transitions`, operationId: 'listGroupTransitions', summary: 'Admin: the group state machine history, oldest first', ...groups, success: { 200: { description: 'The history', body: responseSchemas.transitions } } }),
+
+    g({ method: 'get', path: GROUP_SNAPSHOTS, operationId: 'listGroupSnapshots', summary: 'List group snapshots (summary)', ...snaps, success: { 200: { description: 'The group snapshots', body: r.groupSnapshotSummaries } } }),
+    g({ method: 'post', path: GROUP_SNAPSHOTS, operationId: 'createGroupSnapshot', summary: "Create a group snapshot: one snapshot per volume of the group, each on its own machine", body: groupSnapshotCreateSchema, bodyNamesResource: true, ...snaps, success: { 202: { description: 'The group snapshot', body: r.groupSnapshotCreated } } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/detail`, operationId: 'listGroupSnapshotsDetail', summary: 'List group snapshots (detail)', ...snaps, success: { 200: { description: 'The group snapshots', body: r.groupSnapshotDetails } } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/{id}`, operationId: 'showGroupSnapshot', summary: 'Show a group snapshot', ...snaps, success: { 200: { description: 'The group snapshot', body: r.groupSnapshot } } }),
+    g({ method: 'delete', path: `${GROUP_SNAPSHOTS}/{id}`, operationId: 'deleteGroupSnapshot', summary: 'Delete a group snapshot and its member snapshots', ...snaps, success: { 202: accepted } }),
+    g({ method: 'post', path: `${GROUP_SNAPSHOTS}/{id}/action`, operationId: 'groupSnapshotAction', summary: 'Group snapshot action: reset_status (admin, 3.19)', body: groupSnapshotActionSchemas, ...snaps, success: { 202: accepted } }),
+    g({ method: 'get', path: `${GROUP_SNAPSHOTS}/{id}/transitions`, operationId: 'listGroupSnapshotTransitions', summary: 'Admin: the group snapshot state machine history, oldest first', ...snaps, success: { 200: { description: 'The history', body: responseSchemas.transitions } } }),
+  ];
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -246,10 +301,10 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
   host: { description: "A service's host: host, host@backend or host@backend#pool", schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
-  id: { description: 'The id of the volume, snapshot, message, volume type or QoS specs (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  id: { description: 'The id of the volume, snapshot, message, volume type, QoS specs, group, group type or group snapshot (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
   target_project_id: { description: 'The project whose quotas these are (any project id; none need exist)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   class_name: { description: 'A quota class name (only `default` applies to projects, as in Cinder)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
-  key: { description: 'A metadata key, extra spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
+  key: { description: 'A metadata key, extra spec key, group spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
 const VERSION_HEADER_PARAMETER = {
@@ -313,7 +368,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing) statuses.push(404);
+  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing || op.minVersion) statuses.push(404);
   if (op.mayConflict) statuses.push(409);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
@@ -366,7 +421,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }, { name: 'groups' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

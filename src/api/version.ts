@@ -18,7 +18,7 @@
  *                                           message there is webob's generic one, ours says why)
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { badRequest, notAcceptable } from '../http/faults/index.js';
+import { badRequest, notAcceptable, notFound } from '../http/faults/index.js';
 import type { VersionsDocument } from './schemas/responses.js';
 
 export const API_VERSION_HEADER = 'OpenStack-API-Version';
@@ -103,6 +103,14 @@ export function apiVersionMiddleware(): MiddlewareHandler {
 export function atLeast(c: Context, version: string): boolean {
   const current = c.get('apiVersion') ?? MIN;
   return compareVersions(current, parseApiVersion(version)) >= 0;
+}
+
+/**
+ * Refuses a request below the microversion a method came in with, as Cinder's
+ * VersionNotFoundForAPIMethod does (404).
+ */
+export function requireVersion(c: Context, version: string): void {
+  if (!atLeast(c, version)) throw notFound(`API version ${formatApiVersion(c.get('apiVersion') ?? MIN)} is not supported on this method.`);
 }
 
 /**

@@ -45,6 +45,8 @@ export function volumeView(
     volumeTypeId?: boolean;
     /** Cinder's host@backend#pool of the volume (admins only). */
     host: string;
+    /** Microversion 3.13 and later: group_id. */
+    groups?: boolean;
   },
 ): VolumeView {
   return {
@@ -77,6 +79,8 @@ export function volumeView(
       device: a.mountpoint,
       attached_at: iso(a.attachTime),
     })),
+    // From microversion 3.13, as Cinder's view.
+    ...(opts.groups ? { group_id: v.groupId } : {}),
     ...(opts.admin ? { 'os-vol-tenant-attr:tenant_id': v.projectId, 'os-vol-host-attr:host': opts.host } : {}),
   };
 }

@@ -33,6 +33,12 @@ export type {
   VolumeType,
   VolumeTypeEncryption,
   QosSpecs,
+  GroupType,
+  GroupTypeSpec,
+  Group,
+  GroupVolumeType,
+  GroupSnapshot,
+  GroupTransition,
 } from '../generated/sqlite/client.js';
 
 export interface Db {

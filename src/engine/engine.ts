@@ -7,6 +7,7 @@ import { defaultComputeWaitSeconds } from '../../machines/snapshot.js';
 import type { Db } from '../db/client.js';
 import { EngineEventBus } from './events.js';
 import { GroupCommitter } from './group-committer.js';
+import { ParentCommitter, type GroupSnapshotWaits } from './parent-committer.js';
 import { VolumeCommitter } from './volume-committer.js';
 import { SnapshotStore, type ClosedJobStatus } from './store/index.js';
 import type { QuotaDemand } from './store/quota.js';
@@ -16,6 +17,7 @@ export type { CommittedTransition, NewSnapshot } from './types.js';
 export type { EngineEvents } from './events.js';
 export type { VolumeDelivery, VolumeOutcome } from './volume-committer.js';
 export type { VolumeTransitionCommitted } from './types.js';
+export type { ParentOutcome, ParentTransitionCommitted } from './parent-committer.js';
 
 export interface EngineOptions {
   clock?: Clock;
@@ -25,6 +27,8 @@ export interface EngineOptions {
   maxConflictRetries?: number;
   /** Most events committed in one transaction. */
   maxBatch?: number;
+  /** How long a group snapshot waits for its member snapshots, in seconds. */
+  groupSnapshotWaitSeconds?: Partial<GroupSnapshotWaits>;
 }
 
 export class Engine {
@@ -37,6 +41,8 @@ export class Engine {
   private readonly committer: GroupCommitter;
   /** The volume machine's events (volume-committer.ts): same store, history and outbox. */
   readonly volumes: VolumeCommitter;
+  /** The group and group snapshot machines' events (parent-committer.ts). */
+  readonly parents: ParentCommitter;
 
   constructor(
     readonly db: Db,
@@ -56,6 +62,7 @@ export class Engine {
       onCommitted: (ts) => this.committed(ts),
     });
     this.volumes = new VolumeCommitter(this.store, this.clock, this.events, maxConflictRetries, this.hooks);
+    this.parents = new ParentCommitter(() => this.db.prisma, this.clock, this.events, maxConflictRetries, options.groupSnapshotWaitSeconds);
   }
 
   /**

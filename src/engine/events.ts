@@ -3,13 +3,15 @@
 // commit order, inside the request that delivered the event when there is one, so a listener can
 // read the request's context (its id, its arrival time).
 import { EventEmitter } from 'node:events';
-import type { CommittedTransition, VolumeTransitionCommitted } from './types.js';
+import type { CommittedTransition, ParentTransitionCommitted, VolumeTransitionCommitted } from './types.js';
 
 export interface EngineEventMap {
   /** One accepted transition, once its commit is durable. */
   transition: [transition: CommittedTransition];
   /** One accepted transition of a volume's machine, once its commit is durable. */
   volumeTransition: [transition: VolumeTransitionCommitted];
+  /** One accepted transition of a group's or group snapshot's machine, once committed. */
+  parentTransition: [transition: ParentTransitionCommitted];
 }
 
 export type EngineEventName = keyof EngineEventMap;

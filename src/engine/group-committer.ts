@@ -142,7 +142,7 @@ export class GroupCommitter {
       if (origin && !lost.conflicts.has(u.id)) after.set(u.id, rowAfter(origin, u));
     }
     for (const ins of writes.inserts) {
-      if (!lost.refusedCreates.has(ins.row.id) && !lost.overQuota.has(ins.row.id)) after.set(ins.row.id, { ...ins.row, providerLocation: null, providerId: null });
+      if (!lost.refusedCreates.has(ins.row.id) && !lost.overQuota.has(ins.row.id)) after.set(ins.row.id, { ...ins.row, groupSnapshotId: ins.row.groupSnapshotId ?? null, providerLocation: null, providerId: null });
     }
     for (const [id, row] of after) this.recent.set(id, row, Number.POSITIVE_INFINITY);
     for (const [p, outcome] of outcomes) {

@@ -87,7 +87,7 @@ export function planBatch(
       if (!result.accepted) return { snapshotId: s.id, error: new Error('the snapshot machine refused its create event') };
       const columns = stateColumns(result.next, now, waits);
       writes.inserts.push({
-        row: { id: s.id, volumeId: s.volumeId, projectId: s.projectId, userId: s.userId, name: s.name, description: s.description, volumeSize: s.volumeSize, version: 1, createdAt: now, updatedAt: now, ...columns },
+        row: { id: s.id, volumeId: s.volumeId, projectId: s.projectId, userId: s.userId, name: s.name, description: s.description, volumeSize: s.volumeSize, groupSnapshotId: s.groupSnapshotId ?? null, version: 1, createdAt: now, updatedAt: now, ...columns },
         metadata: s.metadata,
         ...(sub.volumeGuard ? { volumeGuard: sub.volumeGuard } : {}),
         ...(sub.quota ? { quota: sub.quota } : {}),

@@ -109,3 +109,17 @@ export interface EngineHooks {
   /** After an effect ran, before its result was recorded. */
   afterEffect?(info: { snapshotId: string; kind: string; jobId: number }): void | Promise<void>;
 }
+
+/** One accepted step of a group's or group snapshot's machine (parent-committer.ts), once committed. */
+export interface ParentTransitionCommitted {
+  subject: 'group' | 'group_snapshot';
+  id: string;
+  version: number;
+  fromPhase: string | null;
+  toPhase: string;
+  toStatus: string;
+  eventType: string;
+  source: EventSource;
+  effects: string[];
+  at: Date;
+}

@@ -23,6 +23,8 @@ export interface CreateVolumeInput {
   volumeType?: string | null;
   /** Who asks, for the type's visibility (default: the volume's project, not an admin). */
   viewer?: TypeViewer;
+  /** The generic group the volume joins (microversion 3.13); the volume's type must be one of the group's. */
+  groupId?: string | null;
 }
 
 export interface AttachInput {
@@ -56,14 +58,34 @@ export class VolumeCommands {
   async create(input: CreateVolumeInput) {
     const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
     const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : DEFAULT_VOLUME_TYPE_ID;
+    if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, volumeTypeId, input.volumeType ?? DEFAULT_VOLUME_TYPE_ID);
     const id = randomUUID();
     const outcome = await this.engine.volumes.start(
-      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null, volumeTypeId },
+      {
+        id,
+        projectId: input.projectId,
+        userId: input.userId,
+        size: input.size,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        volumeTypeId,
+        groupId: input.groupId ?? null,
+      },
       'api',
       this.quotas.volumeDemand(input.projectId, input.size),
     );
     if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     return this.reads.volume(id);
+  }
+
+  /** A volume may join a group of its project that is available, with one of the group's volume types. */
+  private async checkGroupFor(groupId: string, projectId: string, volumeTypeId: string, asked: string) {
+    const group = await this.engine.store.groups.findGroup(groupId);
+    if (!group || group.deleted || group.projectId !== projectId) throw new NotFound(`Group ${groupId} could not be found.`);
+    if (group.status !== 'available') throw new InvalidRequest(`Invalid Group: Group ${groupId} status must be available, but current status is: ${group.status}.`);
+    if (!group.volumeTypes.some((t) => t.volumeTypeId === volumeTypeId)) {
+      throw new InvalidRequest(`Invalid volume type: Invalid volume_type provided: ${asked} (requested type is not compatible with the group).`);
+    }
   }
 
   /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
@@ -169,6 +191,8 @@ export class VolumeCommands {
    * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
    */
   async delete(volumeId: string, force = false) {
+    // A group's member is deleted with its group (cinder/volume/api.py expects group_id None).
+    if ((await this.reads.liveVolume(volumeId)).groupId) throw new InvalidRequest(DELETE_REFUSAL);
     const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
     if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);

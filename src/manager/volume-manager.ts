@@ -17,6 +17,8 @@ import type { GuestPausePolicy } from './pause-policy.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 import { VolumeTypes, type TypeViewer } from './volume-types.js';
+import { GroupCommands } from './group-commands.js';
+import { GroupReactor } from './group-reactor.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
 export type { Limits } from './limits.js';
@@ -38,6 +40,10 @@ export class VolumeManager {
   /** This instance as Cinder's services (scheduler, volume), its backend's pools and capabilities. */
   readonly services: Services;
   readonly messages: UserMessages;
+  /** Group types, groups and group snapshots. */
+  readonly groups: GroupCommands;
+  /** Joins groups and group snapshots to their children (started by the service). */
+  readonly groupReactor: GroupReactor;
 
   constructor(
     readonly engine: Engine,
@@ -56,6 +62,8 @@ export class VolumeManager {
     this.orphans = new OrphanFiles(engine, driver);
     this.services = new Services(engine, driver, options.identity);
     this.messages = new UserMessages(engine, options.requestId);
+    this.groupReactor = new GroupReactor(engine, driver);
+    this.groups = new GroupCommands(engine, this.groupReactor);
   }
 
   // Volumes.

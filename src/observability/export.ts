@@ -1,4 +1,4 @@
-// `npm run export-machines`: each machine (snapshot, volume) as a Mermaid stateDiagram-v2 and as
+// `npm run export-machines`: each machine (snapshot, volume, group snapshot, group) as a Mermaid stateDiagram-v2 and as
 // the JSON config Stately Studio imports, written to docs/machines/, and each Mermaid block
 // embedded in README.md replaced by the fresh one. Both outputs are functions of the machine object, so a
 // test can regenerate them and compare with what is committed.
@@ -8,6 +8,8 @@ import type { AnyStateMachine } from 'xstate';
 import { allStates, describeImplementation, machineGraph, type GraphState, type GraphTransition } from '../../machines/graph.js';
 import { snapshotMachine } from '../../machines/snapshot.js';
 import { volumeMachine } from '../../machines/volume.js';
+import { groupSnapshotMachine } from '../../machines/group-snapshot.js';
+import { groupMachine } from '../../machines/group.js';
 import { projectRoot } from '../lib/project-root.js';
 
 /** Mermaid ids allow no dots; `__` cannot clash with a key that has single underscores. */
@@ -108,7 +110,7 @@ export function toStudioJson(machine: AnyStateMachine): string {
 }
 
 /** The machines exported, by the name their files and README block carry. */
-export const exportedMachines = { snapshot: snapshotMachine, volume: volumeMachine } as const satisfies Record<string, AnyStateMachine>;
+export const exportedMachines = { snapshot: snapshotMachine, volume: volumeMachine, groupSnapshot: groupSnapshotMachine, group: groupMachine } as const satisfies Record<string, AnyStateMachine>;
 export type ExportedMachine = keyof typeof exportedMachines;
 
 /** Where a machine's generated block starts and ends in the README. */

@@ -50,9 +50,16 @@ interface World {
   messages: string[];
   hosts: string[];
   binaries: string[];
+  /** The default group type (used by the group) and a spare one; both have the spec `k`. */
+  groupTypes: string[];
+  /** An empty group, and a group snapshot of it. */
+  groups: string[];
+  groupSnapshots: string[];
 }
 
-const NO_WORLD: World = { volumes: [], snapshots: [], keys: [], types: [], qos: [], messages: [], hosts: [], binaries: [] };
+const NO_WORLD: World = { volumes: [], snapshots: [], keys: [], types: [], qos: [], messages: [], hosts: [], binaries: [], groupTypes: [], groups: [], groupSnapshots: [] };
+
+const GROUP_PATH = /^\/v3\/\{project_id\}\/group/;
 
 /** Rows for the generated requests to find: volumes detached, attached and bare, snapshots of both. */
 async function makeWorld(f: ApiFixture): Promise<World> {
@@ -86,7 +93,16 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const volumeService = f.h.manager.services.backendHost;
   // Earlier operations may have disabled it (os-services/disable); a disabled host shows nothing.
   await f.h.manager.services.setDisabled(volumeService, 'cinder-volume', false);
-  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos], messages, hosts: [volumeService], binaries: ['cinder-volume'] };
+  const latest = { headers: { 'OpenStack-API-Version': 'volume latest' } };
+  const groupType = async (name: string) =>
+    (await f.call('POST', `${P}/group_types`, { ...latest, body: { group_type: { name, group_specs: { k: 'v' } } } })).json.group_type.id as string;
+  // The default group type outlives one operation's world (the database is shared): made once.
+  const existing = await f.call('GET', `${P}/group_types/default`, latest);
+  const defaultType = existing.status === 200 ? (existing.json.group_type.id as string) : await groupType('default_group_type');
+  const groupTypes = [defaultType, await groupType(`spare-${Math.random()}`)];
+  const group = (await f.call('POST', `${P}/groups`, { ...latest, body: { group: { group_type: groupTypes[0], volume_types: [encrypted] } } })).json.group.id as string;
+  const groupSnapshot = (await f.call('POST', `${P}/group_snapshots`, { ...latest, body: { group_snapshot: { group_id: group } } })).json.group_snapshot.id as string;
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos], messages, hosts: [volumeService], binaries: ['cinder-volume'], groupTypes, groups: [group], groupSnapshots: [groupSnapshot] };
 }
 
 interface GeneratedRequest {
@@ -122,7 +138,13 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
             ? world.qos
             : path.startsWith('/v3/{project_id}/messages/')
               ? world.messages
-              : world.volumes;
+              : path.startsWith('/v3/{project_id}/group_types/')
+                ? world.groupTypes
+                : path.startsWith('/v3/{project_id}/groups/')
+                  ? world.groups
+                  : path.startsWith('/v3/{project_id}/group_snapshots/')
+                    ? world.groupSnapshots
+                    : world.volumes;
       const keys = path.includes('/encryption/') ? ['cipher', 'provider'] : world.keys;
       const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? keys : p.name === 'host' ? world.hosts : ids;
       pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
@@ -138,11 +160,13 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
         { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
       );
     } else if (p.in === 'header') {
-      // Messages exist from 3.3 on: below it they are not found, which is no success.
+      // Messages exist from 3.3 on, group resources from 3.11 to 3.20: below, every answer is 404, which is no success.
       const since33 = path.startsWith('/v3/{project_id}/messages');
+      const group = GROUP_PATH.test(path);
       version = fc.oneof(
-        { arbitrary: fc.constant(undefined), weight: since33 ? 0 : 6 },
+        { arbitrary: fc.constant(undefined), weight: since33 ? 0 : group ? 1 : 6 },
         { arbitrary: fc.constantFrom('volume 3.3', 'volume 3.49'), weight: since33 ? 6 : 0 },
+        { arbitrary: fc.constant('volume latest'), weight: group ? 6 : 0 },
         { arbitrary: fc.constantFrom('volume 3.0', 'volume 3.66', 'volume latest'), weight: 1 },
         { arbitrary: fc.constantFrom('volume 3.71', 'volume 2.0', 'compute 2.1'), weight: mixed ? 1 : 0 },
         { arbitrary: headerText, weight: mixed ? 1 : 0 },
@@ -196,8 +220,11 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
 
   it.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', async (method, path, { op }) => {
     const world = op.security?.length === 0 ? NO_WORLD : await makeWorld(f);
-    // Ids in bodies name volumes (a snapshot's volume_id); ids in paths are drawn per path above.
-    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: world.volumes, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries } });
+    // Ids in bodies name volumes (a snapshot's volume_id), a group's type and volume type (a
+    // group's create) or a group (a group snapshot's create); ids in paths are drawn per path above.
+    const bodyIds =
+      path === '/v3/{project_id}/groups' ? [world.groupTypes[0]!, world.types[1]!] : path === '/v3/{project_id}/group_snapshots' ? world.groups : world.volumes;
+    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries } });
     const seen = new Map<number, number>();
     const answersAsDocumented = (mode: 'well-formed' | 'mixed') =>
       fc.asyncProperty(requestArbitrary(path, op, arbs, world, mode), async (req) => {

@@ -68,6 +68,7 @@ async function seedSnapshot(prisma: PrismaClient, id: string, oldVolume = false)
   else {
     await prisma.volume.create({
       data: { id: `vol-${id}`, projectId: 'proj', userId: 'user', size: 10, status: 'available', machineState: JSON.stringify({ value: 'available', context: { attachStatus: 'detached', reason: null } }), phase: 'available' },
+      select: { id: true },
     });
   }
   await prisma.snapshot.create({
@@ -82,6 +83,8 @@ async function seedSnapshot(prisma: PrismaClient, id: string, oldVolume = false)
       phase: 'creating.computeAssisted',
       deadlineAt: new Date('2030-01-02T03:04:05.678Z'),
     },
+    // Only the id back: on a database of an older migration, columns added since do not exist yet.
+    select: { id: true },
   });
 }
 

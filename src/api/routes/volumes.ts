@@ -39,7 +39,7 @@ export function volumeRoutes(manager: VolumeManager) {
   };
   /** Renders a row the handler already holds (with its live attachments). */
   const render = (c: Context, v: Parameters<typeof volumeView>[0]) =>
-    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63'), host: manager.services.poolName });
+    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63'), host: manager.services.poolName, groups: atLeast(c, '3.13') });
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -53,6 +53,8 @@ export function volumeRoutes(manager: VolumeManager) {
       description: body.description ?? null,
       volumeType: body.volume_type ?? null,
       viewer: { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin },
+      // Below 3.13 Cinder has no groups: the key is taken and left unused, as it was before.
+      ...(body.group_id && atLeast(c, '3.13') ? { groupId: body.group_id } : {}),
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -72,7 +74,9 @@ export function volumeRoutes(manager: VolumeManager) {
     });
     const admin = grantedByRole(c, 'volume:all_tenants');
     const volumeTypeId = atLeast(c, '3.63');
-    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId, host: manager.services.poolName }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const volumes = rows.map((v) =>
+      detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId, host: manager.services.poolName, groups: atLeast(c, '3.13') }) : volumeSummaryView(v, selfUrl(c, v.id)),
+    );
     return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
   };
   app.get('/', list(false));

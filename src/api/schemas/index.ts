@@ -5,3 +5,4 @@ export * from './snapshots.js';
 export * from './volumes.js';
 export * from './volume-types.js';
 export * from './quotas.js';
+export * from './groups.js';

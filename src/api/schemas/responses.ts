@@ -73,6 +73,8 @@ export const volumeViewSchema = z
     consistencygroup_id: id.nullable(),
     multiattach: z.boolean(),
     attachments: z.array(attachmentSchema),
+    // From microversion 3.13.
+    group_id: id.nullable().optional(),
     // Only for callers granted volume:all_tenants.
     'os-vol-tenant-attr:tenant_id': z.string().optional(),
     'os-vol-host-attr:host': z.string().optional(),

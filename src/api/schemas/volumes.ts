@@ -77,7 +77,8 @@ export const volumeCreateSchema = z
       source_volid: blankOnly('source_volid').optional(),
       consistencygroup_id: blankOnly('consistencygroup_id').optional(),
       backup_id: blankOnly('backup_id').optional(),
-      group_id: blankOnly('group_id').optional(),
+      // The generic group the volume joins (microversion 3.13; checked against the group's volume types).
+      group_id: uuidSchema.nullable().optional(),
       availability_zone: textUpTo(255).min(1, { error: 'must not be empty' }).nullable().optional(),
       multiattach: cinderBooleanSchema.nullable().optional(),
       image_id: blankOnly('image_id').optional(),

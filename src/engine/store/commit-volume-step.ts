@@ -56,12 +56,12 @@ export async function commitVolumeStep(
         const i = w.insert;
         await tx.execute(sql`
           INSERT INTO volumes (id, project_id, user_id, name, description, size, status, attach_status, created_at, updated_at,
-            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason, volume_type_id)
+            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id)
           VALUES (${join([
             d.text(i.id), d.text(i.projectId), d.text(i.userId), d.text(i.name), d.text(i.description), d.integer(i.size),
             d.text(c.status), d.text(c.attachStatus), d.timestamp(i.createdAt), d.timestamp(u.updatedAt), d.boolean(c.deleted),
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
-            d.text(c.errorReason), d.text(i.volumeTypeId),
+            d.text(c.errorReason), d.text(i.volumeTypeId), d.text(i.groupId ?? null),
           ])})`);
       }
 

@@ -9,6 +9,7 @@ import { commitVolumeStep } from './commit-volume-step.js';
 import { dialectOf, type Dialect } from './dialect.js';
 import { claimDueDeadlines, nextDeadline } from './due-deadlines.js';
 import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from './hand-back-jobs.js';
+import * as groups from './groups.js';
 import { historySince, lastHistoryId } from './history-since.js';
 import { usagePerProject } from './host-usage.js';
 import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
@@ -102,6 +103,30 @@ export class SnapshotStore {
   writeProjectQuotas = (projectId: string, limits: QuotaLimits, now: Date) => writeLimits(this.db.sql, this.dialect, 'quotas', projectId, limits, now);
   writeClassQuotas = (className: string, limits: QuotaLimits, now: Date) => writeLimits(this.db.sql, this.dialect, 'quota_classes', className, limits, now);
   deleteProjectQuotas = (projectId: string) => deleteProjectLimits(this.db.sql, this.dialect, projectId);
+  // Group types, groups and group snapshots (groups.ts); their steps go through the engine's
+  // ParentCommitter.
+  readonly groups = {
+    findGroupType: (id: string) => groups.findGroupType(this.prisma, id),
+    findGroupTypeByName: (name: string) => groups.findGroupTypeByName(this.prisma, name),
+    listGroupTypes: (where: { isPublic?: boolean }) => groups.listGroupTypes(this.prisma, where),
+    insertGroupType: (row: Parameters<typeof groups.insertGroupType>[1], now: Date) => groups.insertGroupType(this.prisma, row, now),
+    updateGroupType: (id: string, fields: Parameters<typeof groups.updateGroupType>[2]) => groups.updateGroupType(this.prisma, id, fields),
+    deleteGroupType: (id: string, now: Date) => groups.deleteGroupType(this.prisma, id, now),
+    setGroupSpecs: (id: string, specs: Record<string, string>, now: Date) => groups.setGroupSpecs(this.prisma, id, specs, now),
+    deleteGroupSpec: (id: string, key: string) => groups.deleteGroupSpec(this.prisma, id, key),
+    findGroup: (id: string) => groups.findGroup(this.prisma, id),
+    listGroups: (projectId: string | null) => groups.listGroups(this.prisma, projectId),
+    groupMembers: (groupId: string) => groups.groupMembers(this.prisma, groupId),
+    liveSnapshotsOf: (volumeId: string) => groups.liveSnapshotsOf(this.prisma, volumeId),
+    findGroupSnapshot: (id: string) => groups.findGroupSnapshot(this.prisma, id),
+    listGroupSnapshots: (projectId: string | null) => groups.listGroupSnapshots(this.prisma, projectId),
+    liveGroupSnapshotsOf: (groupId: string) => groups.liveGroupSnapshotsOf(this.prisma, groupId),
+    groupSnapshotChildren: (id: string) => groups.groupSnapshotChildren(this.prisma, id),
+    dueGroupSnapshots: (now: Date, limit: number) => groups.dueGroupSnapshots(this.prisma, now, limit),
+    waitingGroupSnapshots: (limit: number) => groups.waitingGroupSnapshots(this.prisma, limit),
+    waitingGroups: (phases: readonly string[], limit: number) => groups.waitingGroups(this.prisma, phases, limit),
+    history: (subject: groups.ParentSubject, id: string) => groups.readParentHistory(this.prisma, subject, id),
+  };
 
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
   readOverview = (projectId: string | null) => readOverview(this.prisma, projectId);
@@ -175,3 +200,4 @@ export type { JobContext } from './load-job-context.js';
 export type { ServiceRow, ServiceIdentityRow, ServiceFlags } from './services.js';
 export type { MessageRow } from './messages.js';
 export type { ProjectUsage } from './host-usage.js';
+export type { GroupRow, GroupSnapshotRow, GroupTypeRow, ParentSubject } from './groups.js';

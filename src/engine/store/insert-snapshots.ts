@@ -48,11 +48,11 @@ export async function insertSnapshots(tx: SqlRunner, d: Dialect, inserts: Snapsh
       d.text(r.id), d.text(r.volumeId), d.text(r.projectId), d.text(r.userId), d.text(r.name), d.text(r.description), d.text(r.status),
       d.text(r.progress), d.integer(r.volumeSize), d.timestamp(r.createdAt), d.timestamp(r.updatedAt), d.timestamp(r.deletedAt),
       d.boolean(r.deleted), d.text(r.machineState), d.text(r.phase), d.integer(r.version), d.timestamp(r.deadlineAt),
-      d.timestamp(r.phaseEnteredAt), d.text(r.errorReason),
+      d.timestamp(r.phaseEnteredAt), d.text(r.errorReason), d.text(r.groupSnapshotId ?? null),
     ])})`);
     await tx.execute(sql`
       INSERT INTO snapshots (id, volume_id, project_id, user_id, name, description, status, progress, volume_size, created_at,
-        updated_at, deleted_at, deleted, machine_state, phase, version, deadline_at, phase_entered_at, error_reason)
+        updated_at, deleted_at, deleted, machine_state, phase, version, deadline_at, phase_entered_at, error_reason, group_snapshot_id)
       VALUES ${join(rows)}`);
     const metadata = kept.flatMap((i) =>
       Object.entries(i.metadata).map(([key, value]) => sql`(${join([d.text(i.row.id), d.text(key), d.text(value), d.timestamp(i.row.createdAt), d.timestamp(i.row.createdAt), d.boolean(false)])})`),

@@ -22,7 +22,7 @@ export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[]; 
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
 
 /** What a create request fixes about a volume (its machine state aside). */
-export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'>;
+export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'> & Partial<Pick<Volume, 'groupId'>>;
 
 /** The volume fields a user edits, outside the machine; undefined leaves a column as it is. */
 export type VolumeFields = Partial<Pick<Volume, 'name' | 'description'>>;
@@ -115,6 +115,8 @@ export interface SnapshotIdentity {
   name: string | null;
   description: string | null;
   volumeSize: number;
+  /** A member snapshot of a group snapshot (the child of its machine). */
+  groupSnapshotId?: string | null;
 }
 
 export interface SnapshotInsert {

@@ -7,7 +7,7 @@ import type { SnapshotRow } from './rows.js';
 
 export const snapshotColumns = raw(
   'id, volume_id, project_id, user_id, name, description, status, progress, volume_size, provider_location, provider_id, ' +
-    'created_at, updated_at, deleted_at, deleted, machine_state, phase, version, deadline_at, phase_entered_at, error_reason',
+    'created_at, updated_at, deleted_at, deleted, machine_state, phase, version, deadline_at, phase_entered_at, error_reason, group_snapshot_id',
 );
 
 export interface RawSnapshot {
@@ -32,6 +32,7 @@ export interface RawSnapshot {
   deadline_at: unknown;
   phase_entered_at: unknown;
   error_reason: string | null;
+  group_snapshot_id: string | null;
 }
 
 export function toSnapshotRow(r: RawSnapshot): SnapshotRow {
@@ -57,5 +58,6 @@ export function toSnapshotRow(r: RawSnapshot): SnapshotRow {
     deadlineAt: asDateOrNull(r.deadline_at),
     phaseEnteredAt: asDate(r.phase_entered_at),
     errorReason: r.error_reason,
+    groupSnapshotId: r.group_snapshot_id,
   };
 }

@@ -6,7 +6,7 @@ import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
   'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
-    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id',
+    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id',
 );
 
 export interface RawVolume {
@@ -29,6 +29,7 @@ export interface RawVolume {
   phase_entered_at: unknown;
   error_reason: string | null;
   volume_type_id: string | null;
+  group_id: string | null;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -52,5 +53,6 @@ export function toVolumeRow(r: RawVolume): Volume {
     phaseEnteredAt: asDate(r.phase_entered_at),
     errorReason: r.error_reason,
     volumeTypeId: r.volume_type_id,
+    groupId: r.group_id,
   };
 }

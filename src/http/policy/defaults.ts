@@ -26,6 +26,9 @@ const TYPES = '/v3/{project_id}/types';
 const QOS = '/v3/{project_id}/qos-specs';
 const QUOTA_SETS = '/v3/{project_id}/os-quota-sets';
 const QUOTA_CLASS_SETS = '/v3/{project_id}/os-quota-class-sets';
+const GROUP_TYPE = '/v3/{project_id}/group_types';
+const GROUP = '/v3/{project_id}/groups';
+const GROUP_SNAPSHOT = '/v3/{project_id}/group_snapshots';
 const ADMIN_OR_OWNER = 'rule:admin_or_owner';
 const ADMIN_API = 'rule:admin_api';
 
@@ -163,4 +166,56 @@ export const RULE_DEFAULTS = [
   { name: 'message:get', check: ADMIN_OR_OWNER, description: 'Show a message.', operations: [{ method: 'GET', path: '/v3/{project_id}/messages/{message_id}' }], cinder: 'message:get' },
   { name: 'message:delete', check: ADMIN_OR_OWNER, description: 'Delete a message.', operations: [{ method: 'DELETE', path: '/v3/{project_id}/messages/{message_id}' }], cinder: 'message:delete' },
   { name: 'orphan_files:get_all', check: ADMIN_API, description: 'List the files in the share that no volume or snapshot owns (an extension).', operations: [{ method: 'GET', path: '/v3/{project_id}/os-orphan-files' }] },
+
+  // Generic volume groups, as cinder/policies/group_types.py, groups.py and group_snapshots.py.
+  {
+    name: 'group:group_types_manage',
+    check: ADMIN_API,
+    description: 'Create, update or delete a group type.',
+    operations: [{ method: 'POST', path: GROUP_TYPE }, { method: 'PUT', path: `${GROUP_TYPE}/{group_type_id}` }, { method: 'DELETE', path: `${GROUP_TYPE}/{group_type_id}` }],
+    cinder: 'group:group_types_manage',
+  },
+  {
+    name: 'group:group_types_specs',
+    check: ADMIN_API,
+    description: "Create, show, update or delete a group type's group specs.",
+    operations: [
+      { method: 'POST', path: `${GROUP_TYPE}/{group_type_id}/group_specs` },
+      { method: 'GET', path: `${GROUP_TYPE}/{group_type_id}/group_specs` },
+      { method: 'GET', path: `${GROUP_TYPE}/{group_type_id}/group_specs/{key}` },
+      { method: 'PUT', path: `${GROUP_TYPE}/{group_type_id}/group_specs/{key}` },
+      { method: 'DELETE', path: `${GROUP_TYPE}/{group_type_id}/group_specs/{key}` },
+    ],
+    cinder: 'group:group_types_specs',
+  },
+  { name: 'group:access_group_types_specs', check: ADMIN_API, description: 'See the group_specs field of group type views.', cinder: 'group:access_group_types_specs' },
+  { name: 'group:get_all', check: ADMIN_OR_OWNER, description: 'List groups.', operations: [{ method: 'GET', path: GROUP }, { method: 'GET', path: `${GROUP}/detail` }], cinder: 'group:get_all' },
+  {
+    name: 'group:create',
+    check: ADMIN_OR_OWNER,
+    description: 'Create a group.',
+    operations: [{ method: 'POST', path: GROUP }],
+    cinder: 'group:create',
+  },
+  { name: 'group:get', check: ADMIN_OR_OWNER, description: 'Show a group.', operations: [{ method: 'GET', path: `${GROUP}/{group_id}` }], cinder: 'group:get' },
+  { name: 'group:update', check: ADMIN_OR_OWNER, description: 'Update a group (name, description, member volumes).', operations: [{ method: 'PUT', path: `${GROUP}/{group_id}` }], cinder: 'group:update' },
+  { name: 'group:delete', check: ADMIN_OR_OWNER, description: 'Delete a group.', operations: [{ method: 'POST', path: `${GROUP}/{group_id}/action (delete)` }], cinder: 'group:delete' },
+  { name: 'group:reset_status', check: ADMIN_API, description: 'Reset the status of a group.', operations: [{ method: 'POST', path: `${GROUP}/{group_id}/action (reset_status)` }], cinder: 'group:reset_status' },
+  { name: 'group:get_all_group_snapshots', check: ADMIN_OR_OWNER, description: 'List group snapshots.', operations: [{ method: 'GET', path: GROUP_SNAPSHOT }, { method: 'GET', path: `${GROUP_SNAPSHOT}/detail` }], cinder: 'group:get_all_group_snapshots' },
+  { name: 'group:create_group_snapshot', check: ADMIN_OR_OWNER, description: 'Create a group snapshot (the target is the group).', operations: [{ method: 'POST', path: GROUP_SNAPSHOT }], cinder: 'group:create_group_snapshot' },
+  { name: 'group:get_group_snapshot', check: ADMIN_OR_OWNER, description: 'Show a group snapshot.', operations: [{ method: 'GET', path: `${GROUP_SNAPSHOT}/{group_snapshot_id}` }], cinder: 'group:get_group_snapshot' },
+  { name: 'group:delete_group_snapshot', check: ADMIN_OR_OWNER, description: 'Delete a group snapshot.', operations: [{ method: 'DELETE', path: `${GROUP_SNAPSHOT}/{group_snapshot_id}` }], cinder: 'group:delete_group_snapshot' },
+  {
+    name: 'group:reset_group_snapshot_status',
+    check: ADMIN_API,
+    description: 'Reset the status of a group snapshot.',
+    operations: [{ method: 'POST', path: `${GROUP_SNAPSHOT}/{group_snapshot_id}/action (reset_status)` }],
+    cinder: 'group:reset_group_snapshot_status',
+  },
+  {
+    name: 'group:transitions',
+    check: ADMIN_API,
+    description: "Show a group's or a group snapshot's phase history (their machines' transitions; an extension).",
+    operations: [{ method: 'GET', path: `${GROUP}/{group_id}/transitions` }, { method: 'GET', path: `${GROUP_SNAPSHOT}/{group_snapshot_id}/transitions` }],
+  },
 ] as const satisfies readonly RuleDefault[];
