@@ -58,7 +58,7 @@ export class VolumeCommitter {
   }
 
   /** Creates the volume row from its first event (the create request). */
-  async start(identity: VolumeIdentity, source: EventSource): Promise<Extract<VolumeOutcome, { kind: 'accepted' }>> {
+  async start(identity: VolumeIdentity & { metadata?: Record<string, string> }, source: EventSource): Promise<Extract<VolumeOutcome, { kind: 'accepted' }>> {
     const now = this.clock();
     const event: VolumeEvent = { type: 'volume.create' };
     const result = stepVolume(initialVolumeSnapshot(), event);

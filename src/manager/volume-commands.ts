@@ -3,12 +3,12 @@
 // transaction that stores it. Create and delete are asynchronous, as in Cinder: the request
 // commits `creating` / `deleting` and the driver's work runs from the outbox.
 import { randomUUID } from 'node:crypto';
-import { volumeEffectOfPhase, volumeStatusesAccepting } from '../../machines/volume-derive.js';
+import { volumeEffectOfPhase, volumeLockedInPhase, volumeStatusesAccepting } from '../../machines/volume-derive.js';
 import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
-import { checkVolumeSize, type Limits } from './limits.js';
+import { checkMetadataItems, checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
 
 export interface CreateVolumeInput {
@@ -17,6 +17,7 @@ export interface CreateVolumeInput {
   size: number;
   name?: string | null;
   description?: string | null;
+  metadata?: Record<string, string>;
 }
 
 export interface AttachInput {
@@ -45,9 +46,18 @@ export class VolumeCommands {
   async create(input: CreateVolumeInput) {
     // Before the row: a size the driver cannot hold must not leave a volume in error.
     checkVolumeSize(input.size, this.limits);
+    checkMetadataItems(Object.keys(input.metadata ?? {}).length, this.limits);
     const id = randomUUID();
     await this.engine.volumes.start(
-      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null },
+      {
+        id,
+        projectId: input.projectId,
+        userId: input.userId,
+        size: input.size,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        ...(input.metadata ? { metadata: input.metadata } : {}),
+      },
       'api',
     );
     return this.reads.volume(id);
@@ -98,10 +108,32 @@ export class VolumeCommands {
     await this.action(volumeId, { type: 'os-detach' }, 'detach', { detach: { attachmentId: attachmentId ?? null } });
   }
 
-  /** Name and description; the volume comes back with its live attachments, for rendering. */
-  async update(volumeId: string, fields: { name?: string | null; description?: string | null }) {
-    await this.reads.liveVolume(volumeId);
+  /** Name, description, bootable; the volume comes back with its live attachments, for rendering. */
+  async update(volumeId: string, fields: { name?: string | null; description?: string | null; bootable?: boolean }) {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (volumeLockedInPhase(volume.phase)) throw new InvalidRequest('Invalid volume: The volume cannot be updated during maintenance.');
     return this.engine.store.updateVolumeFields(volumeId, fields);
+  }
+
+  /**
+   * os-update_readonly_flag: Cinder keeps the flag in the volume's admin metadata (`readonly`,
+   * "True"/"False"), which its views show among the volume's metadata.
+   */
+  async updateReadonly(volumeId: string, readonly: boolean) {
+    const volume = await this.reads.liveVolume(volumeId);
+    // Cinder checks the status column, not an action of the machine: the flag is no lifecycle step.
+    if (volume.status !== 'available') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} status must be available to update readonly flag, but current status is: ${volume.status}.`);
+    }
+    await this.engine.store.writeVolumeAdminMetadata(volumeId, { readonly: readonly ? 'True' : 'False' }, this.engine.clock());
+  }
+
+  /** Refuses a change of the owner's metadata where Cinder does (maintenance), with its message. */
+  async assertMetadataWritable(volumeId: string, verb: 'Updating' | 'Deleting') {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (volumeLockedInPhase(volume.phase)) {
+      throw new InvalidRequest(`Invalid volume: ${verb} volume metadata is not allowed for volumes in ${volume.status} status.`);
+    }
   }
 
   /** os-reset_status: status, attach_status, or both; only to a status the machine can rest in. */

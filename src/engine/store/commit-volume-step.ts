@@ -14,6 +14,7 @@ import { conditionRefusal } from '../volume-rules.js';
 import { closeJobs } from './close-jobs.js';
 import { type Dialect, empty, join, sql } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
+import { writeKeyValues } from './key-values.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
 
 export type VolumeStepResult =
@@ -54,6 +55,8 @@ export async function commitVolumeStep(
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
             d.text(c.errorReason),
           ])})`);
+        const metadata = Object.entries(i.metadata ?? {}).map(([key, value]) => ({ ownerId: i.id, key, value }));
+        if (metadata.length > 0) await writeKeyValues(tx, d, 'volume_metadata', metadata, i.createdAt);
       } else if (!(await guard(tx, d, w))) {
         return { kind: 'conflict' } as const;
       }

@@ -6,7 +6,7 @@ import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
   'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
-    'machine_state, phase, version, phase_entered_at, error_reason',
+    'machine_state, phase, version, phase_entered_at, error_reason, bootable',
 );
 
 export interface RawVolume {
@@ -28,6 +28,7 @@ export interface RawVolume {
   version: unknown;
   phase_entered_at: unknown;
   error_reason: string | null;
+  bootable: unknown;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -50,5 +51,6 @@ export function toVolumeRow(r: RawVolume): Volume {
     version: asNumber(r.version),
     phaseEnteredAt: asDate(r.phase_entered_at),
     errorReason: r.error_reason,
+    bootable: asBoolean(r.bootable),
   };
 }
