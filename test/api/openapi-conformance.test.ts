@@ -61,6 +61,7 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const assisted = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: attached, force: true } })).json.snapshot.id as string;
   await f.h.worker.drain();
   await call('PUT', `${P}/snapshots/${offline}/metadata`, { metadata: { k: 'v' } });
+  for (const volume of [detached, attached, bare]) await call('PUT', `${P}/volumes/${volume}/metadata`, { metadata: { k: 'v' } });
   return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'] };
 }
 
@@ -175,7 +176,9 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
         const documented = op.responses[String(r.status)];
         expect(documented, `undocumented status: ${what}`).toBeDefined();
         const content = documented!.content?.['application/json'];
-        if (content) {
+        // A status the document says may also come without a body (os-set_bootable's 200, as Cinder's).
+        const mayBeEmpty = /an empty body/.test((documented as { description?: string }).description ?? '');
+        if (content && !(mayBeEmpty && r.text === '')) {
           expect(r.headers.get('content-type'), what).toMatch(/^application\/json/);
           const validate = validator(content.schema);
           expect(validate(r.json) ? [] : validate.errors, what).toEqual([]);

@@ -30,7 +30,7 @@ export interface SortSpec<K extends string = string> {
   dir: SortDir;
 }
 
-const KNOWN = ['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants'] as const;
+const KNOWN = ['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants', 'with_count'] as const;
 
 /**
  * Paging, sorting and `all_tenants` for a collection; every other parameter is handed on as a
@@ -71,6 +71,8 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
       sort_key: key.optional(),
       sort_dir: dir.optional(),
       all_tenants: queryBoolean('all_tenants').optional(),
+      // Only from microversion 3.45 (the route asks microversions.ts).
+      with_count: queryBoolean('with_count').optional(),
     })
     .refine((q) => q.sort === undefined || (q.sort_key === undefined && q.sort_dir === undefined), {
       error:
@@ -90,6 +92,7 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
         marker: q.marker,
         sort,
         allTenants: q.all_tenants ?? false,
+        withCount: q.with_count ?? false,
         filters,
       };
     });
@@ -120,3 +123,8 @@ export const snapshotListQuerySchema = listQuerySchema(SNAPSHOT_SORT_KEYS);
 export const volumeListQuerySchema = listQuerySchema(VOLUME_SORT_KEYS);
 export type SnapshotListQuery = z.output<typeof snapshotListQuerySchema>;
 export type VolumeListQuery = z.output<typeof volumeListQuerySchema>;
+
+/** GET /volumes/summary: only `all_tenants` counts; other parameters are ignored, as Cinder ignores unknown filters. */
+export const volumeSummaryQuerySchema = z
+  .looseObject({ all_tenants: queryBoolean('all_tenants').optional() })
+  .transform((q) => ({ allTenants: q.all_tenants ?? false }));
