@@ -98,11 +98,13 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
     });
 }
 
+// `display_name` is the column's name, which Cinder's sort takes too (Tempest sorts by it).
 export const SNAPSHOT_SORT_KEYS = [
   'created_at',
   'updated_at',
   'id',
   'name',
+  'display_name',
   'status',
   'size',
   'volume_id',
@@ -113,6 +115,7 @@ export const VOLUME_SORT_KEYS = [
   'updated_at',
   'id',
   'name',
+  'display_name',
   'status',
   'size',
   'availability_zone',
