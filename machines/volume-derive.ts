@@ -13,6 +13,8 @@ const chart = statechartOf(volumeMachine);
 export const volumeLeafPhases: readonly string[] = chart.leafPhases;
 export const volumeStatusOfPhase = (phase: string): string => chart.statusOfPhase(phase);
 export const volumeEffectOfPhase = (phase: string): VolumeEffectKind | null => (chart.ownMeta(phase, 'effect') as VolumeEffectKind | undefined) ?? null;
+/** Whether the volume refuses its owner's changes in `phase` (name, description, metadata): Cinder's maintenance. */
+export const volumeLockedInPhase = (phase: string): boolean => chart.ownMeta(phase, 'locked') === true;
 
 /** The persisted states: the initial `new` state only exists before the first commit. */
 export const volumePersistedPhases = volumeLeafPhases.filter((p) => p !== volumeMachine.config.initial);

@@ -28,8 +28,15 @@ export const attachStatuses = ['attached', 'detached'] as const;
 export type AttachStatus = (typeof attachStatuses)[number];
 
 /** The statuses an admin may reset a volume to: the states that ask for no work. */
-export const resettableVolumeStatuses = ['available', 'reserved', 'attaching', 'in-use', 'detaching', 'error', 'error_deleting'] as const;
+export const resettableVolumeStatuses = ['available', 'reserved', 'attaching', 'in-use', 'detaching', 'error', 'error_deleting', 'maintenance', 'creating'] as const;
 export type ResettableVolumeStatus = (typeof resettableVolumeStatuses)[number];
+
+/**
+ * The state a reset lands in: its own name, except `creating`, whose state asks the driver to
+ * create the file; an admin's reset to `creating` rests in `reset_creating` instead, which asks
+ * for nothing (Cinder's reset only writes the column, it never restarts a create).
+ */
+const resetTarget = (status: ResettableVolumeStatus) => (status === 'creating' ? 'reset_creating' : status);
 
 export interface VolumeContext {
   /** Cinder's attach_status: whether any live attachment exists. */
@@ -169,6 +176,16 @@ export const volumeMachine = setup({
       meta: { status: 'error_deleting' },
       on: adminActions(),
     },
+    // Cinder's maintenance status: reachable only by an admin's os-reset_status; the volume
+    // refuses the owner's changes (its metadata included) until an admin resets it again.
+    maintenance: {
+      meta: { status: 'maintenance', locked: true, description: 'Set by an admin (os-reset_status); only admin actions leave it.' },
+      on: adminActions(),
+    },
+    reset_creating: {
+      meta: { status: 'creating', description: 'Reset to creating by an admin: no driver work is asked; only admin actions leave it.' },
+      on: adminActions(),
+    },
     deleted: {
       type: 'final',
       meta: { status: 'deleted' },
@@ -217,7 +234,7 @@ function adminActions() {
     'os-reset_status': [
       ...resettableVolumeStatuses.map((status) => ({
         guard: { type: 'resetTo' as const, params: { status } },
-        target: `#volume.${status}`,
+        target: `#volume.${resetTarget(status)}`,
         actions: [
           'resetAttachStatus' as const,
           ...(status === 'error' || status === 'error_deleting' ? [{ type: 'fail' as const, params: { reason: 'reset_by_admin' } }] : []),

@@ -38,6 +38,7 @@ import {
   volumeListQuerySchema,
   volumeTypeCreateSchema,
   volumeTypeUpdateSchema,
+  volumeSummaryQuerySchema,
   volumeUpdateSchema,
   groupActionSchemas,
   groupCreateSchema,
@@ -107,6 +108,8 @@ export interface ApiOperation {
   minVersion?: string;
   /** May answer 409: a name or grant that exists already (a volume type's, a group type's). */
   mayConflict?: true;
+  /** Answers 404 without an id in the path: a list's `marker` names no row, or the route is newer than the microversion. */
+  mayBeNotFound?: true;
 }
 
 const VOLUMES = '/v3/{project_id}/volumes';
@@ -129,9 +132,24 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/readyz', operationId: 'readiness', summary: 'Readiness for a load balancer: the database answers and has every committed migration, and the instance is not stopping (503 otherwise, with the reason)', tag: 'health', public: true, mayBeUnavailable: true, success: { 200: { description: 'Ready for requests', body: z.object({ status: z.literal('ready') }) } } },
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
-  { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
+  { method: 'get', path: VOLUMES, operationId: 'listVolumes', mayBeNotFound: true, summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
   { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (of the named volume type, else the default one; in a group: group_id, 3.13)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
-  { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
+  { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', mayBeNotFound: true, summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
+  { method: 'get', path: `${VOLUMES}/summary`, operationId: 'showVolumeSummary', mayBeNotFound: true, summary: 'Count, total size and (3.36) distinct metadata of the volumes; microversion 3.12 and later (before: 404)', tag: 'volumes', query: volumeSummaryQuerySchema, success: { 200: { description: 'The summary', body: responseSchemas.volumeSummary } } },
+  { method: 'get', path: `${VOLUMES}/{id}/metadata`, operationId: 'showVolumeMetadata', summary: 'Show volume metadata', tag: 'volumes', success: { 200: { description: 'The metadata', body: responseSchemas.metadata } } },
+  { method: 'post', path: `${VOLUMES}/{id}/metadata`, operationId: 'mergeVolumeMetadata', summary: 'Merge volume metadata', tag: 'volumes', body: snapshotMetadataBodySchema, success: { 200: { description: 'All the metadata', body: responseSchemas.metadata } } },
+  { method: 'put', path: `${VOLUMES}/{id}/metadata`, operationId: 'replaceVolumeMetadata', summary: 'Replace volume metadata', tag: 'volumes', body: snapshotMetadataBodySchema, success: { 200: { description: 'All the metadata', body: responseSchemas.metadata } } },
+  { method: 'get', path: `${VOLUMES}/{id}/metadata/{key}`, operationId: 'showVolumeMetadataItem', summary: 'Show one volume metadata item', tag: 'volumes', success: { 200: { description: 'The item', body: responseSchemas.metaItem } } },
+  {
+    method: 'put',
+    path: `${VOLUMES}/{id}/metadata/{key}`,
+    operationId: 'setVolumeMetadataItem',
+    summary: "Set one volume metadata item (the body's one key must be the path's key)",
+    tag: 'volumes',
+    body: snapshotMetaItemBodySchema,
+    success: { 200: { description: 'The item', body: responseSchemas.metaItem } },
+  },
+  { method: 'delete', path: `${VOLUMES}/{id}/metadata/{key}`, operationId: 'deleteVolumeMetadataItem', summary: 'Delete one volume metadata item', tag: 'volumes', success: { 200: { description: 'Deleted' } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume', tag: 'volumes', success: { 202: accepted } },
@@ -143,12 +161,15 @@ export const apiOperations: readonly ApiOperation[] = [
     summary: `Volume action: ${Object.keys(volumeActionSchemas).join(', ')}`,
     tag: 'volumes',
     body: volumeActionSchemas,
-    success: { 200: { description: 'os-initialize_connection: the connection info', body: responseSchemas.connectionInfo }, 202: accepted },
+    success: {
+      200: { description: 'os-initialize_connection: the connection info; os-set_bootable: an empty body', body: responseSchemas.connectionInfo },
+      202: accepted,
+    },
   },
 
-  { method: 'get', path: SNAPSHOTS, operationId: 'listSnapshots', summary: 'List snapshots', tag: 'snapshots', query: snapshotListQuerySchema, success: { 200: { description: 'A page of snapshots', body: responseSchemas.snapshots } } },
+  { method: 'get', path: SNAPSHOTS, operationId: 'listSnapshots', mayBeNotFound: true, summary: 'List snapshots', tag: 'snapshots', query: snapshotListQuerySchema, success: { 200: { description: 'A page of snapshots', body: responseSchemas.snapshots } } },
   { method: 'post', path: SNAPSHOTS, operationId: 'createSnapshot', summary: 'Create a snapshot', tag: 'snapshots', body: snapshotCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The snapshot, being created', body: responseSchemas.snapshot } } },
-  { method: 'get', path: `${SNAPSHOTS}/detail`, operationId: 'listSnapshotsDetail', summary: 'List snapshots (detail; the same fields)', tag: 'snapshots', query: snapshotListQuerySchema, success: { 200: { description: 'A page of snapshots', body: responseSchemas.snapshots } } },
+  { method: 'get', path: `${SNAPSHOTS}/detail`, operationId: 'listSnapshotsDetail', mayBeNotFound: true, summary: 'List snapshots (detail: with the fields of later microversions and the extended attributes)', tag: 'snapshots', query: snapshotListQuerySchema, success: { 200: { description: 'A page of snapshots', body: responseSchemas.snapshots } } },
   { method: 'get', path: `${SNAPSHOTS}/{id}`, operationId: 'showSnapshot', summary: 'Show a snapshot', tag: 'snapshots', success: { 200: { description: 'The snapshot', body: responseSchemas.snapshot } } },
   { method: 'put', path: `${SNAPSHOTS}/{id}`, operationId: 'updateSnapshot', summary: 'Update name and description', tag: 'snapshots', body: snapshotUpdateSchema, success: { 200: { description: 'The snapshot', body: responseSchemas.snapshot } } },
   { method: 'delete', path: `${SNAPSHOTS}/{id}`, operationId: 'deleteSnapshot', summary: 'Delete a snapshot', tag: 'snapshots', success: { 202: accepted } },
@@ -368,7 +389,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing || op.minVersion) statuses.push(404);
+  if (op.path.includes('{id}') || op.path.includes('{host}') || op.bodyNamesResource || op.mayBeMissing || op.mayBeNotFound || op.minVersion) statuses.push(404);
   if (op.mayConflict) statuses.push(409);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);

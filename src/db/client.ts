@@ -24,6 +24,7 @@ export type {
   Volume,
   VolumeAttachment,
   VolumeAdminMetadata,
+  VolumeMetadata,
   Snapshot,
   SnapshotMetadata,
   SnapshotAdminMetadata,

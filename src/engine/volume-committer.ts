@@ -65,7 +65,11 @@ export class VolumeCommitter {
   }
 
   /** Creates the volume row from its first event (the create request), within its project's quota when given one. */
-  async start(identity: VolumeIdentity, source: EventSource, quota?: QuotaDemand): Promise<Extract<VolumeOutcome, { kind: 'accepted' | 'over_quota' }>> {
+  async start(
+    identity: VolumeIdentity & { metadata?: Record<string, string> },
+    source: EventSource,
+    quota?: QuotaDemand,
+  ): Promise<Extract<VolumeOutcome, { kind: 'accepted' | 'over_quota' }>> {
     const now = this.clock();
     const event: VolumeEvent = { type: 'volume.create' };
     const result = stepVolume(initialVolumeSnapshot(), event);

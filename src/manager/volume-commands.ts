@@ -3,12 +3,13 @@
 // transaction that stores it. Create and delete are asynchronous, as in Cinder: the request
 // commits `creating` / `deleting` and the driver's work runs from the outbox.
 import { randomUUID } from 'node:crypto';
-import { volumeEffectOfPhase, volumeStatusesAccepting } from '../../machines/volume-derive.js';
+import { volumeEffectOfPhase, volumeLockedInPhase, volumeStatusesAccepting } from '../../machines/volume-derive.js';
 import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { overQuota, type Quotas } from './quotas.js';
+import { checkMetadataItems, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
 import { DEFAULT_VOLUME_TYPE_ID } from '../engine/store/index.js';
 import type { TypeViewer, VolumeTypes } from './volume-types.js';
@@ -25,6 +26,7 @@ export interface CreateVolumeInput {
   viewer?: TypeViewer;
   /** The generic group the volume joins (microversion 3.13); the volume's type must be one of the group's. */
   groupId?: string | null;
+  metadata?: Record<string, string>;
 }
 
 export interface AttachInput {
@@ -48,6 +50,7 @@ export class VolumeCommands {
     private readonly reads: Reads,
     private readonly quotas: Quotas,
     private readonly types: VolumeTypes,
+    private readonly limits: Limits,
   ) {}
 
   /**
@@ -56,6 +59,7 @@ export class VolumeCommands {
    * so a size the driver cannot hold, or one unit too many, leaves nothing behind.
    */
   async create(input: CreateVolumeInput) {
+    checkMetadataItems(Object.keys(input.metadata ?? {}).length, this.limits);
     const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
     const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : DEFAULT_VOLUME_TYPE_ID;
     if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, volumeTypeId, input.volumeType ?? DEFAULT_VOLUME_TYPE_ID);
@@ -70,6 +74,7 @@ export class VolumeCommands {
         description: input.description ?? null,
         volumeTypeId,
         groupId: input.groupId ?? null,
+        ...(input.metadata ? { metadata: input.metadata } : {}),
       },
       'api',
       this.quotas.volumeDemand(input.projectId, input.size),
@@ -167,10 +172,32 @@ export class VolumeCommands {
     return false;
   }
 
-  /** Name and description; the volume comes back with its live attachments, for rendering. */
-  async update(volumeId: string, fields: { name?: string | null; description?: string | null }) {
-    await this.reads.liveVolume(volumeId);
+  /** Name, description, bootable; the volume comes back with its live attachments, for rendering. */
+  async update(volumeId: string, fields: { name?: string | null; description?: string | null; bootable?: boolean }) {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (volumeLockedInPhase(volume.phase)) throw new InvalidRequest('Invalid volume: The volume cannot be updated during maintenance.');
     return this.engine.store.updateVolumeFields(volumeId, fields);
+  }
+
+  /**
+   * os-update_readonly_flag: Cinder keeps the flag in the volume's admin metadata (`readonly`,
+   * "True"/"False"), which its views show among the volume's metadata.
+   */
+  async updateReadonly(volumeId: string, readonly: boolean) {
+    const volume = await this.reads.liveVolume(volumeId);
+    // Cinder checks the status column, not an action of the machine: the flag is no lifecycle step.
+    if (volume.status !== 'available') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} status must be available to update readonly flag, but current status is: ${volume.status}.`);
+    }
+    await this.engine.store.writeVolumeAdminMetadata(volumeId, { readonly: readonly ? 'True' : 'False' }, this.engine.clock());
+  }
+
+  /** Refuses a change of the owner's metadata where Cinder does (maintenance), with its message. */
+  async assertMetadataWritable(volumeId: string, verb: 'Updating' | 'Deleting') {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (volumeLockedInPhase(volume.phase)) {
+      throw new InvalidRequest(`Invalid volume: ${verb} volume metadata is not allowed for volumes in ${volume.status} status.`);
+    }
   }
 
   /** os-reset_status: status, attach_status, or both; only to a status the machine can rest in. */

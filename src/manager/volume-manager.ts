@@ -1,11 +1,11 @@
 // The manager's one face for the API, the service and the tests: it hands each call to the
 // module whose job it is (volume-commands.ts, snapshot-commands.ts, snapshot-metadata.ts,
-// listing.ts, reads.ts) and holds nothing itself.
+// listing.ts, reads.ts, user-metadata.ts) and holds nothing itself.
 import type { ResettableStatus } from '../../machines/snapshot.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine } from '../engine/engine.js';
 import type { SnapshotRow } from '../engine/store/index.js';
-import { listSnapshots, listVolumes, type ListOptions } from './listing.js';
+import { countSnapshots, countVolumes, listSnapshots, listVolumes, volumeSummary, type ListOptions } from './listing.js';
 import { OrphanFiles } from './orphan-files.js';
 import { Quotas, type VolumeTypeNames } from './quotas.js';
 import { UserMessages } from './messages.js';
@@ -14,7 +14,7 @@ import { Services, type ServiceIdentity } from './services.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
 import type { GuestPausePolicy } from './pause-policy.js';
-import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
+import { deleteUserMetadataKey, readUserMetadata, setUserMetadata, snapshotMetadataOwner, volumeMetadataOwner } from './user-metadata.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 import { VolumeTypes, type TypeViewer } from './volume-types.js';
 import { GroupCommands } from './group-commands.js';
@@ -57,7 +57,7 @@ export class VolumeManager {
     // Per-type quota resources (volumes_<type>, ...) follow the live volume types.
     const typeNames: VolumeTypeNames = async () => (await this.types.list({ projectId: '', isAdmin: true }, null)).map((t) => t.name);
     this.quotas = new Quotas(engine, limits, options.volumeTypeNames ?? typeNames);
-    this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas, this.types);
+    this.volumes = new VolumeCommands(engine, driver, this.reads, this.quotas, this.types, limits);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits, this.quotas, options.guestPause);
     this.orphans = new OrphanFiles(engine, driver);
     this.services = new Services(engine, driver, options.identity);
@@ -75,7 +75,19 @@ export class VolumeManager {
   initializeConnection = (id: string, connector: Record<string, unknown>) => this.volumes.initializeConnection(id, connector);
   attachVolume = (id: string, attach: AttachInput) => this.volumes.attach(id, attach);
   detachVolume = (id: string, attachmentId?: string | null) => this.volumes.detach(id, attachmentId);
-  updateVolume = (id: string, fields: { name?: string | null; description?: string | null }) => this.volumes.update(id, fields);
+  updateVolume = (id: string, fields: { name?: string | null; description?: string | null; bootable?: boolean }) => this.volumes.update(id, fields);
+  updateVolumeReadonly = (id: string, readonly: boolean) => this.volumes.updateReadonly(id, readonly);
+  volumeMetadata = (id: string) => readUserMetadata(this.engine, volumeMetadataOwner(id));
+  setVolumeMetadata = async (id: string, metadata: Record<string, string>, replace: boolean) => {
+    await this.volumes.assertMetadataWritable(id, 'Updating');
+    return setUserMetadata(this.engine, this.limits, volumeMetadataOwner(id), metadata, replace);
+  };
+  deleteVolumeMetadataKey = async (id: string, key: string) => {
+    await this.volumes.assertMetadataWritable(id, 'Deleting');
+    return deleteUserMetadataKey(this.engine, volumeMetadataOwner(id), key);
+  };
+  /** Count and total size of the volumes `projectId` (null: every project) holds, and their metadata. */
+  volumeSummary = (projectId: string | null) => volumeSummary(this.engine.store, projectId);
   resetVolumeStatus = (id: string, fields: { status?: string | null; attachStatus?: string | null }) => this.volumes.resetStatus(id, fields);
   deleteVolume = (id: string, force = false) => this.volumes.delete(id, force);
   retypeVolume = (id: string, newType: string, viewer: TypeViewer) => this.volumes.retype(id, newType, viewer);
@@ -83,8 +95,7 @@ export class VolumeManager {
   volumeTransitions = (id: string) => this.reads.volumeTransitions(id);
   volumeOwner = (id: string) => this.reads.volumeOwner(id);
   listVolumes = (options: ListOptions) => listVolumes(this.engine.store, options);
-
-  /** Refuses metadata with more items than a volume or snapshot may hold. */
+  countVolumes = (options: ListOptions) => countVolumes(this.engine.store, options);
 
   // Snapshots.
   createSnapshot = (input: CreateSnapshotInput) => this.snapshots.create(input);
@@ -98,10 +109,12 @@ export class VolumeManager {
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => this.snapshots.updateFields(id, fields);
   getSnapshot = (id: string): Promise<SnapshotRow> => this.reads.snapshot(id);
   listSnapshots = (options: ListOptions) => listSnapshots(this.engine.store, options);
+  countSnapshots = (options: ListOptions) => countSnapshots(this.engine.store, options);
   transitions = (id: string) => this.reads.transitions(id);
   snapshotOwner = (id: string) => this.reads.snapshotOwner(id);
   metadata = (id: string) => this.reads.metadata(id);
   adminMetadata = (id: string) => this.reads.adminMetadata(id);
-  setSnapshotMetadata = (id: string, metadata: Record<string, string>, replace: boolean) => setSnapshotMetadata(this.engine, this.limits, id, metadata, replace);
-  deleteSnapshotMetadataKey = (id: string, key: string) => deleteSnapshotMetadataKey(this.engine, id, key);
+  setSnapshotMetadata = (id: string, metadata: Record<string, string>, replace: boolean) =>
+    setUserMetadata(this.engine, this.limits, snapshotMetadataOwner(id), metadata, replace);
+  deleteSnapshotMetadataKey = (id: string, key: string) => deleteUserMetadataKey(this.engine, snapshotMetadataOwner(id), key);
 }

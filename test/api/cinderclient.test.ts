@@ -216,7 +216,8 @@ describe('python3-cinderclient against the running service', () => {
     // the server to log that transition rather than polling the CLI.
     await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'available');
     const listed = await run(commands[2]!);
-    expect(listed).toMatch(new RegExp(`\\| ${snapId} \\| ${volumeId} \\| available +\\| snap1 +\\| 1 +\\| me +\\|`));
+    // The client's default microversion is below 3.41, so no User ID column (Cinder adds user_id at 3.41).
+    expect(listed).toMatch(new RegExp(`\\| ${snapId} \\| ${volumeId} \\| available +\\| snap1 +\\| 1 +\\|$`, 'm'));
   });
 
   it('the README\'s openstack CLI commands (python3-openstackclient) work as written', async () => {
@@ -254,7 +255,8 @@ describe('python3-cinderclient against the running service', () => {
     await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'available');
     expect(await run(commands[2]!)).toMatch(new RegExp(`\\| ${snapId} \\| snap1 +\\| None +\\| available +\\| +1 \\|`));
     const shown = await run(commands[3]!.replace('<snapshot id>', snapId));
-    expect([row(shown, 'id'), row(shown, 'status'), row(shown, 'volume_id'), row(shown, 'user_id')]).toEqual([snapId, 'available', volumeId, 'me']);
+    // No user_id below microversion 3.41, as Cinder's view.
+    expect([row(shown, 'id'), row(shown, 'status'), row(shown, 'volume_id'), row(shown, 'user_id')]).toEqual([snapId, 'available', volumeId, undefined]);
     expect(await run(commands[4]!.replace('<snapshot id>', snapId))).toBe('');
     await plain.waitFor((e) => e.msg === 'snapshot transition' && e.snapshotId === snapId && e.status === 'deleted');
     expect(await run(commands[2]!)).not.toContain(snapId);

@@ -102,6 +102,7 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const groupTypes = [defaultType, await groupType(`spare-${Math.random()}`)];
   const group = (await f.call('POST', `${P}/groups`, { ...latest, body: { group: { group_type: groupTypes[0], volume_types: [encrypted] } } })).json.group.id as string;
   const groupSnapshot = (await f.call('POST', `${P}/group_snapshots`, { ...latest, body: { group_snapshot: { group_id: group } } })).json.group_snapshot.id as string;
+  for (const volume of [detached, attached, bare]) await call('PUT', `${P}/volumes/${volume}/metadata`, { metadata: { k: 'v' } });
   return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos], messages, hosts: [volumeService], binaries: ['cinder-volume'], groupTypes, groups: [group], groupSnapshots: [groupSnapshot] };
 }
 
@@ -242,7 +243,9 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
         const documented = op.responses[String(r.status)];
         expect(documented, `undocumented status: ${what}`).toBeDefined();
         const content = documented!.content?.['application/json'];
-        if (content) {
+        // A status the document says may also come without a body (os-set_bootable's 200, as Cinder's).
+        const mayBeEmpty = /an empty body/.test((documented as { description?: string }).description ?? '');
+        if (content && !(mayBeEmpty && r.text === '')) {
           expect(r.headers.get('content-type'), what).toMatch(/^application\/json/);
           const validate = validator(content.schema);
           expect(validate(r.json) ? [] : validate.errors, what).toEqual([]);

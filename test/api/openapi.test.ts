@@ -137,7 +137,7 @@ describe('documented request schemas are the validating schemas', () => {
 
   it('list query parameters, one at a time', () => {
     const params = doc.paths['/v3/{project_id}/snapshots'].get.parameters.filter((p: any) => p.in === 'query' && p.name !== 'filters');
-    expect(params.map((p: any) => p.name)).toEqual(['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants']);
+    expect(params.map((p: any) => p.name)).toEqual(['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants', 'with_count']);
     const zodQuery = (apiOperations.find((o) => o.operationId === 'listSnapshots')!.query)!;
     for (const p of params) {
       const documented = ajv.compile(p.schema);

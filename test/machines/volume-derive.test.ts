@@ -10,6 +10,7 @@ import {
   stepVolume,
   volumeEffectOfPhase,
   volumeIn,
+  volumeLockedInPhase,
   volumePersistedPhases,
   volumePhaseOf,
   volumeStatusesAccepting,
@@ -20,7 +21,7 @@ import type { VolumeEvent } from '../../machines/volume.js';
 
 describe('what the service reads off the volume machine', () => {
   it("names every state by Cinder's status, and asks the driver for work only in creating and deleting", () => {
-    expect(volumeStatuses).toEqual(['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'deleting', 'error', 'error_deleting', 'deleted']);
+    expect(volumeStatuses).toEqual(['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'deleting', 'error', 'error_deleting', 'maintenance', 'deleted']);
     expect(volumePersistedPhases.map((p) => [p, volumeStatusOfPhase(p), volumeEffectOfPhase(p)])).toEqual([
       ['creating', 'creating', 'createVolume'],
       ['available', 'available', null],
@@ -31,8 +32,12 @@ describe('what the service reads off the volume machine', () => {
       ['deleting', 'deleting', 'deleteVolume'],
       ['error', 'error', null],
       ['error_deleting', 'error_deleting', null],
+      ['maintenance', 'maintenance', null],
+      ['reset_creating', 'creating', null],
       ['deleted', 'deleted', null],
     ]);
+    // Only maintenance refuses the owner's changes.
+    expect(volumePersistedPhases.filter(volumeLockedInPhase)).toEqual(['maintenance']);
   });
 
   it("accepts Cinder's attach actions from the statuses Cinder takes them in", () => {
@@ -44,8 +49,24 @@ describe('what the service reads off the volume machine', () => {
     expect(accepting({ type: 'os-roll_detaching' })).toEqual(['detaching']);
     expect(accepting({ type: 'os-detach', remaining: 0 })).toEqual(['in-use', 'detaching']);
     expect(accepting({ type: 'volume.delete' })).toEqual(['available', 'error']);
-    expect(accepting({ type: 'os-force_delete' })).toEqual(volumePersistedPhases.filter((p) => p !== 'deleted'));
-    expect(accepting({ type: 'os-reset_status', status: 'maintenance' })).toEqual([]);
+    expect(accepting({ type: 'os-force_delete' })).toEqual(volumeStatuses.filter((s) => s !== 'deleted'));
+    expect(accepting({ type: 'os-reset_status', status: 'no-such-status' })).toEqual([]);
+  });
+
+  it('reaches maintenance, and a creating that asks for no work, only by an admin reset', () => {
+    const reached = (status: string) => volumePersistedPhases.filter((p) => p !== 'deleted').map((p) => volumePhaseOf(stepVolume(volumeIn(p), { type: 'os-reset_status', status }).next));
+    expect(new Set(reached('maintenance'))).toEqual(new Set(['maintenance']));
+    expect(new Set(reached('creating'))).toEqual(new Set(['reset_creating']));
+    expect(stepVolume(volumeIn('available'), { type: 'os-reset_status', status: 'creating' }).effects).toEqual([]);
+    // No other event leads into either state.
+    for (const p of volumePersistedPhases.filter((p) => p !== 'maintenance' && p !== 'reset_creating')) {
+      for (const e of [{ type: 'volume.delete' }, { type: 'os-reserve' }, { type: 'os-attach' }, { type: 'storage.done', phase: p }] as VolumeEvent[]) {
+        expect(['maintenance', 'reset_creating']).not.toContain(volumePhaseOf(stepVolume(volumeIn(p), e).next));
+      }
+    }
+    // Force delete leaves both, as Cinder's force delete leaves any status.
+    expect(volumePhaseOf(stepVolume(volumeIn('maintenance'), { type: 'os-force_delete' }).next)).toBe('deleting');
+    expect(volumePhaseOf(stepVolume(volumeIn('reset_creating'), { type: 'os-force_delete' }).next)).toBe('deleting');
   });
 
   it('keeps the volume in use while attachments remain, and tracks attach_status in its context', () => {

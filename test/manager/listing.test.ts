@@ -2,8 +2,8 @@
 // with the id as the last tie-break, filters Cinder knows (others ignored), project scope, and
 // `marker` / `offset` / `limit`.
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidRequest } from '../../src/manager/errors.js';
-import type { ListOptions } from '../../src/manager/listing.js';
+import { InvalidRequest, NotFound } from '../../src/manager/errors.js';
+import { parseMetadataFilter, type ListOptions } from '../../src/manager/listing.js';
 import { freshDatabaseUrl, providers } from '../support/databases.js';
 import { harness, type Harness, createdVolume } from '../support/harness.js';
 
@@ -71,7 +71,7 @@ describe.each(providers)('listing on %s', (provider) => {
     );
   });
 
-  it('pages by limit, then by marker or offset; an unknown marker is refused', async () => {
+  it('pages by limit, then by marker or offset; an unknown marker is not found', async () => {
     await seed();
     const first = await h.manager.listVolumes(list({ limit: 2 }));
     expect(names(first)).toEqual(['v3', 'v2']);
@@ -83,9 +83,36 @@ describe.each(providers)('listing on %s', (provider) => {
     expect(names(await h.manager.listSnapshots(list({ marker: snapshots[0].id })))).toEqual(['s-v2', 's-v1']);
     // Another project's row is no marker for this one.
     const other = (await h.manager.listVolumes(list({ projectId: 'project-b' })))[0];
-    await expect(h.manager.listVolumes(list({ marker: other.id }))).rejects.toThrow(
-      new InvalidRequest(`Invalid input received: marker [${other.id}] not found.`),
-    );
-    await expect(h.manager.listSnapshots(list({ marker: 'nope' }))).rejects.toThrow(new InvalidRequest('Invalid input received: marker [nope] not found.'));
+    await expect(h.manager.listVolumes(list({ marker: other.id }))).rejects.toThrow(new NotFound(`Volume ${other.id} could not be found.`));
+    await expect(h.manager.listSnapshots(list({ marker: 'nope' }))).rejects.toThrow(new NotFound('Snapshot nope could not be found.'));
+  });
+
+  it("filters volumes by metadata, bootable and the one availability zone, and counts what a filter leaves", async () => {
+    const { volumes } = await seed();
+    await h.manager.setVolumeMetadata(volumes[0]!.id, { Type: 'work', tier: 'gold' }, false);
+    await h.manager.setVolumeMetadata(volumes[1]!.id, { Type: 'work' }, false);
+    await h.manager.updateVolume(volumes[2]!.id, { bootable: true });
+    expect(names(await h.manager.listVolumes(list({ filters: { metadata: "{'Type': 'work'}" } })))).toEqual(['v2', 'v1']);
+    expect(names(await h.manager.listVolumes(list({ filters: { metadata: '{"Type": "work", "tier": "gold"}' } })))).toEqual(['v1']);
+    // A removed key no longer matches.
+    await h.manager.deleteVolumeMetadataKey(volumes[1]!.id, 'Type');
+    expect(names(await h.manager.listVolumes(list({ filters: { metadata: "{'Type': 'work'}" } })))).toEqual(['v1']);
+    expect(names(await h.manager.listVolumes(list({ filters: { bootable: 'true' } })))).toEqual(['v3']);
+    expect(names(await h.manager.listVolumes(list({ filters: { bootable: 'false' } })))).toEqual(['v2', 'v1']);
+    expect(names(await h.manager.listVolumes(list({ filters: { availability_zone: 'nova' } })))).toEqual(['v3', 'v2', 'v1']);
+    expect(await h.manager.listVolumes(list({ filters: { availability_zone: 'elsewhere' } }))).toEqual([]);
+    expect(await h.manager.countVolumes(list({ limit: 1, filters: { bootable: 'false' } }))).toBe(2);
+    expect(await h.manager.countVolumes(list({ projectId: null }))).toBe(4);
+    expect(await h.manager.countSnapshots(list({ filters: { name: 's-v1' } }))).toBe(1);
+    await expect(h.manager.listVolumes(list({ filters: { metadata: 'Type=work' } }))).rejects.toThrow(InvalidRequest);
+  });
+});
+
+describe('the metadata filter', () => {
+  it("reads Python's dict repr and JSON, escapes included, and refuses anything else", () => {
+    expect(parseMetadataFilter("{'Type': 'work'}")).toEqual({ Type: 'work' });
+    expect(parseMetadataFilter('{"a": "1", \'b\': "it\\\'s"}')).toEqual({ a: '1', b: "it's" });
+    expect(parseMetadataFilter(' {} ')).toEqual({});
+    for (const bad of ['Type=work', "{'a': 1}", "{'a' 'b'}", "{'a': 'b',, 'c': 'd'}", '[]']) expect(() => parseMetadataFilter(bad)).toThrow(InvalidRequest);
   });
 });

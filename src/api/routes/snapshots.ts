@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { badRequest, notFound } from '../../http/faults/index.js';
-import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
+import { assertVisible, authorize, grantedByRole, isAllowed, type PolicyRule } from '../../http/policy/index.js';
 import {
   METADATA_KEY_PATTERN,
   snapshotActionSchemas,
@@ -15,7 +15,7 @@ import {
   snapshotUpdateSchema,
 } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
-import { atLeast } from '../version.js';
+import { MV, requestVersion, supports } from '../microversions.js';
 import { snapshotView, collectionPage } from '../views.js';
 import { transitionsResponse } from './transitions.js';
 import type { SnapshotIdOrRow, VolumeManager } from '../../manager/volume-manager.js';
@@ -43,9 +43,18 @@ export function snapshotRoutes(manager: VolumeManager) {
    */
   const reachable = async (c: Context, id: string, rule: PolicyRule): Promise<SnapshotIdOrRow> =>
     grantedByRole(c, rule) ? id : visible(c, id, rule);
-  /** Renders a row the handler already holds; only its metadata is read. */
-  const render = async (c: Context, s: Snapshot) =>
-    snapshotView(s, await manager.metadata(s.id), { extended: grantedByRole(c, 'snapshot:extended_attributes') });
+  /** What every view of this request shares: its microversion and whether Cinder would call the caller admin. */
+  const viewContext = (c: Context) => ({ version: requestVersion(c), admin: grantedByRole(c, 'snapshot:all_tenants') });
+  /**
+   * Renders a row the handler already holds (Cinder's detailed view); only its metadata is read.
+   * `extended`: the os-extended-snapshot-attributes fields, which Cinder adds to show only.
+   */
+  const render = async (c: Context, s: Snapshot, extended = false) =>
+    snapshotView(s, await manager.metadata(s.id), {
+      ...viewContext(c),
+      detail: true,
+      extended: extended && isAllowed(c, 'snapshot:extended_attributes', s),
+    });
   const idParam = (c: Context) => parseUuidParam(c, 'id', 'Snapshot');
   /** A key outside the metadata key alphabet (NUL included) cannot exist: not found, not a query. */
   const keyParam = (c: Context) => {
@@ -59,13 +68,16 @@ export function snapshotRoutes(manager: VolumeManager) {
     const { snapshot: body } = await parseBody(c, snapshotCreateSchema);
     // An unknown volume and another project's volume get the same 404 (as Cinder's volume
     // lookup answers), so the answer does not tell which ids exist elsewhere.
+    // A null volume_id passes Cinder's schema and is then not found.
+    if (body.volume_id === null) throw notFound('Volume None could not be found.');
     const volume = await manager.getVolume(body.volume_id);
     assertVisible(c.var.auth, volume.projectId, `Volume ${body.volume_id} could not be found.`);
     // As Cinder: the volume is the target of snapshot:create.
     authorize(c, 'snapshot:create', volume);
     // From 3.66 an in-use volume needs no force flag, and force=false is refused (as Cinder).
-    if (atLeast(c, '3.66') && body.force === false) throw badRequest("Invalid value 'False' for force. Microversion 3.66 and later do not accept force=False.");
-    const force = body.force ?? atLeast(c, '3.66');
+    const inUseAllowed = supports(requestVersion(c), MV.SNAPSHOT_IN_USE);
+    if (inUseAllowed && body.force === false) throw badRequest("Invalid value 'False' for force. Microversion 3.66 and later do not accept force=False.");
+    const force = body.force ?? inUseAllowed;
     const created = await manager.createSnapshot({
       volumeId: volume.id,
       projectId: c.var.auth.projectId,
@@ -78,31 +90,37 @@ export function snapshotRoutes(manager: VolumeManager) {
     return c.json({ snapshot: await render(c, created) }, 202);
   });
 
-  // Cinder's snapshot summary and detail views carry the same fields.
-  const list = async (c: Context) => {
+  // The plain list is Cinder's summary view; the detail list adds the fields of later
+  // microversions and the extended attributes.
+  const list = (detail: boolean) => async (c: Context) => {
     authorize(c, 'snapshot:get_all');
     const q = parseQuery(c, snapshotListQuerySchema);
     const allTenants = q.allTenants === true && grantedByRole(c, 'snapshot:all_tenants');
-    const rows = await manager.listSnapshots({
+    const listOptions = {
       projectId: allTenants ? null : c.var.auth.projectId,
       filters: q.filters,
       limit: q.limit,
       offset: q.offset,
       marker: q.marker,
       sort: q.sort,
-    });
-    const extended = grantedByRole(c, 'snapshot:extended_attributes');
+    };
+    const rows = await manager.listSnapshots(listOptions);
     const snapshots = rows.map((s) =>
-      snapshotView(s, Object.fromEntries(s.metadata.map((m) => [m.key, m.value])), { extended }),
+      snapshotView(s, Object.fromEntries(s.metadata.map((m) => [m.key, m.value])), {
+        ...viewContext(c),
+        detail,
+        extended: detail && isAllowed(c, 'snapshot:extended_attributes', s),
+      }),
     );
-    return c.json(collectionPage(c.req.url, 'snapshots', snapshots, rows.at(-1)?.id, q.limit));
+    const count = q.withCount && supports(requestVersion(c), MV.SUPPORT_COUNT_INFO) ? await manager.countSnapshots(listOptions) : undefined;
+    return c.json(collectionPage(c.req.url, 'snapshots', snapshots, rows.at(-1)?.id, q.limit, count));
   };
-  app.get('/', list);
-  app.get('/detail', list);
+  app.get('/', list(false));
+  app.get('/detail', list(true));
 
   app.get('/:id', async (c) => {
     authorize(c, 'snapshot:get');
-    return c.json({ snapshot: await render(c, await visible(c, idParam(c), 'snapshot:get')) });
+    return c.json({ snapshot: await render(c, await visible(c, idParam(c), 'snapshot:get'), true) });
   });
 
   app.put('/:id', async (c) => {

@@ -1,12 +1,25 @@
-// /v3/{project_id}/volumes: create, list, show, update, delete, and the legacy attach actions
-// Nova uses (reserve, initialize_connection, attach, begin_detaching, detach), and the volume
-// machine's history (an admin extension of ours, as for snapshots).
+// /v3/{project_id}/volumes: create, list, show, update, delete, the summary (3.12), metadata, the
+// legacy attach actions Nova uses (reserve, initialize_connection, attach, begin_detaching,
+// detach), the flags (bootable, readonly), and the volume machine's history (an admin extension
+// of ours, as for snapshots).
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
-import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema, type VolumeActionName } from '../schemas/index.js';
+import {
+  METADATA_KEY_PATTERN,
+  snapshotMetadataBodySchema as metadataBodySchema,
+  snapshotMetaItemBodySchema as metaItemBodySchema,
+  volumeActionSchemas,
+  volumeCreateSchema,
+  volumeListQuerySchema,
+  volumeSummaryQuerySchema,
+  volumeUpdateSchema,
+  type VolumeActionName,
+} from '../schemas/index.js';
+import { badRequest, notFound } from '../../http/faults/index.js';
+import { MV, requestVersion, supports } from '../microversions.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
-import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
+import { volumeSummaryTotalsView, volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { transitionsResponse } from './transitions.js';
 import { atLeast } from '../version.js';
@@ -24,6 +37,9 @@ const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
   'os-reset_status': 'volume:reset_status',
   'os-force_delete': 'volume:force_delete',
   'os-retype': 'volume:retype',
+  // As Cinder: setting the flag is an update of the volume.
+  'os-set_bootable': 'volume:update',
+  'os-update_readonly_flag': 'volume:update_readonly_flag',
 };
 
 export function volumeRoutes(manager: VolumeManager) {
@@ -37,9 +53,20 @@ export function volumeRoutes(manager: VolumeManager) {
     authorize(c, rule, volume);
     return volume;
   };
-  /** Renders a row the handler already holds (with its live attachments). */
-  const render = (c: Context, v: Parameters<typeof volumeView>[0]) =>
-    volumeView(v, selfUrl(c, v.id), { admin: grantedByRole(c, 'volume:all_tenants'), volumeTypeId: atLeast(c, '3.63'), host: manager.services.poolName, groups: atLeast(c, '3.13') });
+  /** What every view of this request shares: its microversion and whether Cinder would call the caller admin. */
+  const viewContext = (c: Context) => ({ version: requestVersion(c), admin: grantedByRole(c, 'volume:all_tenants'), host: manager.services.poolName });
+  /**
+   * Renders a row the handler already holds (with its live attachments and metadata).
+   * `extensions`: the host, tenant and migration attributes, which Cinder adds to show only.
+   */
+  const render = (c: Context, v: Parameters<typeof volumeView>[0], extensions = false) =>
+    volumeView(v, selfUrl(c, v.id), { ...viewContext(c), extensions });
+  /** A key outside the metadata key alphabet (NUL included) cannot exist: not found, not a query. */
+  const keyParam = (c: Context, id: string) => {
+    const key = c.req.param('key') ?? '';
+    if (!METADATA_KEY_PATTERN.test(key)) throw notFound(`Volume ${id} has no metadata with key ${key}.`);
+    return key;
+  };
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
@@ -55,6 +82,7 @@ export function volumeRoutes(manager: VolumeManager) {
       viewer: { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin },
       // Below 3.13 Cinder has no groups: the key is taken and left unused, as it was before.
       ...(body.group_id && atLeast(c, '3.13') ? { groupId: body.group_id } : {}),
+      ...(body.metadata ? { metadata: body.metadata } : {}),
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -64,27 +92,35 @@ export function volumeRoutes(manager: VolumeManager) {
     authorize(c, 'volume:get_all');
     const q = parseQuery(c, volumeListQuerySchema);
     const allTenants = q.allTenants === true && grantedByRole(c, 'volume:all_tenants');
-    const rows = await manager.listVolumes({
+    const listOptions = {
       projectId: allTenants ? null : c.var.auth.projectId,
       filters: q.filters,
       limit: q.limit,
       offset: q.offset,
       marker: q.marker,
       sort: q.sort,
-    });
-    const admin = grantedByRole(c, 'volume:all_tenants');
-    const volumeTypeId = atLeast(c, '3.63');
-    const volumes = rows.map((v) =>
-      detail ? volumeView(v, selfUrl(c, v.id), { admin, volumeTypeId, host: manager.services.poolName, groups: atLeast(c, '3.13') }) : volumeSummaryView(v, selfUrl(c, v.id)),
-    );
-    return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit));
+    };
+    const rows = await manager.listVolumes(listOptions);
+    const volumes = rows.map((v) => (detail ? volumeView(v, selfUrl(c, v.id), { ...viewContext(c), extensions: true }) : volumeSummaryView(v, selfUrl(c, v.id))));
+    const count = q.withCount && supports(requestVersion(c), MV.SUPPORT_COUNT_INFO) ? await manager.countVolumes(listOptions) : undefined;
+    return c.json(collectionPage(c.req.url, 'volumes', volumes, rows.at(-1)?.id, q.limit, count));
   };
   app.get('/', list(false));
   app.get('/detail', list(true));
 
+  app.get('/summary', async (c) => {
+    // Before 3.12 "summary" is read as a volume id, which no volume has.
+    if (!supports(requestVersion(c), MV.VOLUME_SUMMARY)) throw notFound('Volume summary could not be found.');
+    authorize(c, 'volume:get_all');
+    const q = parseQuery(c, volumeSummaryQuerySchema);
+    const allTenants = q.allTenants && grantedByRole(c, 'volume:all_tenants');
+    const summary = await manager.volumeSummary(allTenants ? null : c.var.auth.projectId);
+    return c.json(volumeSummaryTotalsView(summary, requestVersion(c)));
+  });
+
   app.get('/:id', async (c) => {
     authorize(c, 'volume:get');
-    return c.json({ volume: render(c, await visible(c, idParam(c), 'volume:get')) });
+    return c.json({ volume: render(c, await visible(c, idParam(c), 'volume:get'), true) });
   });
 
   app.put('/:id', async (c) => {
@@ -92,10 +128,15 @@ export function volumeRoutes(manager: VolumeManager) {
     const id = idParam(c);
     await visible(c, id, 'volume:update');
     const { volume: fields } = await parseBody(c, volumeUpdateSchema);
-    const updated = await manager.updateVolume(id, {
+    let updated = await manager.updateVolume(id, {
       ...(fields.name !== undefined ? { name: fields.name } : {}),
       ...(fields.description !== undefined ? { description: fields.description } : {}),
     });
+    // Cinder's volume update replaces the user metadata when the body has it.
+    if (fields.metadata !== undefined) {
+      await manager.setVolumeMetadata(id, fields.metadata, true);
+      updated = await manager.getVolume(id);
+    }
     return c.json({ volume: render(c, updated) });
   });
 
@@ -153,10 +194,55 @@ export function volumeRoutes(manager: VolumeManager) {
       case 'os-force_delete':
         await manager.deleteVolume(id, true);
         return c.body(null, 202);
+      case 'os-set_bootable':
+        await manager.updateVolume(id, { bootable: request.body['os-set_bootable'].bootable });
+        // Cinder answers this action 200 with no body.
+        return c.body(null, 200);
+      case 'os-update_readonly_flag':
+        await manager.updateVolumeReadonly(id, request.body['os-update_readonly_flag'].readonly);
+        return c.body(null, 202);
       case 'os-retype':
         await manager.retypeVolume(id, request.body['os-retype'].new_type, { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin });
         return c.body(null, 202);
     }
+  });
+
+  // User metadata (cinder/api/v3/volume_metadata.py), stored as snapshots' is.
+  app.get('/:id/metadata', async (c) => {
+    const id = idParam(c);
+    await visible(c, id, 'volume:get_volume_metadata');
+    return c.json({ metadata: await manager.volumeMetadata(id) });
+  });
+  const writeMetadata = (replace: boolean) => async (c: Context) => {
+    const id = idParam(c);
+    await visible(c, id, replace ? 'volume:update_volume_metadata' : 'volume:create_volume_metadata');
+    const { metadata } = await parseBody(c, metadataBodySchema);
+    return c.json({ metadata: await manager.setVolumeMetadata(id, metadata, replace) });
+  };
+  app.post('/:id/metadata', writeMetadata(false));
+  app.put('/:id/metadata', writeMetadata(true));
+  app.get('/:id/metadata/:key', async (c) => {
+    const id = idParam(c);
+    await visible(c, id, 'volume:get_volume_metadata');
+    const key = keyParam(c, id);
+    const metadata = await manager.volumeMetadata(id);
+    if (!Object.hasOwn(metadata, key)) throw notFound(`Volume ${id} has no metadata with key ${key}.`);
+    return c.json({ meta: { [key]: metadata[key] } });
+  });
+  app.put('/:id/metadata/:key', async (c) => {
+    const id = idParam(c);
+    await visible(c, id, 'volume:update_volume_metadata');
+    const key = c.req.param('key');
+    const { meta } = await parseBody(c, metaItemBodySchema);
+    if (!Object.hasOwn(meta, key)) throw badRequest('Request body and URI mismatch');
+    await manager.setVolumeMetadata(id, meta, false);
+    return c.json({ meta });
+  });
+  app.delete('/:id/metadata/:key', async (c) => {
+    const id = idParam(c);
+    await visible(c, id, 'volume:delete_volume_metadata');
+    await manager.deleteVolumeMetadataKey(id, keyParam(c, id));
+    return c.body(null, 200);
   });
 
   return app;

@@ -30,7 +30,7 @@ export interface SortSpec<K extends string = string> {
   dir: SortDir;
 }
 
-const KNOWN = ['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants'] as const;
+const KNOWN = ['limit', 'offset', 'marker', 'sort', 'sort_key', 'sort_dir', 'all_tenants', 'with_count'] as const;
 
 /**
  * Paging, sorting and `all_tenants` for a collection; every other parameter is handed on as a
@@ -71,6 +71,8 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
       sort_key: key.optional(),
       sort_dir: dir.optional(),
       all_tenants: queryBoolean('all_tenants').optional(),
+      // Only from microversion 3.45 (the route asks microversions.ts).
+      with_count: queryBoolean('with_count').optional(),
     })
     .refine((q) => q.sort === undefined || (q.sort_key === undefined && q.sort_dir === undefined), {
       error:
@@ -90,16 +92,19 @@ export function listQuerySchema<const K extends string>(sortKeys: readonly [K, .
         marker: q.marker,
         sort,
         allTenants: q.all_tenants ?? false,
+        withCount: q.with_count ?? false,
         filters,
       };
     });
 }
 
+// `display_name` is the column's name, which Cinder's sort takes too (Tempest sorts by it).
 export const SNAPSHOT_SORT_KEYS = [
   'created_at',
   'updated_at',
   'id',
   'name',
+  'display_name',
   'status',
   'size',
   'volume_id',
@@ -110,6 +115,7 @@ export const VOLUME_SORT_KEYS = [
   'updated_at',
   'id',
   'name',
+  'display_name',
   'status',
   'size',
   'availability_zone',
@@ -120,3 +126,8 @@ export const snapshotListQuerySchema = listQuerySchema(SNAPSHOT_SORT_KEYS);
 export const volumeListQuerySchema = listQuerySchema(VOLUME_SORT_KEYS);
 export type SnapshotListQuery = z.output<typeof snapshotListQuerySchema>;
 export type VolumeListQuery = z.output<typeof volumeListQuerySchema>;
+
+/** GET /volumes/summary: only `all_tenants` counts; other parameters are ignored, as Cinder ignores unknown filters. */
+export const volumeSummaryQuerySchema = z
+  .looseObject({ all_tenants: queryBoolean('all_tenants').optional() })
+  .transform((q) => ({ allTenants: q.all_tenants ?? false }));

@@ -26,8 +26,11 @@ export const snapshotViewSchema = z
     status: z.string(),
     size: z.int(),
     metadata: stringMap,
-    user_id: z.string(),
-    // Only for callers granted snapshot:extended_attributes.
+    // Detailed views only, each from its microversion (src/api/microversions.ts).
+    group_snapshot_id: id.nullable().optional(),
+    user_id: z.string().optional(),
+    consumes_quota: z.boolean().optional(),
+    // Show and the detail list, for callers granted snapshot:extended_attributes.
     'os-extended-snapshot-attributes:progress': z.string().optional(),
     'os-extended-snapshot-attributes:project_id': z.string().optional(),
   })
@@ -60,8 +63,6 @@ export const volumeViewSchema = z
     name: z.string().nullable(),
     description: z.string().nullable(),
     volume_type: z.string().nullable(),
-    // From microversion 3.63.
-    volume_type_id: id.nullable().optional(),
     snapshot_id: id.nullable(),
     source_volid: id.nullable(),
     metadata: stringMap,
@@ -73,11 +74,22 @@ export const volumeViewSchema = z
     consistencygroup_id: id.nullable(),
     multiattach: z.boolean(),
     attachments: z.array(attachmentSchema),
-    // From microversion 3.13.
+    // Only for callers granted volume:all_tenants (Cinder's is_admin).
+    migration_status: z.string().nullable().optional(),
+    // Each from its microversion (src/api/microversions.ts).
     group_id: id.nullable().optional(),
-    // Only for callers granted volume:all_tenants.
+    provider_id: z.string().nullable().optional(),
+    shared_targets: z.boolean().nullable().optional(),
+    service_uuid: z.string().nullable().optional(),
+    cluster_name: z.string().nullable().optional(),
+    volume_type_id: id.nullable().optional(),
+    encryption_key_id: id.optional(),
+    consumes_quota: z.boolean().optional(),
+    // Show and the detail list only, for callers granted volume:all_tenants.
     'os-vol-tenant-attr:tenant_id': z.string().optional(),
     'os-vol-host-attr:host': z.string().optional(),
+    'os-vol-mig-status-attr:migstat': z.string().nullable().optional(),
+    'os-vol-mig-status-attr:name_id': id.nullable().optional(),
   })
   .meta({ title: 'Volume' });
 export type VolumeView = z.output<typeof volumeViewSchema>;
@@ -101,10 +113,25 @@ export const transitionViewSchema = z
   .meta({ title: 'Transition' });
 export type TransitionView = z.output<typeof transitionViewSchema>;
 
-/** A collection page: `<key>` and, when the page is full, `<key>_links` to the next one. */
+/**
+ * A collection page: `<key>` and, when the page is full, `<key>_links` to the next one; `count`
+ * (the whole collection's size) from microversion 3.45 when asked with `with_count=true`.
+ */
 export function collectionPageSchema(key: string, item: z.ZodType) {
-  return z.strictObject({ [key]: z.array(item), [`${key}_links`]: z.array(link).optional() });
+  return z.strictObject({ [key]: z.array(item), [`${key}_links`]: z.array(link).optional(), count: z.int().min(0).optional() });
 }
+
+/** GET /volumes/summary (3.12), with `metadata` from 3.36. */
+export const volumeSummarySchema = z
+  .strictObject({
+    'volume-summary': z.strictObject({
+      total_size: z.int(),
+      total_count: z.int(),
+      metadata: z.record(z.string(), z.array(z.string())).optional(),
+    }),
+  })
+  .meta({ title: 'VolumeSummaryTotals' });
+export type VolumeSummaryTotalsView = z.output<typeof volumeSummarySchema>;
 
 const versionSchema = z.strictObject({
   id: z.string(),
@@ -195,6 +222,7 @@ export const responseSchemas = {
   volume: z.strictObject({ volume: volumeViewSchema }),
   volumeSummaries: collectionPageSchema('volumes', volumeSummaryViewSchema),
   volumeDetails: collectionPageSchema('volumes', volumeViewSchema),
+  volumeSummary: volumeSummarySchema,
   connectionInfo: z.strictObject({ connection_info: z.record(z.string(), z.unknown()) }),
   snapshot: z.strictObject({ snapshot: snapshotViewSchema }),
   snapshots: collectionPageSchema('snapshots', snapshotViewSchema),

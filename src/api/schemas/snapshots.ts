@@ -25,7 +25,8 @@ import {
 export const snapshotCreateSchema = z
   .strictObject({
     snapshot: z.strictObject({
-      volume_id: uuidSchema,
+      // parameter_types.uuid_allow_null: a null volume is looked up, and not found (404), as in Cinder.
+      volume_id: uuidSchema.nullable(),
       name: nameSchema.optional(),
       display_name: nameSchema.optional(),
       description: descriptionSchema.optional(),

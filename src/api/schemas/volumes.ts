@@ -4,14 +4,15 @@
  *
  * Volume create lists every key Cinder knows even where this service builds only blank volumes:
  * cinderclient sends `snapshot_id`, `source_volid`, `imageRef`, `volume_type`, ... as null on
- * every create, so refusing the keys would refuse the real client. They take null only (and
- * metadata nothing), so the documented schema is what is accepted.
+ * every create, so refusing the keys would refuse the real client. The sources take null only
+ * (metadata is stored as given), so the documented schema is what is accepted.
  */
 import toRegexRange from 'to-regex-range';
 import * as z from 'zod';
 import {
   atLeastOneOf,
   cinderBooleanSchema,
+  metadataSchema,
   nameSchema,
   noArgsSchema,
   optionalStatusSchema,
@@ -60,8 +61,6 @@ const trimmedText = (what: string) =>
  */
 const blankOnly = (key: string) => z.null({ error: `creating a volume with ${key} is not supported by this service; only blank volumes are.` });
 
-/** Volume metadata is not stored by this service: only none (cinderclient's default {}) is taken. */
-const noVolumeMetadata = z.record(z.string(), z.never({ error: 'volume metadata is not supported by this service' }));
 
 export const volumeCreateSchema = z
   .strictObject({
@@ -72,7 +71,7 @@ export const volumeCreateSchema = z
       display_name: trimmedText('name').optional(),
       display_description: trimmedText('description').optional(),
       volume_type: nameSchema.optional(),
-      metadata: noVolumeMetadata.nullable().optional(),
+      metadata: metadataSchema.nullable().optional(),
       snapshot_id: blankOnly('snapshot_id').optional(),
       source_volid: blankOnly('source_volid').optional(),
       consistencygroup_id: blankOnly('consistencygroup_id').optional(),
@@ -105,7 +104,7 @@ export const volumeUpdateSchema = z
         description: trimmedText('description').optional(),
         display_name: trimmedText('name').optional(),
         display_description: trimmedText('description').optional(),
-        metadata: noVolumeMetadata.optional(),
+        metadata: metadataSchema.optional(),
       }),
       VOLUME_UPDATE_KEYS,
       `at least one of ${VOLUME_UPDATE_KEYS.map((k) => `'${k}'`).join(', ')} is required`,
@@ -179,6 +178,12 @@ export const volumeResetStatusSchema = z.strictObject({
 
 export const volumeForceDeleteSchema = z.strictObject({ 'os-force_delete': noArgsSchema });
 
+/** cinder/api/schemas/volume_actions.py set_bootable: a Cinder boolean, required. */
+export const setBootableSchema = z.strictObject({ 'os-set_bootable': z.strictObject({ bootable: cinderBooleanSchema }) });
+
+/** cinder/api/schemas/volume_actions.py volume_readonly_update. */
+export const updateReadonlyFlagSchema = z.strictObject({ 'os-update_readonly_flag': z.strictObject({ readonly: cinderBooleanSchema }) });
+
 /** Schema per action name for POST /volumes/{id}/action; see `peekAction` in src/http/body. */
 export const volumeActionSchemas = {
   'os-reserve': reserveSchema,
@@ -192,6 +197,8 @@ export const volumeActionSchemas = {
   'os-reset_status': volumeResetStatusSchema,
   'os-force_delete': volumeForceDeleteSchema,
   'os-retype': retypeSchema,
+  'os-set_bootable': setBootableSchema,
+  'os-update_readonly_flag': updateReadonlyFlagSchema,
 } as const;
 export type VolumeActionName = keyof typeof volumeActionSchemas;
 

@@ -15,6 +15,7 @@ import { closeJobs } from './close-jobs.js';
 import { type Dialect, empty, join, sql } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
 import { admitQuotas, type QuotaRefusal } from './quota.js';
+import { writeKeyValues } from './key-values.js';
 import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
 
 export type VolumeStepResult =
@@ -63,6 +64,8 @@ export async function commitVolumeStep(
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
             d.text(c.errorReason), d.text(i.volumeTypeId), d.text(i.groupId ?? null),
           ])})`);
+        const metadata = Object.entries(i.metadata ?? {}).map(([key, value]) => ({ ownerId: i.id, key, value }));
+        if (metadata.length > 0) await writeKeyValues(tx, d, 'volume_metadata', metadata, i.createdAt);
       }
 
       if (w.update) {

@@ -12,7 +12,7 @@ import { handBackJob, releaseLeasesOf, releaseStrayLeases, type HandBack } from 
 import * as groups from './groups.js';
 import { historySince, lastHistoryId } from './history-since.js';
 import { usagePerProject } from './host-usage.js';
-import { listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
+import { countSnapshotRows, countVolumeRows, listSnapshotPage, listVolumePage, type SnapshotPageQuery, type VolumePageQuery } from './list-page.js';
 import { loadJobContext } from './load-job-context.js';
 import { loadMetadata } from './load-metadata.js';
 import { loadSnapshots } from './load-snapshots.js';
@@ -27,6 +27,7 @@ import { readAttention, type AttentionQuery } from './read-attention.js';
 import { readOverview } from './read-overview.js';
 import { readSnapshotWindow, type SnapshotWindowQuery } from './read-snapshot-window.js';
 import { readVolume } from './read-volume.js';
+import { readVolumeSummary } from './volume-summary.js';
 import { readVolumeHistory, volumeOwner } from './read-volume-history.js';
 import type { BatchWrites, SnapshotRow, VolumeFields, VolumeStepWrite } from './rows.js';
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
@@ -37,7 +38,8 @@ import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
 import { volumeStamp } from './volume-stamp.js';
 import * as qos from './qos-specs.js';
 import * as types from './volume-types.js';
-import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
+import { deleteUserMetadataKey, setUserMetadata, writeVolumeAdminMetadata } from './write-user-metadata.js';
+import type { UserMetadataTable } from './key-values.js';
 
 export class SnapshotStore {
   readonly dialect: Dialect;
@@ -80,15 +82,25 @@ export class SnapshotStore {
   readAdminMetadata = async (snapshotId: string) =>
     (await loadMetadata(this.db.sql, this.dialect, 'snapshot_admin_metadata', [snapshotId])).get(snapshotId) ?? {};
   updateSnapshotFields = (id: string, fields: { name?: string | null; description?: string | null }) => updateSnapshotFields(this.prisma, id, fields);
-  setSnapshotMetadata = (snapshotId: string, metadata: Record<string, string>, replace: boolean, now: Date, maxItems: number) =>
-    setSnapshotMetadata(this.db, this.dialect, snapshotId, metadata, replace, now, maxItems);
-  deleteSnapshotMetadataKey = (snapshotId: string, key: string, now: Date) => deleteSnapshotMetadataKey(this.db, this.dialect, snapshotId, key, now);
+  /** A snapshot's or a volume's user metadata: merged, or replaced (see write-user-metadata.ts). */
+  setUserMetadata = (table: UserMetadataTable, ownerId: string, metadata: Record<string, string>, replace: boolean, now: Date, maxItems: number) =>
+    setUserMetadata(this.db, this.dialect, table, ownerId, metadata, replace, now, maxItems);
+  deleteUserMetadataKey = (table: UserMetadataTable, ownerId: string, key: string, now: Date) => deleteUserMetadataKey(this.db, this.dialect, table, ownerId, key, now);
+  /** Live keys of a volume's user metadata, or of its admin metadata. */
+  readVolumeMetadata = async (volumeId: string, table: 'volume_metadata' | 'volume_admin_metadata' = 'volume_metadata') =>
+    (await loadMetadata(this.db.sql, this.dialect, table, [volumeId])).get(volumeId) ?? {};
+  /** Sets (or, with null, removes) keys of a volume's admin metadata. */
+  writeVolumeAdminMetadata = (volumeId: string, values: Record<string, string | null>, now: Date) => writeVolumeAdminMetadata(this.db, this.dialect, volumeId, values, now);
   listSnapshots = (q: SnapshotPageQuery) => listSnapshotPage(this.prisma, q);
+  countSnapshots = (q: SnapshotPageQuery) => countSnapshotRows(this.prisma, q);
 
   // Volumes and their attachments.
   /** One volume with its live attachments (null: no such row, deleted or not). */
   readVolume = (id: string) => readVolume(this.prisma, id);
   listVolumes = (q: VolumePageQuery) => listVolumePage(this.prisma, q);
+  countVolumes = (q: VolumePageQuery) => countVolumeRows(this.prisma, q);
+  /** Count, total size and distinct metadata of the live volumes of a project (null: all). */
+  readVolumeSummary = (projectId: string | null) => readVolumeSummary(this.prisma, projectId);
   /** Name and description, outside the machine. */
   updateVolumeFields = (id: string, fields: VolumeFields) => updateVolumeFields(this.prisma, id, fields);
   /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
@@ -189,6 +201,8 @@ export class SnapshotStore {
 }
 
 export type { VolumeConditionFailure, VolumeStepWrite, BatchWrites, SnapshotRow, JobRow, OutboxStatus, ClosedJobStatus, SnapshotWithMetadata, VolumeRow, VolumeWithAttachments } from './rows.js';
+export type { UserMetadataTable } from './key-values.js';
+export type { VolumeSummary } from './volume-summary.js';
 export type { SnapshotPageQuery, SnapshotSortColumn, SnapshotFilterColumn, VolumePageQuery, VolumeSortColumn, VolumeFilterColumn } from './list-page.js';
 export type { SnapshotWindowQuery, SnapshotWindow } from './read-snapshot-window.js';
 export type { AttentionQuery } from './read-attention.js';

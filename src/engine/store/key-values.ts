@@ -1,14 +1,16 @@
-// The three key/value tables (a snapshot's user metadata, its admin metadata, a volume's admin
-// metadata) share one shape: (owner, key) is unique whether soft-deleted or not, so setting a
+// The key/value tables (the user metadata of snapshots and volumes, their admin metadata) share
+// one shape: (owner, key) is unique whether soft-deleted or not, so setting a
 // removed key revives its row, and removing a key only marks it deleted (rows are never removed,
 // as everywhere in the schema). Every write to them goes through here.
 import type { SqlRunner } from '../../db/sql.js';
 import { type Dialect, empty, join, raw, sql } from './dialect.js';
 
-export type KeyValueTable = 'snapshot_metadata' | 'snapshot_admin_metadata' | 'volume_admin_metadata';
+export type KeyValueTable = 'snapshot_metadata' | 'snapshot_admin_metadata' | 'volume_metadata' | 'volume_admin_metadata';
+/** The tables of metadata a user edits through the API. */
+export type UserMetadataTable = 'snapshot_metadata' | 'volume_metadata';
 
 /** The column naming the row a key belongs to. */
-export const ownerColumn = (table: KeyValueTable) => raw(table === 'volume_admin_metadata' ? 'volume_id' : 'snapshot_id');
+export const ownerColumn = (table: KeyValueTable) => raw(table.startsWith('volume_') ? 'volume_id' : 'snapshot_id');
 
 export interface KeyValueWrite {
   ownerId: string;

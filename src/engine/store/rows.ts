@@ -1,7 +1,7 @@
 // The shapes the store reads and writes. Rows are Prisma's model types; writes are plain data
 // built by the engine's pure planning step, tagged with the snapshot they belong to so a batch
 // can drop everything of one snapshot whose version guard failed without touching the others.
-import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAttachment, VolumeTransition } from '../../db/client.js';
+import type { OutboxJob, Snapshot, SnapshotMetadata, SnapshotTransition, Volume, VolumeAdminMetadata, VolumeAttachment, VolumeMetadata, VolumeTransition } from '../../db/client.js';
 import type { QuotaDemand } from './quota.js';
 
 export type SnapshotRow = Snapshot;
@@ -17,15 +17,28 @@ export type ClosedJobStatus = Exclude<OutboxStatus, 'pending'>;
 
 export type JobRow = Omit<OutboxJob, 'status'> & { status: OutboxStatus };
 export type VolumeRow = Volume;
-/** As the API renders a volume: its live attachments and its type's name. */
-export type VolumeWithAttachments = Volume & { attachments: VolumeAttachment[]; volumeType: { name: string } | null };
+/** As the API renders a volume: its live attachments, metadata and admin metadata, and its type's name. */
+export type VolumeWithAttachments = Volume & {
+  attachments: VolumeAttachment[];
+  metadata: VolumeMetadata[];
+  adminMetadata: VolumeAdminMetadata[];
+  volumeType: { name: string } | null;
+};
+
+/** What every read of a volume for the API includes: its live attachments and metadata, and its type's name. */
+export const VOLUME_VIEW_INCLUDE = {
+  attachments: { where: { deleted: false } },
+  metadata: { where: { deleted: false }, orderBy: { key: 'asc' } },
+  adminMetadata: { where: { deleted: false }, orderBy: { key: 'asc' } },
+  volumeType: { select: { name: true } },
+} as const;
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
 
 /** What a create request fixes about a volume (its machine state aside). */
 export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'> & Partial<Pick<Volume, 'groupId'>>;
 
 /** The volume fields a user edits, outside the machine; undefined leaves a column as it is. */
-export type VolumeFields = Partial<Pick<Volume, 'name' | 'description'>>;
+export type VolumeFields = Partial<Pick<Volume, 'name' | 'description' | 'bootable'>>;
 
 /** The columns of a volume row that follow from its machine state (see volume-state-columns.ts). */
 export interface VolumeStateColumns {
@@ -62,7 +75,7 @@ export interface VolumeConditionFailure {
 export interface VolumeStepWrite {
   volumeId: string;
   /** A new row (the create request); otherwise the row must still be at `fromVersion`. */
-  insert?: VolumeIdentity & { createdAt: Date };
+  insert?: VolumeIdentity & { createdAt: Date; /** The user metadata it is created with, in the same transaction. */ metadata?: Record<string, string> };
   fromVersion: number;
   /** The row after an accepted event; absent for a refused one (only its history row is written). */
   update?: {

@@ -6,7 +6,7 @@ import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
   'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
-    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id',
+    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id, bootable',
 );
 
 export interface RawVolume {
@@ -30,6 +30,7 @@ export interface RawVolume {
   error_reason: string | null;
   volume_type_id: string | null;
   group_id: string | null;
+  bootable: unknown;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -54,5 +55,6 @@ export function toVolumeRow(r: RawVolume): Volume {
     errorReason: r.error_reason,
     volumeTypeId: r.volume_type_id,
     groupId: r.group_id,
+    bootable: asBoolean(r.bootable),
   };
 }

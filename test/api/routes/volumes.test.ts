@@ -29,6 +29,88 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
   const volumeAction = (id: string, body: unknown) => f.call('POST', `${P}/volumes/${id}/action`, { body });
   const volumeStatus = async (id: string) => (await f.call('GET', `${P}/volumes/${id}`)).json.volume.status as string;
 
+  describe('metadata, flags, summary and microversions', () => {
+    const v312 = { 'OpenStack-API-Version': 'volume 3.12' };
+    it("serves a volume's metadata as Cinder does: show, merge, replace, one item, delete", async () => {
+      const v = await createVolume({ size: 1, metadata: { a: '1' } });
+      expect(v.metadata).toEqual({ a: '1' });
+      const url = `${P}/volumes/${v.id}/metadata`;
+      expect((await f.call('GET', url)).json).toEqual({ metadata: { a: '1' } });
+      expect((await f.call('POST', url, { body: { metadata: { b: '2' } } })).json).toEqual({ metadata: { a: '1', b: '2' } });
+      expect((await f.call('PUT', url, { body: { metadata: { c: '3' } } })).json).toEqual({ metadata: { c: '3' } });
+      expect((await f.call('PUT', `${url}/d`, { body: { meta: { d: '4' } } })).json).toEqual({ meta: { d: '4' } });
+      expect((await f.call('GET', `${url}/d`)).json).toEqual({ meta: { d: '4' } });
+      expectFault(await f.call('PUT', `${url}/d`, { body: { meta: { e: '5' } } }), 400, 'badRequest', 'Request body and URI mismatch');
+      const del = await f.call('DELETE', `${url}/d`);
+      expect([del.status, del.text]).toEqual([200, '']);
+      expectFault(await f.call('GET', `${url}/d`), 404, 'itemNotFound', `Volume ${v.id} has no metadata with key d.`);
+      expectFault(await f.call('DELETE', `${url}/d`), 404, 'itemNotFound', `Volume ${v.id} has no metadata with key d.`);
+      expectFault(await f.call('GET', `${P}/volumes/${MISSING}/metadata`), 404, 'itemNotFound', `Volume ${MISSING} could not be found.`);
+      // The volume's own view shows them; a volume update with metadata replaces them.
+      expect((await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: { z: '26' } } } })).json.volume.metadata).toEqual({ z: '26' });
+      expect((await f.call('GET', `${P}/volumes/${v.id}`)).json.volume.metadata).toEqual({ z: '26' });
+    });
+
+    it('refuses metadata changes of a volume in maintenance, and force-deletes it', async () => {
+      const v = await createVolume();
+      expect((await volumeAction(v.id, { 'os-reset_status': { status: 'maintenance' } })).status).toBe(202);
+      expect(await volumeStatus(v.id)).toBe('maintenance');
+      expectFault(await f.call('POST', `${P}/volumes/${v.id}/metadata`, { body: { metadata: { a: '1' } } }), 400, 'badRequest', /not allowed for volumes in maintenance status/);
+      expectFault(await f.call('DELETE', `${P}/volumes/${v.id}`), 400, 'badRequest', /Volume status must be available/);
+      expect((await volumeAction(v.id, { 'os-force_delete': {} })).status).toBe(202);
+      await runVolumeJobs(f.h, v.id);
+      expectFault(await f.call('GET', `${P}/volumes/${v.id}`), 404, 'itemNotFound');
+    });
+
+    it('resets to creating without asking the driver to create again', async () => {
+      const v = await createVolume();
+      expect((await volumeAction(v.id, { 'os-reset_status': { status: 'creating' } })).status).toBe(202);
+      expect(await volumeStatus(v.id)).toBe('creating');
+      expect(await f.h.db.prisma.outboxJob.count({ where: { volumeId: v.id, status: 'pending' } })).toBe(0);
+      expect((await volumeAction(v.id, { 'os-force_delete': {} })).status).toBe(202);
+    });
+
+    it('sets bootable (200) and the readonly flag (202), shown in the view', async () => {
+      const v = await createVolume();
+      const r = await volumeAction(v.id, { 'os-set_bootable': { bootable: true } });
+      expect([r.status, r.text]).toEqual([200, '']);
+      expect((await f.call('GET', `${P}/volumes/${v.id}`)).json.volume.bootable).toBe('true');
+      expect((await volumeAction(v.id, { 'os-set_bootable': { bootable: 'false' } })).status).toBe(200);
+      expect((await f.call('GET', `${P}/volumes/${v.id}`)).json.volume.bootable).toBe('false');
+      expectFault(await volumeAction(v.id, { 'os-set_bootable': {} }), 400, 'badRequest');
+      expectFault(await volumeAction(v.id, { 'os-set_bootable': { bootable: 'maybe' } }), 400, 'badRequest');
+      expect((await volumeAction(v.id, { 'os-update_readonly_flag': { readonly: true } })).status).toBe(202);
+      expect((await f.call('GET', `${P}/volumes/${v.id}`)).json.volume.metadata).toEqual({ readonly: 'True' });
+      expect((await volumeAction(v.id, { 'os-update_readonly_flag': { readonly: false } })).status).toBe(202);
+      expect((await f.call('GET', `${P}/volumes/${v.id}`)).json.volume.metadata).toEqual({ readonly: 'False' });
+      expectFault(await volumeAction(v.id, { 'os-update_readonly_flag': { readonly: 'x' } }), 400, 'badRequest');
+      // The user's metadata routes do not show the admin's key.
+      expect((await f.call('GET', `${P}/volumes/${v.id}/metadata`)).json.metadata).toEqual({});
+    });
+
+    it('answers the summary from 3.12 (metadata from 3.36), and is a missing volume before', async () => {
+      await createVolume({ size: 2, metadata: { a: '1' } });
+      await createVolume({ size: 3, metadata: { a: '2' } });
+      expectFault(await f.call('GET', `${P}/volumes/summary`), 404, 'itemNotFound');
+      expect((await f.call('GET', `${P}/volumes/summary`, { headers: v312 })).json).toEqual({ 'volume-summary': { total_count: 2, total_size: 5 } });
+      expect((await f.call('GET', `${P}/volumes/summary`, { headers: { 'OpenStack-API-Version': 'volume 3.36' } })).json).toEqual({
+        'volume-summary': { total_count: 2, total_size: 5, metadata: { a: ['1', '2'] } },
+      });
+    });
+
+    it('gates the view fields and the count by microversion over HTTP', async () => {
+      const v = await createVolume();
+      const show = async (version: string) => (await f.call('GET', `${P}/volumes/${v.id}`, { headers: { 'OpenStack-API-Version': `volume ${version}` } })).json.volume;
+      expect(await show('3.12')).not.toHaveProperty('group_id');
+      expect(await show('3.13')).toHaveProperty('group_id', null);
+      expect(await show('3.65')).toMatchObject({ consumes_quota: true, provider_id: null, cluster_name: null, shared_targets: false, service_uuid: null, volume_type_id: null });
+      const count = async (version: string) => (await f.call('GET', `${P}/volumes?with_count=true`, { headers: { 'OpenStack-API-Version': `volume ${version}` } })).json;
+      expect(await count('3.44')).not.toHaveProperty('count');
+      expect((await count('3.45')).count).toBe(1);
+      expectFault(await f.call('GET', `${P}/volumes?with_count=maybe`, { headers: { 'OpenStack-API-Version': 'volume 3.45' } }), 400, 'badRequest');
+    });
+  });
+
   describe('CRUD and actions', () => {
     it('creates, shows, lists (summary and detail), updates and deletes a volume', async () => {
       const v = await createVolume({ size: 2, name: 'data', description: 'first' });
@@ -93,7 +175,9 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
         { volume: { size: 1, backup_id: MISSING } },
         { volume: { size: 1, imageRef: 'cirros' } },
         { volume: { size: 1, name: 'a\u0000b' } },
-        { volume: { size: 1, metadata: { a: 'b' } } },
+        { volume: { size: 1, metadata: { '': 'b' } } },
+        { volume: { size: 1, metadata: { a: 1 } } },
+        { volume: { size: 1, metadata: { a: 'v'.repeat(256) } } },
       ];
       for (const body of bad) {
         const r = await f.call('POST', `${P}/volumes`, { body });
@@ -105,7 +189,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       const v = await createVolume({ size: 1, name: null, snapshot_id: null, source_volid: null, imageRef: null, volume_type: null, metadata: {}, availability_zone: null, backup_id: null, consistencygroup_id: null, description: null, multiattach: false });
       expect(v.status).toBe('available');
       expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: {} } }), 400, 'badRequest');
-      expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: { a: 'b' } } } }), 400, 'badRequest', /metadata is not supported/);
+      expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: { a: 7 } } } }), 400, 'badRequest', /metadata values must be strings/);
       expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, snapshot_id: MISSING } } }), 400, 'badRequest', /with snapshot_id is not supported/);
     });
 
@@ -177,7 +261,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expect([r.status, await volumeStatus(v.id)]).toEqual([202, 'error']);
       expectFault(await volumeAction(v.id, { 'os-reset_status': { status: 'sideways' } }), 400, 'badRequest', /Volume status is invalid/);
       // A status the machine has no resting state for is refused, and recorded.
-      expectFault(await volumeAction(v.id, { 'os-reset_status': { status: 'maintenance' } }), 400, 'badRequest', /cannot reset a volume in status error to maintenance/);
+      expectFault(await volumeAction(v.id, { 'os-reset_status': { status: 'uploading' } }), 400, 'badRequest', /cannot reset a volume in status error to uploading/);
       r = await volumeAction(v.id, { 'os-force_delete': {} });
       expect([r.status, await volumeStatus(v.id)]).toEqual([202, 'deleting']);
       await runVolumeJobs(f.h, v.id);
@@ -282,14 +366,15 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expect((await f.call('POST', `${P}/volumes`, { body: { volume: { size: QCOW2_MAX_SIZE_GIB } } })).status).toBe(202);
     });
 
-    it('refuses volume metadata of any count at validation: this service does not store it', async () => {
+    it('refuses volume metadata over METADATA_MAX_ITEMS with 403, on create, update and the metadata routes alike', async () => {
       const items = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
-      const v = await createVolume();
-      for (const n of [1, 128, 129]) {
-        expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, metadata: items(n) } } }), 400, 'badRequest', /volume metadata is not supported/);
-        expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: items(n) } } }), 400, 'badRequest', /volume metadata is not supported/);
-      }
+      const v = await createVolume({ size: 1, metadata: items(128) });
+      expect(Object.keys(v.metadata as object)).toHaveLength(128);
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, metadata: items(129) } } }), 403, 'forbidden', 'Maximum number of metadata items exceeds 128');
+      expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: items(129) } } }), 403, 'forbidden', 'Maximum number of metadata items exceeds 128');
+      expectFault(await f.call('POST', `${P}/volumes/${v.id}/metadata`, { body: { metadata: { another: 'v' } } }), 403, 'forbidden', 'Maximum number of metadata items exceeds 128');
       expect(await f.h.db.prisma.volume.count()).toBe(1);
+      expect(await f.h.db.prisma.volumeMetadata.count({ where: { deleted: false } })).toBe(128);
     });
   });
 });

@@ -47,7 +47,8 @@ describe('volume create / update', () => {
     [{ volume: { size: 1, snapshot_id: 'nope' } }, 'volume.snapshot_id'],
     [{ volume: { size: 1, source_volid: VID } }, 'creating a volume with source_volid is not supported by this service; only blank volumes are.'],
     [{ volume: { size: 1, imageRef: 'cirros' } }, 'volume.imageRef'],
-    [{ volume: { size: 1, metadata: { a: 'b' } } }, 'volume metadata is not supported'],
+    [{ volume: { size: 1, metadata: { a: 1 } } }, 'metadata values must be strings'],
+    [{ volume: { size: 1, metadata: { '': 'b' } } }, 'metadata keys must be 1 to 255 characters'],
     [{ volume: { size: 1, multiattach: 'maybe' } }, 'volume.multiattach'],
     [{ volume: { size: 1, name: 'n'.repeat(256) } }, 'volume.name'],
   ])('refuses %j', (body, fragment) => {
@@ -56,7 +57,8 @@ describe('volume create / update', () => {
   it('volume update needs one field and stays closed', () => {
     expect(ok(volumeUpdateSchema, { volume: { display_name: 'x' } }).volume.name).toBe('x');
     expect(ok(volumeUpdateSchema, { volume: { metadata: {} } }).volume.metadata).toEqual({});
-    expect(refused(volumeUpdateSchema, { volume: { metadata: { a: 'b' } } })).toContain('volume metadata is not supported');
+    expect(ok(volumeUpdateSchema, { volume: { metadata: { a: 'b' } } }).volume.metadata).toEqual({ a: 'b' });
+    expect(refused(volumeUpdateSchema, { volume: { metadata: { a: 'v'.repeat(256) } } })).toContain('metadata values must be at most 255 characters');
     refused(volumeUpdateSchema, { volume: {} });
     refused(volumeUpdateSchema, { volume: { size: 2 } });
   });

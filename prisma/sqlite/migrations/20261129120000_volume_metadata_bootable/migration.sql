@@ -1,0 +1,18 @@
+-- AlterTable
+ALTER TABLE "volumes" ADD COLUMN "bootable" BOOLEAN NOT NULL DEFAULT false;
+
+-- CreateTable
+CREATE TABLE "volume_metadata" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "volume_id" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+    "created_at" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updated_at" DATETIME NOT NULL,
+    "deleted_at" DATETIME,
+    "deleted" BOOLEAN NOT NULL DEFAULT false,
+    CONSTRAINT "volume_metadata_volume_id_fkey" FOREIGN KEY ("volume_id") REFERENCES "volumes" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "volume_metadata_volume_id_key_key" ON "volume_metadata"("volume_id", "key");
