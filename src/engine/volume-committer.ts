@@ -6,11 +6,11 @@
 // committer does for snapshots; volume events are rare, so each has a transaction of its own.
 import { randomUUID } from 'node:crypto';
 import { initialVolumeSnapshot, restoreVolume, stepVolume, type VolumeMachineSnapshot } from '../../machines/volume-derive.js';
-import type { VolumeEvent } from '../../machines/volume.js';
+import type { VolumeEvent, VolumeSource } from '../../machines/volume.js';
 import { eventPayload } from './event-payload.js';
 import type { EngineEventBus } from './events.js';
 import type { SnapshotStore, VolumeWithAttachments } from './store/index.js';
-import type { VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
+import type { TransferWrite, VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
 import type { Clock, EngineHooks, EventSource, VolumeTransitionCommitted } from './types.js';
 import { conditionsFor, volumeRejectionReason } from './volume-rules.js';
 import { volumeStateColumns } from './volume-state-columns.js';
@@ -30,6 +30,18 @@ export interface VolumeDelivery {
   attach?: { instanceUuid: string | null; mountpoint: string; connectionInfo: unknown };
   /** os-detach: the attachment to close (null: every live one). */
   detach?: { attachmentId: string | null };
+  /** A finished extend's size, written only if the event is accepted. */
+  size?: number;
+  /** volume_admin_metadata keys to set (null removes), written only if the event is accepted. */
+  adminMetadata?: Record<string, string | null>;
+  /** The transfer row this event writes (transfer.create / accept / delete). */
+  transfer?: TransferWrite;
+}
+
+/** A create from a source: what the source is, and the statuses it may be copied in. */
+export interface VolumeStartSource {
+  source: VolumeSource;
+  statuses: readonly string[];
 }
 
 export type VolumeOutcome =
@@ -39,6 +51,7 @@ export type VolumeOutcome =
   /** The machine took it, the volume's other rows did not allow it (recorded in the history). */
   | { kind: 'refused'; volumeId: string; status: string; reason: string; failure: VolumeConditionFailure }
   | { kind: 'attachment_not_found'; volumeId: string; attachmentId: string }
+  | { kind: 'transfer_not_found'; volumeId: string; transferId: string }
   | { kind: 'conflict'; volumeId: string; expectedVersion: number; actualVersion: number }
   | { kind: 'not_found'; volumeId: string };
 
@@ -57,10 +70,18 @@ export class VolumeCommitter {
     return this.store.commitVolumeStep(w, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
   }
 
-  /** Creates the volume row from its first event (the create request). */
-  async start(identity: VolumeIdentity, source: EventSource): Promise<Extract<VolumeOutcome, { kind: 'accepted' }>> {
+  /**
+   * Creates the volume row from its first event (the create request). With a data source, the
+   * source is held in one of its statuses by the same transaction; `source_unavailable` (nothing
+   * written) when it no longer is, with its status then (null: gone).
+   */
+  async start(
+    identity: VolumeIdentity,
+    source: EventSource,
+    from?: VolumeStartSource,
+  ): Promise<Extract<VolumeOutcome, { kind: 'accepted' }> | { kind: 'source_unavailable'; status: string | null }> {
     const now = this.clock();
-    const event: VolumeEvent = { type: 'volume.create' };
+    const event: VolumeEvent = from ? { type: 'volume.create', source: from.source } : { type: 'volume.create' };
     const result = stepVolume(initialVolumeSnapshot(), event);
     if (!result.accepted) throw new Error('the volume machine refused its create event');
     const columns = volumeStateColumns(result.next, now);
@@ -72,8 +93,10 @@ export class VolumeCommitter {
       history: history(identity.id, 1, null, columns, event, source, now, false, null),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version: 1, runAfter: now, createdAt: now })),
       conditions: [],
+      ...(from ? { sourceGuard: { kind: from.source.kind, id: from.source.id, statuses: from.statuses } } : {}),
     };
     const committed = await this.commit(write);
+    if (committed.kind === 'source_unavailable') return committed;
     if (committed.kind !== 'committed') throw new Error(`volume ${identity.id}: create not committed (${committed.kind})`);
     return this.announce(identity.id, 1, null, columns, null, event, source, result.effects, now);
   }
@@ -133,10 +156,18 @@ export class VolumeCommitter {
     const write: VolumeStepWrite = {
       volumeId: row.id,
       fromVersion: row.version,
-      update: { version, updatedAt: now, columns, ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}) },
+      update: {
+        version,
+        updatedAt: now,
+        columns,
+        ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}),
+        ...(d.size !== undefined ? { size: d.size } : {}),
+      },
+      ...(d.adminMetadata ? { adminMetadata: d.adminMetadata } : {}),
+      ...(d.transfer ? { transfer: d.transfer } : {}),
       history: history(row.id, version, row, columns, event, d.source, now, false, columns.errorReason),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version, runAfter: now, createdAt: now })),
-      conditions: conditionsFor(event.type),
+      conditions: conditionsFor(event),
       ...(row.phase === columns.phase && result.effects.length === 0 ? { carriesJobsOf: row.phase } : {}),
       ...(d.attach
         ? {
@@ -153,7 +184,8 @@ export class VolumeCommitter {
       ...(d.completesJob !== undefined ? { closesJob: { jobId: d.completesJob, status: 'done' as const } } : {}),
     };
     const r = await this.commit(write);
-    if (r.kind === 'conflict' || r.kind === 'attachment_missing') return 'conflict';
+    if (r.kind === 'transfer_missing') return { kind: 'transfer_not_found', volumeId: row.id, transferId: d.transfer && d.transfer.kind !== 'create' ? d.transfer.transferId : '' };
+    if (r.kind === 'conflict' || r.kind === 'attachment_missing' || r.kind === 'source_unavailable') return 'conflict';
     if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: r.reason, failure: r.failure };
     const accepted = this.announce(row.id, version, row, columns, row.status, event, d.source, result.effects, now);
     return attachmentId ? { ...accepted, attachmentId } : accepted;

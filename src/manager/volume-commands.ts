@@ -7,6 +7,7 @@ import { volumeEffectOfPhase, volumeStatusesAccepting } from '../../machines/vol
 import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
+import { EXTEND_NEW_SIZE_KEY } from '../engine/outbox-worker.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { checkVolumeSize, type Limits } from './limits.js';
 import type { Reads } from './reads.js';
@@ -14,10 +15,24 @@ import type { Reads } from './reads.js';
 export interface CreateVolumeInput {
   projectId: string;
   userId: string;
-  size: number;
+  /** GiB; may be left out when the volume has a source (it then takes the source's size). */
+  size?: number | null;
   name?: string | null;
   description?: string | null;
+  /** Cinder's snapshot_id: the new volume holds the snapshot's data. */
+  snapshotId?: string | null;
+  /** Cinder's source_volid: the new volume holds a copy of that volume's data. */
+  sourceVolid?: string | null;
+  /**
+   * Whether the caller may read a source owned by `projectId` (an admin may read any); a source
+   * the caller may not see is not found, as Cinder's get_snapshot / get_volume under its context.
+   */
+  canSee?: (projectId: string) => boolean;
 }
+
+/** Statuses a source may be copied in (cinder/volume/flows/api/create_volume.py *_PROCEED_STATUS). */
+const SNAPSHOT_SOURCE_STATUSES = ['available'] as const;
+const VOLUME_SOURCE_STATUSES = ['available', 'in-use'] as const;
 
 export interface AttachInput {
   instanceUuid?: string | null;
@@ -41,16 +56,107 @@ export class VolumeCommands {
     private readonly limits: Limits,
   ) {}
 
-  /** Commits the volume in `creating`; the driver creates it from the outbox. */
+  /**
+   * Commits the volume in `creating`; the driver creates it from the outbox, blank or as a copy of
+   * its source. The source is judged here with Cinder's messages, and held in that status by the
+   * transaction that writes the volume (a delete of it then waits for the copy: volume-rules.ts).
+   * Quota (issue 12's quota helper): a hook goes here, before the row, for the volume's size.
+   */
   async create(input: CreateVolumeInput) {
+    if (input.snapshotId && input.sourceVolid) {
+      throw new InvalidRequest('Invalid input received: a volume is created from one source only: snapshot_id or source_volid, not both.');
+    }
+    const from = await this.sourceOf(input);
+    const size = input.size ?? from?.size;
+    if (size === undefined || size === null) throw new InvalidRequest(`Invalid input received: Volume size 'None' must be an integer and greater than 0`);
+    if (from && size < from.size) throw new InvalidRequest(from.tooSmall(size));
     // Before the row: a size the driver cannot hold must not leave a volume in error.
-    checkVolumeSize(input.size, this.limits);
+    checkVolumeSize(size, this.limits);
     const id = randomUUID();
-    await this.engine.volumes.start(
-      { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null },
+    const started = await this.engine.volumes.start(
+      {
+        id,
+        projectId: input.projectId,
+        userId: input.userId,
+        size,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        snapshotId: from?.source.kind === 'snapshot' ? from.source.id : null,
+        sourceVolid: from?.source.kind === 'volume' ? from.source.id : null,
+      },
       'api',
+      from ? { source: from.source, statuses: from.statuses } : undefined,
     );
+    if (started.kind === 'source_unavailable') {
+      if (started.status === null) throw new NotFound(from!.notFound);
+      throw new InvalidRequest(from!.wrongStatus);
+    }
     return this.reads.volume(id);
+  }
+
+  /** The source named by a create, judged as Cinder's create flow judges it. */
+  private async sourceOf(input: CreateVolumeInput) {
+    const visible = (projectId: string) => input.canSee?.(projectId) ?? true;
+    if (input.snapshotId) {
+      const id = input.snapshotId;
+      const notFound = `Snapshot ${id} could not be found.`;
+      const snapshot = await this.reads.snapshot(id);
+      if (!visible(snapshot.projectId)) throw new NotFound(notFound);
+      const wrongStatus = `Invalid snapshot: Originating snapshot status must be one of '${SNAPSHOT_SOURCE_STATUSES.join(', ')}' values`;
+      if (!(SNAPSHOT_SOURCE_STATUSES as readonly string[]).includes(snapshot.status)) throw new InvalidRequest(wrongStatus);
+      return {
+        source: { kind: 'snapshot' as const, id },
+        statuses: SNAPSHOT_SOURCE_STATUSES,
+        size: snapshot.volumeSize,
+        notFound,
+        wrongStatus,
+        tooSmall: (size: number) =>
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volumeSize}GB. They must be >= original snapshot size.`,
+      };
+    }
+    if (input.sourceVolid) {
+      const id = input.sourceVolid;
+      const notFound = `Volume ${id} could not be found.`;
+      const volume = await this.reads.liveVolume(id);
+      if (!visible(volume.projectId)) throw new NotFound(notFound);
+      const wrongStatus = `Invalid volume: Originating source volume status must be one of '${VOLUME_SOURCE_STATUSES.join(', ')}' values`;
+      if (!(VOLUME_SOURCE_STATUSES as readonly string[]).includes(volume.status)) throw new InvalidRequest(wrongStatus);
+      return {
+        source: { kind: 'volume' as const, id },
+        statuses: VOLUME_SOURCE_STATUSES,
+        size: volume.size,
+        notFound,
+        wrongStatus,
+        tooSmall: (size: number) =>
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than original volume size  ${volume.size}GB. They must be >= original volume size.`,
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * os-extend: commits `extending` with the new size recorded for the driver (admin metadata
+   * extend_new_size, as Cinder keeps it); the row's size changes when the driver is done. An
+   * attached volume is refused with the NFS driver's words: this service does not tell compute
+   * of the new size (Nova's volume-extended external event), so the guest would not see it.
+   * Quota (issue 12's quota helper): the hook for the added gigabytes goes before the delivery.
+   */
+  async extend(volumeId: string, newSize: number) {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (newSize <= volume.size) {
+      throw new InvalidRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${volume.size}, extended: ${newSize}).`);
+    }
+    checkVolumeSize(newSize, this.limits);
+    if (volume.attachStatus === 'attached') throw new InvalidRequest(`Invalid volume: Cannot extend volume ${volumeId} while it is attached.`);
+    const outcome = await this.engine.volumes.deliver({
+      volumeId,
+      event: { type: 'volume.extend', newSize },
+      source: 'api',
+      expectedVersion: volume.version,
+      adminMetadata: { [EXTEND_NEW_SIZE_KEY]: String(newSize) },
+    });
+    if (outcome.kind === 'conflict') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} changed while the extend was requested; try again.`);
+    return expectAccepted(outcome, (o) => `Invalid volume: Volume ${volumeId} status must be 'available' to extend, currently ${o.status}.`, 'extend');
   }
 
   /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
@@ -121,11 +227,16 @@ export class VolumeCommands {
    * Commits the volume in `deleting` (the driver deletes it from the outbox). Refused, as Cinder
    * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
    */
-  async delete(volumeId: string, force = false) {
-    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
+  async delete(volumeId: string, force = false, cascade = false) {
+    const event: VolumeEvent = force ? { type: 'os-force_delete' } : cascade ? { type: 'volume.delete', cascade: true } : { type: 'volume.delete' };
+    const outcome = await this.engine.volumes.deliver({ volumeId, event, source: force ? 'admin' : 'api' });
     if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);
     }
+    if (outcome.kind === 'refused' && outcome.failure.kind === 'no_clones_in_progress') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is the source of volumes being created: ${outcome.failure.snapshots.map((v) => v.id).join(', ')}.`);
+    }
+    if (outcome.kind === 'refused') throw new InvalidRequest(DELETE_REFUSAL);
     return expectAccepted(outcome, () => DELETE_REFUSAL, 'delete');
   }
 }
@@ -139,7 +250,7 @@ function wrongStatus(event: VolumeDelivery['event'], verb: string, status: strin
 
 const VOLUME_RESET_TARGETS = resettableVolumeStatuses.join(', ');
 
-function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
+export function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
   switch (outcome.kind) {
     case 'accepted':
       return outcome;
@@ -147,6 +258,8 @@ function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutco
       throw new NotFound(`Volume ${outcome.volumeId} could not be found.`);
     case 'attachment_not_found':
       throw new NotFound(`Attachment ${outcome.attachmentId} could not be found.`);
+    case 'transfer_not_found':
+      throw new NotFound(`Transfer ${outcome.transferId} could not be found.`);
     case 'rejected':
       throw new InvalidRequest(message(outcome));
     case 'refused':

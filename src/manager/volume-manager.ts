@@ -11,6 +11,7 @@ import { Reads } from './reads.js';
 import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type SnapshotStatusUpdate } from './snapshot-commands.js';
 import type { Limits } from './limits.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './snapshot-metadata.js';
+import { TransferCommands } from './transfer-commands.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 
 export type { CreateVolumeInput } from './volume-commands.js';
@@ -23,6 +24,7 @@ export class VolumeManager {
   readonly volumes: VolumeCommands;
   readonly snapshots: SnapshotCommands;
   readonly orphans: OrphanFiles;
+  readonly transfers: TransferCommands;
 
   constructor(
     readonly engine: Engine,
@@ -34,6 +36,7 @@ export class VolumeManager {
     this.volumes = new VolumeCommands(engine, driver, this.reads, limits);
     this.snapshots = new SnapshotCommands(engine, driver, this.reads, limits);
     this.orphans = new OrphanFiles(engine, driver);
+    this.transfers = new TransferCommands(engine, this.reads);
   }
 
   // Volumes.
@@ -47,7 +50,8 @@ export class VolumeManager {
   detachVolume = (id: string, attachmentId?: string | null) => this.volumes.detach(id, attachmentId);
   updateVolume = (id: string, fields: { name?: string | null; description?: string | null }) => this.volumes.update(id, fields);
   resetVolumeStatus = (id: string, fields: { status?: string | null; attachStatus?: string | null }) => this.volumes.resetStatus(id, fields);
-  deleteVolume = (id: string, force = false) => this.volumes.delete(id, force);
+  deleteVolume = (id: string, force = false, cascade = false) => this.volumes.delete(id, force, cascade);
+  extendVolume = (id: string, newSize: number) => this.volumes.extend(id, newSize);
   getVolume = (id: string) => this.reads.volume(id);
   volumeTransitions = (id: string) => this.reads.volumeTransitions(id);
   volumeOwner = (id: string) => this.reads.volumeOwner(id);

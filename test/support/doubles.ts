@@ -87,6 +87,13 @@ export class TestDriver implements VolumeDriver {
     return { providerLocation: 'test-share' };
   }
   async deleteVolume() {}
+  async createVolumeFromSnapshot() {
+    return { providerLocation: 'test-share' };
+  }
+  async createClonedVolume() {
+    return { providerLocation: 'test-share' };
+  }
+  async extendVolume() {}
 
   private phase(op: DriverPhase, s: SnapshotRef, result: PhaseResult = {}): PhaseResult {
     this.journal.record(op, s.id);

@@ -28,7 +28,9 @@ import type { BatchWrites, SnapshotRow, VolumeFields, VolumeStepWrite } from './
 import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
+import { listTransfers, readTransfer, withdrawTransfer } from './transfers.js';
 import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
+import { liveSnapshotsOf, volumesCreatingFromSnapshot } from './volume-dependents.js';
 import { volumeStamp } from './volume-stamp.js';
 import { deleteSnapshotMetadataKey, setSnapshotMetadata } from './write-snapshot-metadata.js';
 
@@ -87,6 +89,15 @@ export class SnapshotStore {
   /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
   commitVolumeStep = (w: VolumeStepWrite, beforeCommit?: () => Promise<void>) => commitVolumeStep(this.db, this.dialect, w, beforeCommit);
   readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
+  readVolumeAdminMetadata = async (volumeId: string) =>
+    (await loadMetadata(this.db.sql, this.dialect, 'volume_admin_metadata', [volumeId])).get(volumeId) ?? {};
+  /** The volume's live snapshots (what a cascade delete takes first). */
+  liveSnapshotsOf = (volumeId: string) => liveSnapshotsOf(this.db.sql, this.dialect, volumeId);
+  /** Volumes still being copied from the snapshot. */
+  volumesCreatingFromSnapshot = (snapshotId: string) => volumesCreatingFromSnapshot(this.db.sql, this.dialect, snapshotId);
+  readTransfer = (id: string) => readTransfer(this.db.sql, this.dialect, id);
+  listTransfers = (projectId: string | null) => listTransfers(this.db.sql, this.dialect, projectId);
+  withdrawTransfer = (id: string, at: Date = new Date()) => withdrawTransfer(this.db.sql, this.dialect, id, at);
   volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 
   // What the observers read: the UI's overview, the history as a feed, the counts metrics scrape.
@@ -113,3 +124,5 @@ export type { SnapshotWindowQuery, SnapshotWindow } from './read-snapshot-window
 export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
 export type { JobContext } from './load-job-context.js';
+export type { TransferRow } from './transfers.js';
+export type { TransferWrite, TransferInsert } from './rows.js';

@@ -6,7 +6,7 @@ import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
   'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
-    'machine_state, phase, version, phase_entered_at, error_reason',
+    'machine_state, phase, version, phase_entered_at, error_reason, snapshot_id, source_volid',
 );
 
 export interface RawVolume {
@@ -28,6 +28,8 @@ export interface RawVolume {
   version: unknown;
   phase_entered_at: unknown;
   error_reason: string | null;
+  snapshot_id: string | null;
+  source_volid: string | null;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -50,5 +52,7 @@ export function toVolumeRow(r: RawVolume): Volume {
     version: asNumber(r.version),
     phaseEnteredAt: asDate(r.phase_entered_at),
     errorReason: r.error_reason,
+    snapshotId: r.snapshot_id,
+    sourceVolid: r.source_volid,
   };
 }
