@@ -27,7 +27,8 @@ bash .ci/keystone.sh >/dev/null
 
 rm -rf "$W"
 mkdir -p "$W"/{service,share,log}
-(cd "$W" && tempest init workspace >/dev/null)
+# Its own workspace registry: runs of parallel worktrees must not share ~/.tempest/workspace.yaml.
+(cd "$W" && tempest init --workspace-path "$W/workspace.yaml" workspace >/dev/null)
 WS="$W/workspace"
 
 # --- catalog: volumev3 and block-storage (Tempest 33 asks for volumev3) ----------------------
