@@ -13,6 +13,7 @@ import { requestContextMiddleware } from '../http/request-context/index.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { orphanFileRoutes } from './routes/orphan-files.js';
 import { snapshotRoutes } from './routes/snapshots.js';
+import { transferRoutes } from './routes/transfers.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
 
@@ -64,5 +65,7 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/volumes', volumeRoutes(options.manager));
   app.route('/v3/:project_id/snapshots', snapshotRoutes(options.manager));
   app.route('/v3/:project_id/os-orphan-files', orphanFileRoutes(options.manager));
+  app.route('/v3/:project_id/os-volume-transfer', transferRoutes(options.manager));
+  app.route('/v3/:project_id/volume-transfers', transferRoutes(options.manager, { since: '3.55' }));
   return app;
 }

@@ -17,9 +17,14 @@ import {
   snapshotMetadataBodySchema,
   snapshotMetaItemBodySchema,
   snapshotUpdateSchema,
+  transferAcceptSchema,
+  transferCreateSchema,
+  transferListQuerySchema,
+  transferResponseSchemas,
   uuidSchema,
   volumeActionSchemas,
   volumeCreateSchema,
+  volumeDeleteQuerySchema,
   volumeListQuerySchema,
   volumeUpdateSchema,
 } from './schemas/index.js';
@@ -40,7 +45,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'versions' | 'health';
+  tag: 'volumes' | 'snapshots' | 'transfers' | 'versions' | 'health';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -52,6 +57,8 @@ export interface ApiOperation {
   bodyNamesResource?: true;
   /** A public operation that answers 503 when the instance should get no requests (/readyz). */
   mayBeUnavailable?: true;
+  /** The microversion the path exists from; below it, 404. */
+  since?: string;
 }
 
 const VOLUMES = '/v3/{project_id}/volumes';
@@ -68,17 +75,17 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
-  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume', tag: 'volumes', body: volumeCreateSchema, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
+  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a volume: blank, or from a snapshot (snapshot_id) or a volume (source_volid)', bodyNamesResource: true, tag: 'volumes', body: volumeCreateSchema, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
   { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
-  { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume', tag: 'volumes', success: { 202: accepted } },
+  { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume (cascade=true: its snapshots first)', tag: 'volumes', query: volumeDeleteQuerySchema, success: { 202: accepted } },
   { method: 'get', path: `${VOLUMES}/{id}/transitions`, operationId: 'listVolumeTransitions', summary: 'Admin: the volume state machine history, oldest first', tag: 'volumes', success: { 200: { description: 'The history', body: responseSchemas.transitions } } },
   {
     method: 'post',
     path: `${VOLUMES}/{id}/action`,
     operationId: 'volumeAction',
-    summary: `Volume action: ${Object.keys(volumeActionSchemas).join(', ')}`,
+    summary: `Volume action: ${Object.keys(volumeActionSchemas).join(', ')} (os-extend: detached volumes only)`,
     tag: 'volumes',
     body: volumeActionSchemas,
     success: { 200: { description: 'os-initialize_connection: the connection info', body: responseSchemas.connectionInfo }, 202: accepted },
@@ -123,7 +130,23 @@ export const apiOperations: readonly ApiOperation[] = [
     tag: 'volumes',
     success: { 200: { description: 'The orphan files', body: responseSchemas.orphanFiles } },
   },
+  ...transferOperations('/v3/{project_id}/os-volume-transfer', 'VolumeTransfer'),
+  ...transferOperations('/v3/{project_id}/volume-transfers', 'VolumeTransfers355', '3.55'),
 ];
+
+/** The same five operations under both transfer URLs; the newer exists from 3.55. */
+function transferOperations(base: string, suffix: string, since?: string): ApiOperation[] {
+  const at = since ? ` (from ${since})` : '';
+  const common = { tag: 'transfers' as const, ...(since ? { since } : {}) };
+  return [
+    { method: 'get', path: base, operationId: `list${suffix}`, summary: `List volume transfers${at}`, query: transferListQuerySchema, success: { 200: { description: 'The transfers', body: transferResponseSchemas.transferSummaries } }, ...common },
+    { method: 'get', path: `${base}/detail`, operationId: `list${suffix}Detail`, summary: `List volume transfers (detail)${at}`, query: transferListQuerySchema, success: { 200: { description: 'The transfers', body: transferResponseSchemas.transferDetails } }, ...common },
+    { method: 'post', path: base, operationId: `create${suffix}`, summary: `Offer a volume to another project; the answer holds the auth key, shown once${at}`, body: transferCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The transfer', body: transferResponseSchemas.transferCreated } }, ...common },
+    { method: 'get', path: `${base}/{id}`, operationId: `show${suffix}`, summary: `Show a volume transfer${at}`, success: { 200: { description: 'The transfer', body: transferResponseSchemas.transfer } }, ...common },
+    { method: 'delete', path: `${base}/{id}`, operationId: `delete${suffix}`, summary: `Withdraw a volume transfer${at}`, success: { 202: accepted }, ...common },
+    { method: 'post', path: `${base}/{id}/accept`, operationId: `accept${suffix}`, summary: `Accept a volume transfer with its auth key${at}`, body: transferAcceptSchema, success: { 202: { description: 'The transfer accepted', body: transferResponseSchemas.transferAccepted } }, ...common },
+  ];
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -145,7 +168,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     description: "The caller's project; another than the token's is refused (400 \"Malformed request url\", as Cinder)",
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
-  id: { description: 'The volume or snapshot id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  id: { description: 'The volume, snapshot or transfer id (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
   key: { description: 'A metadata key', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
 };
 
@@ -209,7 +232,7 @@ export function faultStatuses(op: ApiOperation): number[] {
   const statuses = [400, 406];
   if (!op.public) statuses.push(401, 403, 503);
   if (op.mayBeUnavailable) statuses.push(503);
-  if (op.path.includes('{id}') || op.bodyNamesResource) statuses.push(404);
+  if (op.path.includes('{id}') || op.bodyNamesResource || op.since) statuses.push(404);
   // Bodies are read (and refused for size or media type) on every method but GET.
   if (!op.public && op.method !== 'get') statuses.push(413, 415);
   return statuses.sort((a, b) => a - b);
@@ -260,7 +283,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'versions' }, { name: 'health' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'transfers' }, { name: 'versions' }, { name: 'health' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

@@ -43,6 +43,9 @@ interface World {
   volumes: string[];
   snapshots: string[];
   keys: string[];
+  /** A volume offered for transfer, and the auth key only the create's answer holds. */
+  transfers: string[];
+  authKey?: string;
 }
 
 /** Rows for the generated requests to find: volumes detached, attached and bare, snapshots of both. */
@@ -61,7 +64,9 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const assisted = (await call('POST', `${P}/snapshots`, { snapshot: { volume_id: attached, force: true } })).json.snapshot.id as string;
   await f.h.worker.drain();
   await call('PUT', `${P}/snapshots/${offline}/metadata`, { metadata: { k: 'v' } });
-  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'] };
+  const offered = (await createVolume(f)).id;
+  const transfer = (await call('POST', `${P}/os-volume-transfer`, { transfer: { volume_id: offered } })).json.transfer as { id: string; auth_key: string };
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], transfers: [transfer.id], authKey: transfer.auth_key };
 }
 
 interface GeneratedRequest {
@@ -70,6 +75,8 @@ interface GeneratedRequest {
   headers: Record<string, string>;
   body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; raw: string; contentType: string };
 }
+
+const isTransferPath = (path: string) => /\/(os-volume-transfer|volume-transfers)\//.test(path);
 
 /** Printable ASCII only: anything else cannot be sent as a header value at all. */
 const headerText = fc.stringMatching(/^[\x20-\x7e]{0,16}$/);
@@ -89,7 +96,7 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
     const documented = arbs.valid(p.schema) as fc.Arbitrary<string>;
     if (p.in === 'path') {
       // Only values the schema allows: outside it, a request is for another path, not this one.
-      const ids = path.startsWith('/v3/{project_id}/snapshots/') ? world.snapshots : world.volumes;
+      const ids = path.startsWith('/v3/{project_id}/snapshots/') ? world.snapshots : isTransferPath(path) ? world.transfers : world.volumes;
       const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? world.keys : ids;
       pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
     } else if (p.in === 'query' && p.style === 'form' && p.schema.type === 'object') {
@@ -101,8 +108,10 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
         { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
       );
     } else if (p.in === 'header') {
+      // The newer transfer URL exists from 3.55: mostly asked at a version that has it.
+      const since355 = path.includes('/volume-transfers');
       version = fc.oneof(
-        { arbitrary: fc.constant(undefined), weight: 6 },
+        { arbitrary: fc.constant(undefined), weight: since355 ? 1 : 6 },
         { arbitrary: fc.constantFrom('volume 3.0', 'volume 3.66', 'volume latest'), weight: 1 },
         { arbitrary: fc.constantFrom('volume 3.71', 'volume 2.0', 'compute 2.1'), weight: mixed ? 1 : 0 },
         { arbitrary: headerText, weight: mixed ? 1 : 0 },
@@ -110,10 +119,14 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
     }
   }
   const schema = op.requestBody?.content['application/json'].schema;
+  // An accept succeeds only with the auth key the create answered, which no schema can draw.
+  const withKey = path.endsWith('/accept') && world.authKey ? world.authKey : undefined;
   const body: fc.Arbitrary<GeneratedRequest['body']> = !schema
     ? fc.constant({ kind: 'none' as const })
     : !mixed
-      ? arbs.valid(schema).map((value) => ({ kind: 'json' as const, value }))
+      ? withKey
+        ? fc.constant({ kind: 'json' as const, value: { accept: { auth_key: withKey } } })
+        : arbs.valid(schema).map((value) => ({ kind: 'json' as const, value }))
       : fc.oneof(
           { arbitrary: arbs.any(schema).map((value) => ({ kind: 'json' as const, value })), weight: 12 },
           { arbitrary: fc.constant({ kind: 'none' as const }), weight: 1 },
@@ -155,7 +168,7 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
   });
 
   it.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', async (method, path, { op }) => {
-    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [] } : await makeWorld(f);
+    const world = op.security?.length === 0 ? { volumes: [], snapshots: [], keys: [], transfers: [] } : await makeWorld(f);
     // Ids in bodies name volumes (a snapshot's volume_id); ids in paths are drawn per path above.
     const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: world.volumes, keys: world.keys });
     const seen = new Map<number, number>();

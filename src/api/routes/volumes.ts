@@ -4,7 +4,7 @@
 import { Hono, type Context } from 'hono';
 import { parseAction, parseBody } from '../../http/body/index.js';
 import { assertVisible, authorize, grantedByRole, type PolicyRule } from '../../http/policy/index.js';
-import { volumeActionSchemas, volumeCreateSchema, volumeListQuerySchema, volumeUpdateSchema, type VolumeActionName } from '../schemas/index.js';
+import { volumeActionSchemas, volumeCreateSchema, volumeDeleteQuerySchema, volumeListQuerySchema, volumeUpdateSchema, type VolumeActionName } from '../schemas/index.js';
 import { parseQuery, parseUuidParam } from '../../http/validation/index.js';
 import { volumeSummaryView, volumeView, collectionPage } from '../views.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
@@ -22,6 +22,7 @@ const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
   'os-detach': 'volume:detach',
   'os-reset_status': 'volume:reset_status',
   'os-force_delete': 'volume:force_delete',
+  'os-extend': 'volume:extend',
 };
 
 export function volumeRoutes(manager: VolumeManager) {
@@ -40,14 +41,19 @@ export function volumeRoutes(manager: VolumeManager) {
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
-    // Only blank volumes: the schema takes the other sources as null only.
+    // Blank volumes, or copies of a snapshot or a volume; the schema takes other sources as null only.
     const { volume: body } = await parseBody(c, volumeCreateSchema);
+    const auth = c.var.auth;
     const created = await manager.createVolume({
-      projectId: c.var.auth.projectId,
-      userId: c.var.auth.userId,
-      size: body.size,
+      projectId: auth.projectId,
+      userId: auth.userId,
+      size: body.size ?? null,
       name: body.name ?? null,
       description: body.description ?? null,
+      snapshotId: body.snapshot_id ?? null,
+      sourceVolid: body.source_volid ?? null,
+      // Another project's source is not found, as Cinder's get_snapshot / get_volume under the caller's context.
+      canSee: (projectId) => auth.isAdmin || auth.projectId === projectId,
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -93,7 +99,8 @@ export function volumeRoutes(manager: VolumeManager) {
     authorize(c, 'volume:delete');
     const id = idParam(c);
     await visible(c, id, 'volume:delete');
-    await manager.deleteVolume(id);
+    const { cascade } = parseQuery(c, volumeDeleteQuerySchema);
+    await manager.deleteVolume(id, false, cascade === true);
     return c.body(null, 202);
   });
 
@@ -142,6 +149,9 @@ export function volumeRoutes(manager: VolumeManager) {
       }
       case 'os-force_delete':
         await manager.deleteVolume(id, true);
+        return c.body(null, 202);
+      case 'os-extend':
+        await manager.extendVolume(id, request.body['os-extend'].new_size);
         return c.body(null, 202);
     }
   });

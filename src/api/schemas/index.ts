@@ -3,3 +3,4 @@ export * from './common.js';
 export * from './params.js';
 export * from './snapshots.js';
 export * from './volumes.js';
+export * from './transfers.js';

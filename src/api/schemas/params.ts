@@ -120,3 +120,9 @@ export const snapshotListQuerySchema = listQuerySchema(SNAPSHOT_SORT_KEYS);
 export const volumeListQuerySchema = listQuerySchema(VOLUME_SORT_KEYS);
 export type SnapshotListQuery = z.output<typeof snapshotListQuerySchema>;
 export type VolumeListQuery = z.output<typeof volumeListQuerySchema>;
+
+/** DELETE /volumes/{id}: Cinder's `cascade` (utils.get_bool_param); other parameters are ignored, as Cinder ignores them. */
+export const volumeDeleteQuerySchema = z.looseObject({ cascade: queryBoolean('cascade').optional() });
+
+/** GET transfers: `all_tenants` for an admin; Cinder's paging of transfers is not served (the whole list is answered). */
+export const transferListQuerySchema = z.looseObject({ all_tenants: queryBoolean('all_tenants').optional() });
