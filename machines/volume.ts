@@ -18,10 +18,17 @@
 // the engine in the transaction that stores the step: a delete is refused while snapshots exist,
 // a detach while one of them is being created or deleted. The events carry what the engine
 // counted (how many attachments a detach leaves).
+//
+// A volume created from a snapshot or another volume goes through the same `creating` phase: the
+// create event names its source, and the driver's createVolume copies the source's data (the
+// source is held available by the engine while the copy runs). Extend is a phase of its own
+// (`extending`, the driver's resize), failing to Cinder's `error_extending`. A transfer offer
+// parks the volume in `awaiting-transfer` until it is accepted (the engine moves the volume to
+// the new project in the same commit) or withdrawn.
 import { assign, setup } from 'xstate';
 
 /** Side effects the volume machine can ask for; each is one driver method. */
-export const volumeEffectKinds = ['createVolume', 'deleteVolume'] as const;
+export const volumeEffectKinds = ['createVolume', 'deleteVolume', 'extendVolume'] as const;
 export type VolumeEffectKind = (typeof volumeEffectKinds)[number];
 
 export const attachStatuses = ['attached', 'detached'] as const;
@@ -45,8 +52,14 @@ export interface VolumeContext {
   reason: string | null;
 }
 
+/** What a new volume's data is copied from (Cinder's snapshot_id / source_volid). */
+export interface VolumeSource {
+  kind: 'snapshot' | 'volume';
+  id: string;
+}
+
 export type VolumeEvent =
-  | { type: 'volume.create' }
+  | { type: 'volume.create'; source?: VolumeSource }
   | { type: 'storage.done'; phase: string }
   | { type: 'storage.failed'; phase: string; reason: string }
   | { type: 'os-reserve' }
@@ -56,7 +69,13 @@ export type VolumeEvent =
   | { type: 'os-roll_detaching' }
   /** `remaining`: the live attachments the volume keeps once this detach is done. */
   | { type: 'os-detach'; remaining: number }
-  | { type: 'volume.delete' }
+  /** `cascade`: the volume's snapshots are deleted first (Cinder's delete with cascade=True). */
+  | { type: 'volume.delete'; cascade?: boolean }
+  /** `newSize` in GiB; the engine records it for the driver (volume admin metadata extend_new_size). */
+  | { type: 'volume.extend'; newSize: number }
+  | { type: 'transfer.create' }
+  | { type: 'transfer.accept' }
+  | { type: 'transfer.delete' }
   /** Either field may be absent (Cinder resets status and attach_status independently). */
   | { type: 'os-reset_status'; status?: string; attachStatus?: AttachStatus }
   | { type: 'os-force_delete' }
@@ -99,6 +118,7 @@ export const volumeMachine = setup({
     forPhase: ({ event }, params: { phase: string }) => 'phase' in event && event.phase === params.phase,
     attachmentsRemain: ({ context, event }) => context.attachStatus === 'attached' && event.type === 'os-detach' && event.remaining > 0,
     hasAttachments: ({ context }) => context.attachStatus === 'attached',
+    detached: ({ context }) => context.attachStatus === 'detached',
     resetTo: ({ event }, params: { status: ResettableVolumeStatus }) => event.type === 'os-reset_status' && event.status === params.status,
     /** A reset of attach_status alone: the volume stays where it is. */
     resetsAttachStatusOnly: ({ event }) => event.type === 'os-reset_status' && event.status === undefined && event.attachStatus !== undefined,
@@ -128,6 +148,26 @@ export const volumeMachine = setup({
         'os-attach': { target: 'in-use', actions: 'markAttached' },
         'volume.delete': { target: 'deleting' },
         'os-retype': { actions: 'retype' },
+        // nfs.py extends only detached volumes (compute would not tell the guest of the new size).
+        'volume.extend': { guard: 'detached', target: 'extending' },
+        'transfer.create': { target: 'awaiting-transfer' },
+        ...adminActions(),
+      },
+    },
+    extending: {
+      meta: { status: 'extending', effect: 'extendVolume' },
+      entry: ['clearReason', { type: 'effect', params: { kind: 'extendVolume' } }],
+      on: {
+        ...driverResult('extending', '#volume.available', '#volume.error_extending', 'driver_error'),
+        ...adminActions(),
+      },
+    },
+    'awaiting-transfer': {
+      meta: { status: 'awaiting-transfer', description: 'Offered to another project; the transfer is accepted or withdrawn.' },
+      entry: 'clearReason',
+      on: {
+        'transfer.accept': { target: 'available' },
+        'transfer.delete': { target: 'available' },
         ...adminActions(),
       },
     },
@@ -185,6 +225,11 @@ export const volumeMachine = setup({
     reset_creating: {
       meta: { status: 'creating', description: 'Reset to creating by an admin: no driver work is asked; only admin actions leave it.' },
       on: adminActions(),
+    },
+    error_extending: {
+      meta: { status: 'error_extending' },
+      // Cinder deletes from error_extending; the size stays what it was before the extend.
+      on: { 'volume.delete': { target: 'deleting' }, ...adminActions() },
     },
     deleted: {
       type: 'final',

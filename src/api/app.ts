@@ -18,6 +18,7 @@ import { orphanFileRoutes } from './routes/orphan-files.js';
 import { qosSpecsRoutes } from './routes/qos-specs.js';
 import { limitsRoutes, quotaClassSetRoutes, quotaSetRoutes } from './routes/quotas.js';
 import { snapshotRoutes } from './routes/snapshots.js';
+import { transferRoutes } from './routes/transfers.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { volumeTypeRoutes } from './routes/volume-types.js';
 import { apiVersionMiddleware, versionsRoot, versionsV3 } from './version.js';
@@ -81,5 +82,7 @@ export function createApp(options: AppOptions) {
   app.route('/v3/:project_id/group_types', groupTypeRoutes(options.manager));
   app.route('/v3/:project_id/groups', groupRoutes(options.manager));
   app.route('/v3/:project_id/group_snapshots', groupSnapshotRoutes(options.manager));
+  app.route('/v3/:project_id/os-volume-transfer', transferRoutes(options.manager));
+  app.route('/v3/:project_id/volume-transfers', transferRoutes(options.manager, { since: '3.55' }));
   return app;
 }

@@ -32,9 +32,14 @@ import {
   quotaClassSetUpdateSchema,
   quotaSetUpdateSchema,
   quotaShowQuerySchema,
+  transferAcceptSchema,
+  transferCreateSchema,
+  transferListQuerySchema,
+  transferResponseSchemas,
   uuidSchema,
   volumeActionSchemas,
   volumeCreateSchema,
+  volumeDeleteQuerySchema,
   volumeListQuerySchema,
   volumeTypeCreateSchema,
   volumeTypeUpdateSchema,
@@ -85,7 +90,7 @@ export interface ApiOperation {
   path: string;
   operationId: string;
   summary: string;
-  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health' | 'operator' | 'groups';
+  tag: 'volumes' | 'snapshots' | 'types' | 'qos-specs' | 'quotas' | 'versions' | 'health' | 'operator' | 'groups' | 'transfers';
   /** A list query schema: its input object's properties are the query parameters. */
   query?: z.ZodType;
   /** The body schema, or the schema of each action of POST .../action (a oneOf). */
@@ -133,7 +138,7 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', summary: 'This document', tag: 'versions', public: true, success: { 200: { description: 'The OpenAPI 3.1 document', body: z.looseObject({ openapi: z.literal('3.1.0') }) } } },
 
   { method: 'get', path: VOLUMES, operationId: 'listVolumes', mayBeNotFound: true, summary: 'List volumes (summary)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeSummaries } } },
-  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a blank volume (of the named volume type, else the default one; in a group: group_id, 3.13)', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
+  { method: 'post', path: VOLUMES, operationId: 'createVolume', summary: 'Create a volume: blank, or from a snapshot (snapshot_id) or a volume (source_volid); of the named volume type (else the source\'s, else the default one); in a group: group_id, 3.13', tag: 'volumes', body: volumeCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The volume, being created', body: responseSchemas.volume } } },
   { method: 'get', path: `${VOLUMES}/detail`, operationId: 'listVolumesDetail', mayBeNotFound: true, summary: 'List volumes (detail)', tag: 'volumes', query: volumeListQuerySchema, success: { 200: { description: 'A page of volumes', body: responseSchemas.volumeDetails } } },
   { method: 'get', path: `${VOLUMES}/summary`, operationId: 'showVolumeSummary', mayBeNotFound: true, summary: 'Count, total size and (3.36) distinct metadata of the volumes; microversion 3.12 and later (before: 404)', tag: 'volumes', query: volumeSummaryQuerySchema, success: { 200: { description: 'The summary', body: responseSchemas.volumeSummary } } },
   { method: 'get', path: `${VOLUMES}/{id}/metadata`, operationId: 'showVolumeMetadata', summary: 'Show volume metadata', tag: 'volumes', success: { 200: { description: 'The metadata', body: responseSchemas.metadata } } },
@@ -152,13 +157,13 @@ export const apiOperations: readonly ApiOperation[] = [
   { method: 'delete', path: `${VOLUMES}/{id}/metadata/{key}`, operationId: 'deleteVolumeMetadataItem', summary: 'Delete one volume metadata item', tag: 'volumes', success: { 200: { description: 'Deleted' } } },
   { method: 'get', path: `${VOLUMES}/{id}`, operationId: 'showVolume', summary: 'Show a volume', tag: 'volumes', success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
   { method: 'put', path: `${VOLUMES}/{id}`, operationId: 'updateVolume', summary: 'Update a volume', tag: 'volumes', body: volumeUpdateSchema, success: { 200: { description: 'The volume', body: responseSchemas.volume } } },
-  { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume', tag: 'volumes', success: { 202: accepted } },
+  { method: 'delete', path: `${VOLUMES}/{id}`, operationId: 'deleteVolume', summary: 'Delete a volume (cascade=true: its snapshots first)', tag: 'volumes', query: volumeDeleteQuerySchema, success: { 202: accepted } },
   { method: 'get', path: `${VOLUMES}/{id}/transitions`, operationId: 'listVolumeTransitions', summary: 'Admin: the volume state machine history, oldest first', tag: 'volumes', success: { 200: { description: 'The history', body: responseSchemas.transitions } } },
   {
     method: 'post',
     path: `${VOLUMES}/{id}/action`,
     operationId: 'volumeAction',
-    summary: `Volume action: ${Object.keys(volumeActionSchemas).join(', ')}`,
+    summary: `Volume action: ${Object.keys(volumeActionSchemas).join(', ')} (os-extend: detached volumes only)`,
     tag: 'volumes',
     body: volumeActionSchemas,
     success: {
@@ -261,6 +266,8 @@ export const apiOperations: readonly ApiOperation[] = [
     success: { 200: { description: 'The limits', body: responseSchemas.limits } },
   },
   ...groupOperations(),
+  ...transferOperations('/v3/{project_id}/os-volume-transfer', 'VolumeTransfer'),
+  ...transferOperations('/v3/{project_id}/volume-transfers', 'VolumeTransfers355', '3.55'),
 ];
 
 /** Group types (3.11), groups (3.13) and group snapshots (3.14). */
@@ -301,6 +308,20 @@ function groupOperations(): ApiOperation[] {
   ];
 }
 
+/** The same five operations under both transfer URLs; the newer exists from 3.55. */
+function transferOperations(base: string, suffix: string, minVersion?: string): ApiOperation[] {
+  const at = minVersion ? ` (from ${minVersion})` : '';
+  const common = { tag: 'transfers' as const, ...(minVersion ? { minVersion } : {}) };
+  return [
+    { method: 'get', path: base, operationId: `list${suffix}`, summary: `List volume transfers${at}`, query: transferListQuerySchema, success: { 200: { description: 'The transfers', body: transferResponseSchemas.transferSummaries } }, ...common },
+    { method: 'get', path: `${base}/detail`, operationId: `list${suffix}Detail`, summary: `List volume transfers (detail)${at}`, query: transferListQuerySchema, success: { 200: { description: 'The transfers', body: transferResponseSchemas.transferDetails } }, ...common },
+    { method: 'post', path: base, operationId: `create${suffix}`, summary: `Offer a volume to another project; the answer holds the auth key, shown once${at}`, body: transferCreateSchema, bodyNamesResource: true, success: { 202: { description: 'The transfer', body: transferResponseSchemas.transferCreated } }, ...common },
+    { method: 'get', path: `${base}/{id}`, operationId: `show${suffix}`, summary: `Show a volume transfer${at}`, success: { 200: { description: 'The transfer', body: transferResponseSchemas.transfer } }, ...common },
+    { method: 'delete', path: `${base}/{id}`, operationId: `delete${suffix}`, summary: `Withdraw a volume transfer${at}`, success: { 202: accepted }, ...common },
+    { method: 'post', path: `${base}/{id}/accept`, operationId: `accept${suffix}`, summary: `Accept a volume transfer with its auth key${at}`, body: transferAcceptSchema, success: { 202: { description: 'The transfer accepted', body: transferResponseSchemas.transferAccepted } }, ...common },
+  ];
+}
+
 type JsonSchema = Record<string, unknown>;
 
 /** The JSON Schema of what a request may send (`io: 'input'`) or a response holds. */
@@ -322,7 +343,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: JsonSchema 
     schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT },
   },
   host: { description: "A service's host: host, host@backend or host@backend#pool", schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
-  id: { description: 'The id of the volume, snapshot, message, volume type, QoS specs, group, group type or group snapshot (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
+  id: { description: 'The id of the volume, snapshot, message, volume type, QoS specs, group, group type, group snapshot or transfer (a UUID; anything else is not found)', schema: jsonSchema(uuidSchema, 'input') },
   target_project_id: { description: 'The project whose quotas these are (any project id; none need exist)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   class_name: { description: 'A quota class name (only `default` applies to projects, as in Cinder)', schema: { type: 'string', pattern: '^[^/]+$', ...NOT_A_DOT_SEGMENT } },
   key: { description: 'A metadata key, extra spec key, group spec key or encryption field', schema: { ...jsonSchema(z.string().regex(METADATA_KEY_PATTERN), 'input'), ...NOT_A_DOT_SEGMENT } },
@@ -442,7 +463,7 @@ function buildDocument() {
       version: '0.1.0',
       description: `Cinder's block-storage API v3 for volumes and snapshots, with assisted snapshots driven by the compute callback. Microversions ${MIN_API_VERSION} to ${MAX_API_VERSION} via the ${API_VERSION_HEADER} header. Faults are OpenStack faults: {"<name>": {"code": <status>, "message": "..."}}.`,
     },
-    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }, { name: 'groups' }],
+    tags: [{ name: 'volumes' }, { name: 'snapshots' }, { name: 'types' }, { name: 'qos-specs' }, { name: 'quotas' }, { name: 'versions' }, { name: 'health' }, { name: 'operator' }, { name: 'groups' }, { name: 'transfers' }],
     security: [{ token: [] }],
     components: {
       securitySchemes: {

@@ -10,6 +10,13 @@ export class BookkeepingDriver implements VolumeDriver {
     return { providerLocation: null };
   }
   async deleteVolume() {}
+  async createVolumeFromSnapshot() {
+    return { providerLocation: null };
+  }
+  async createClonedVolume() {
+    return { providerLocation: null };
+  }
+  async extendVolume() {}
   async createSnapshot(): Promise<PhaseResult> {
     return {};
   }

@@ -121,6 +121,15 @@ export interface VolumeDriver {
 
   createVolume(volume: VolumeRef): Promise<{ providerLocation?: string | null }>;
   deleteVolume(volume: VolumeRef): Promise<void>;
+  /**
+   * A new volume holding the snapshot's data, `volume.size` GiB (at least the snapshot's size).
+   * The engine keeps the snapshot available while this runs. Idempotent, as every phase.
+   */
+  createVolumeFromSnapshot?(volume: VolumeRef, snapshot: SnapshotRef): Promise<{ providerLocation?: string | null }>;
+  /** A new volume holding `source`'s current data (it may be in use), `volume.size` GiB. */
+  createClonedVolume?(volume: VolumeRef, source: VolumeRef): Promise<{ providerLocation?: string | null }>;
+  /** Grows the volume to `newSizeGiB`; the volume row keeps its old size until this succeeds. */
+  extendVolume?(volume: VolumeRef, newSizeGiB: number): Promise<void>;
   /** Connection info for os-initialize_connection; `connector` is what compute sent. */
   initializeConnection?(volume: VolumeRef, connector: Record<string, unknown>): Promise<ConnectionInfo>;
 

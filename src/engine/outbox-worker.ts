@@ -40,6 +40,12 @@ import type { Outcome } from './types.js';
 import type { VolumeOutcome } from './volume-committer.js';
 import type { Volume } from '../db/client.js';
 
+/** The first phase of a snapshot's delete, offline or assisted: where it waits for copies of the snapshot. */
+const SNAPSHOT_DELETE_STARTS: readonly EffectKind[] = ['deleteSnapshot', 'deleteSnapshotAssistedBegin'];
+
+/** Volume admin metadata key holding an extend's target size until it is done (Cinder's name). */
+export const EXTEND_NEW_SIZE_KEY = 'extend_new_size';
+
 export interface OutboxWorkerOptions {
   workerId?: string;
   /** How long a claim protects a running job; must exceed the slowest effect. */
@@ -194,6 +200,15 @@ export class OutboxWorker {
       return { ...base, result: 'cancelled' };
     }
 
+    // Cinder's volume manager holds the snapshot's lock across a create from it and its delete:
+    // a delete accepted while volumes are still being copied from the snapshot waits for them.
+    // The copy's create held the snapshot available when it committed, so any copy that started
+    // before the delete is seen here.
+    if (SNAPSHOT_DELETE_STARTS.includes(kind) && (await this.store.volumesCreatingFromSnapshot(snapshotId)).length > 0) {
+      const now = this.engine.clock();
+      await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(this.deferDelay(job, now)), uncount: true }, now));
+      return { ...base, result: 'deferred' };
+    }
     if (this.driver.exclusiveAssistedOperations && assistedBeginEffects.includes(kind) && !(await this.takeVolumeTurn(job, snapshotId, snapshot.volumeId))) {
       // Not an attempt: the claim was handed back and the job looks again a moment later.
       return { ...base, result: 'deferred' };
@@ -233,8 +248,8 @@ export class OutboxWorker {
   }
 
   /**
-   * A volume machine's job: the driver creates or deletes the volume, and the answer is the
-   * machine's next event, bound to the version that queued the job.
+   * A volume machine's job: the driver creates (blank, or from its source), extends or deletes the
+   * volume, and the answer is the machine's next event, bound to the version that queued the job.
    */
   async runVolumeJob(job: JobRow, volume: Volume | undefined): Promise<JobReport> {
     const volumeId = job.volumeId!;
@@ -245,21 +260,69 @@ export class OutboxWorker {
       return { ...base, result: 'cancelled' };
     }
     const kind = job.kind as VolumeEffectKind;
-    let providerLocation: string | null | undefined;
-    const deliver = (event: VolumeEvent, extra: { providerLocation?: string | null } = {}) =>
+    const deliver = (event: VolumeEvent, extra: { providerLocation?: string | null; size?: number; adminMetadata?: Record<string, string | null> } = {}) =>
       this.engine.volumes.deliver({ volumeId, event, source: 'driver', completesJob: job.id, expectedVersion: job.version, ...extra });
+    if (kind === 'deleteVolume') {
+      const waiting = await this.deleteSnapshotsFirst(job, volumeId, (reason) => deliver({ type: 'storage.failed', phase: job.phase, reason }));
+      if (waiting) return { ...base, ...waiting };
+    }
+    let result: { providerLocation?: string | null; size?: number; adminMetadata?: Record<string, string | null> } = {};
     return this.execute(job, {
       base,
       effect: async () => {
-        if (kind === 'createVolume') providerLocation = (await this.driver.createVolume(volume)).providerLocation ?? null;
+        if (kind === 'createVolume') result = { providerLocation: (await this.createVolume(volume)).providerLocation ?? null };
         else if (kind === 'deleteVolume') await this.driver.deleteVolume(volume);
-        else throw new Error(`unknown volume effect ${String(kind)}`);
+        else if (kind === 'extendVolume') {
+          const newSize = Number((await this.store.readVolumeAdminMetadata(volumeId))[EXTEND_NEW_SIZE_KEY]);
+          if (!Number.isInteger(newSize) || newSize <= volume.size) throw new Error(`volume ${volumeId} has no valid ${EXTEND_NEW_SIZE_KEY} to extend to`);
+          if (!this.driver.extendVolume) throw new Error(`driver ${this.driver.name} cannot extend volumes`);
+          await this.driver.extendVolume(volume, newSize);
+          result = { size: newSize, adminMetadata: { [EXTEND_NEW_SIZE_KEY]: null } };
+        } else throw new Error(`unknown volume effect ${String(kind)}`);
       },
-      fail: (reason) => deliver({ type: 'storage.failed', phase: job.phase, reason }),
-      done: async () => {
-        return deliver({ type: 'storage.done', phase: job.phase }, providerLocation !== undefined ? { providerLocation } : {});
-      },
+      fail: (reason) => deliver({ type: 'storage.failed', phase: job.phase, reason }, kind === 'extendVolume' ? { adminMetadata: { [EXTEND_NEW_SIZE_KEY]: null } } : {}),
+      done: async () => deliver({ type: 'storage.done', phase: job.phase }, result),
     });
+  }
+
+  /** A blank volume, or a copy of the snapshot or volume it was created from. */
+  private async createVolume(volume: Volume): Promise<{ providerLocation?: string | null }> {
+    if (volume.snapshotId) {
+      const source = (await this.store.loadJobContext([volume.snapshotId])).get(volume.snapshotId);
+      if (!source || source.deleted) throw new Error(`snapshot ${volume.snapshotId}, the source of volume ${volume.id}, is gone`);
+      if (!this.driver.createVolumeFromSnapshot) throw new Error(`driver ${this.driver.name} cannot create a volume from a snapshot`);
+      return this.driver.createVolumeFromSnapshot(volume, snapshotRef(source));
+    }
+    if (volume.sourceVolid) {
+      const source = (await this.store.loadVolumes([volume.sourceVolid])).get(volume.sourceVolid);
+      if (!source || source.deleted) throw new Error(`volume ${volume.sourceVolid}, the source of volume ${volume.id}, is gone`);
+      if (!this.driver.createClonedVolume) throw new Error(`driver ${this.driver.name} cannot clone volumes`);
+      return this.driver.createClonedVolume(volume, source);
+    }
+    return this.driver.createVolume(volume);
+  }
+
+  /**
+   * A volume deleted with cascade still has snapshots: each is deleted through its own machine
+   * (asked again on every run, so a crash between the volume's commit and the requests loses
+   * none), and the job looks again later. A snapshot whose delete failed fails the volume's.
+   * null: no snapshot left, the volume itself is deleted now.
+   */
+  private async deleteSnapshotsFirst(job: JobRow, volumeId: string, fail: (reason: string) => Promise<VolumeOutcome>) {
+    const snapshots = await this.store.liveSnapshotsOf(volumeId);
+    if (snapshots.length === 0) return null;
+    const stuck = snapshots.filter((s) => s.status === 'error_deleting');
+    if (stuck.length > 0) {
+      const outcome = await this.record(() => fail(`snapshots failed to delete: ${stuck.map((s) => s.id).join(', ')}`));
+      return { result: 'ran' as const, outcome };
+    }
+    for (const s of snapshots.filter((x) => x.status === 'available' || x.status === 'error')) {
+      // The volume is detached (the machine deletes only from available or error): offline deletes.
+      await this.record(() => this.engine.deliver({ snapshotId: s.id, event: { type: 'snapshot.delete', assisted: false }, source: 'driver' }));
+    }
+    const now = this.engine.clock();
+    await this.record(() => this.store.handBackJob({ jobId: job.id, workerId: this.workerId, runAfter: this.later(this.deferDelay(job, now)), uncount: true }, now));
+    return { result: 'deferred' as const };
   }
 
   /** Runs a job's effect with the retries, hand-backs and give-ups every job shares. */

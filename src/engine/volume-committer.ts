@@ -6,12 +6,12 @@
 // committer does for snapshots; volume events are rare, so each has a transaction of its own.
 import { randomUUID } from 'node:crypto';
 import { initialVolumeSnapshot, restoreVolume, stepVolume, type VolumeMachineSnapshot } from '../../machines/volume-derive.js';
-import type { VolumeEvent } from '../../machines/volume.js';
+import type { VolumeEvent, VolumeSource } from '../../machines/volume.js';
 import { eventPayload } from './event-payload.js';
 import type { EngineEventBus } from './events.js';
 import type { SnapshotStore, VolumeWithAttachments } from './store/index.js';
 import type { QuotaDemand, QuotaRefusal } from './store/quota.js';
-import type { VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
+import type { TransferWrite, VolumeConditionFailure, VolumeHistoryRow, VolumeIdentity, VolumeStepWrite } from './store/rows.js';
 import type { Clock, EngineHooks, EventSource, VolumeTransitionCommitted } from './types.js';
 import { conditionsFor, volumeRejectionReason } from './volume-rules.js';
 import { volumeStateColumns } from './volume-state-columns.js';
@@ -35,6 +35,18 @@ export interface VolumeDelivery {
   volumeTypeId?: string;
   /** What an accepted event adds to the project's quota usage (an extend's gigabytes), judged in its transaction. */
   quota?: QuotaDemand;
+  /** A finished extend's size, written only if the event is accepted. */
+  size?: number;
+  /** volume_admin_metadata keys to set (null removes), written only if the event is accepted. */
+  adminMetadata?: Record<string, string | null>;
+  /** The transfer row this event writes (transfer.create / accept / delete). */
+  transfer?: TransferWrite;
+}
+
+/** A create from a source: what the source is, and the statuses it may be copied in. */
+export interface VolumeStartSource {
+  source: VolumeSource;
+  statuses: readonly string[];
 }
 
 export type VolumeOutcome =
@@ -44,6 +56,7 @@ export type VolumeOutcome =
   /** The machine took it, the volume's other rows did not allow it (recorded in the history). */
   | { kind: 'refused'; volumeId: string; status: string; reason: string; failure: VolumeConditionFailure }
   | { kind: 'attachment_not_found'; volumeId: string; attachmentId: string }
+  | { kind: 'transfer_not_found'; volumeId: string; transferId: string }
   | { kind: 'conflict'; volumeId: string; expectedVersion: number; actualVersion: number }
   | { kind: 'not_found'; volumeId: string }
   /** The project's quota does not hold what the event adds (nothing written). */
@@ -64,14 +77,20 @@ export class VolumeCommitter {
     return this.store.commitVolumeStep(w, before ? async () => void (await before({ snapshotId: w.volumeId, event: w.history.eventType })) : undefined);
   }
 
-  /** Creates the volume row from its first event (the create request), within its project's quota when given one. */
+  /**
+   * Creates the volume row from its first event (the create request), within its project's quota
+   * when given one. With a data source, the source is held in one of its statuses by the same
+   * transaction; `source_unavailable` (nothing written) when it no longer is, with its status then
+   * (null: gone).
+   */
   async start(
     identity: VolumeIdentity & { metadata?: Record<string, string> },
     source: EventSource,
-    quota?: QuotaDemand,
-  ): Promise<Extract<VolumeOutcome, { kind: 'accepted' | 'over_quota' }>> {
+    opts: { quota?: QuotaDemand; from?: VolumeStartSource } = {},
+  ): Promise<Extract<VolumeOutcome, { kind: 'accepted' | 'over_quota' }> | { kind: 'source_unavailable'; status: string | null }> {
+    const { quota, from } = opts;
     const now = this.clock();
-    const event: VolumeEvent = { type: 'volume.create' };
+    const event: VolumeEvent = from ? { type: 'volume.create', source: from.source } : { type: 'volume.create' };
     const result = stepVolume(initialVolumeSnapshot(), event);
     if (!result.accepted) throw new Error('the volume machine refused its create event');
     const columns = volumeStateColumns(result.next, now);
@@ -84,9 +103,11 @@ export class VolumeCommitter {
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version: 1, runAfter: now, createdAt: now })),
       conditions: [],
       ...(quota ? { quota } : {}),
+      ...(from ? { sourceGuard: { kind: from.source.kind, id: from.source.id, statuses: from.statuses } } : {}),
     };
     const committed = await this.commit(write);
     if (committed.kind === 'over_quota') return { kind: 'over_quota', volumeId: identity.id, refusal: committed.refusal };
+    if (committed.kind === 'source_unavailable') return committed;
     if (committed.kind !== 'committed') throw new Error(`volume ${identity.id}: create not committed (${committed.kind})`);
     return this.announce(identity.id, 1, null, columns, null, event, source, result.effects, now);
   }
@@ -152,10 +173,13 @@ export class VolumeCommitter {
         columns,
         ...(d.providerLocation !== undefined ? { providerLocation: d.providerLocation } : {}),
         ...(d.volumeTypeId !== undefined ? { volumeTypeId: d.volumeTypeId } : {}),
+        ...(d.size !== undefined ? { size: d.size } : {}),
       },
+      ...(d.adminMetadata ? { adminMetadata: d.adminMetadata } : {}),
+      ...(d.transfer ? { transfer: d.transfer } : {}),
       history: history(row.id, version, row, columns, event, d.source, now, false, columns.errorReason),
       outbox: result.effects.map((kind) => ({ kind, phase: columns.phase, version, runAfter: now, createdAt: now })),
-      conditions: conditionsFor(event.type),
+      conditions: conditionsFor(event),
       ...(row.phase === columns.phase && result.effects.length === 0 ? { carriesJobsOf: row.phase } : {}),
       ...(d.attach
         ? {
@@ -173,7 +197,8 @@ export class VolumeCommitter {
       ...(d.quota ? { quota: d.quota } : {}),
     };
     const r = await this.commit(write);
-    if (r.kind === 'conflict' || r.kind === 'attachment_missing') return 'conflict';
+    if (r.kind === 'transfer_missing') return { kind: 'transfer_not_found', volumeId: row.id, transferId: d.transfer && d.transfer.kind !== 'create' ? d.transfer.transferId : '' };
+    if (r.kind === 'conflict' || r.kind === 'attachment_missing' || r.kind === 'source_unavailable') return 'conflict';
     if (r.kind === 'over_quota') return { kind: 'over_quota', volumeId: row.id, refusal: r.refusal };
     if (r.kind === 'condition_failed') return { kind: 'refused', volumeId: row.id, status: row.status, reason: r.reason, failure: r.failure };
     const accepted = this.announce(row.id, version, row, columns, row.status, event, d.source, result.effects, now);

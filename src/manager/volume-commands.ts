@@ -7,6 +7,7 @@ import { volumeEffectOfPhase, volumeLockedInPhase, volumeStatusesAccepting } fro
 import { resettableVolumeStatuses, type AttachStatus, type VolumeEvent } from '../../machines/volume.js';
 import type { VolumeDriver } from '../drivers/driver.js';
 import type { Engine, VolumeDelivery, VolumeOutcome } from '../engine/engine.js';
+import { EXTEND_NEW_SIZE_KEY } from '../engine/outbox-worker.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { overQuota, type Quotas } from './quotas.js';
 import { checkMetadataItems, type Limits } from './limits.js';
@@ -17,7 +18,8 @@ import type { TypeViewer, VolumeTypes } from './volume-types.js';
 export interface CreateVolumeInput {
   projectId: string;
   userId: string;
-  size: number;
+  /** GiB; may be left out when the volume has a source (it then takes the source's size). */
+  size?: number | null;
   name?: string | null;
   description?: string | null;
   /** A type's name or id (null: the default type); only one the caller may see. */
@@ -27,7 +29,20 @@ export interface CreateVolumeInput {
   /** The generic group the volume joins (microversion 3.13); the volume's type must be one of the group's. */
   groupId?: string | null;
   metadata?: Record<string, string>;
+  /** Cinder's snapshot_id: the new volume holds the snapshot's data. */
+  snapshotId?: string | null;
+  /** Cinder's source_volid: the new volume holds a copy of that volume's data. */
+  sourceVolid?: string | null;
+  /**
+   * Whether the caller may read a source owned by `projectId` (an admin may read any); a source
+   * the caller may not see is not found, as Cinder's get_snapshot / get_volume under its context.
+   */
+  canSee?: (projectId: string) => boolean;
 }
+
+/** Statuses a source may be copied in (cinder/volume/flows/api/create_volume.py *_PROCEED_STATUS). */
+const SNAPSHOT_SOURCE_STATUSES = ['available'] as const;
+const VOLUME_SOURCE_STATUSES = ['available', 'in-use'] as const;
 
 export interface AttachInput {
   instanceUuid?: string | null;
@@ -54,32 +69,48 @@ export class VolumeCommands {
   ) {}
 
   /**
-   * Commits the volume in `creating`; the driver creates it from the outbox. The project's quota
-   * (per_volume_gigabytes, volumes, gigabytes) is judged in the transaction that inserts the row,
-   * so a size the driver cannot hold, or one unit too many, leaves nothing behind.
+   * Commits the volume in `creating`; the driver creates it from the outbox, blank or as a copy of
+   * its source. The source is judged here with Cinder's messages, and held in that status by the
+   * transaction that writes the volume (a delete of it then waits for the copy: volume-rules.ts).
+   * The project's quota (per_volume_gigabytes, volumes, gigabytes) is judged in that same
+   * transaction, so a size the driver cannot hold, or one unit too many, leaves nothing behind.
    */
   async create(input: CreateVolumeInput) {
+    if (input.snapshotId && input.sourceVolid) {
+      throw new InvalidRequest('Invalid input received: a volume is created from one source only: snapshot_id or source_volid, not both.');
+    }
     checkMetadataItems(Object.keys(input.metadata ?? {}).length, this.limits);
+    const from = await this.sourceOf(input);
+    const size = input.size ?? from?.size;
+    if (size === undefined || size === null) throw new InvalidRequest(`Invalid input received: Volume size 'None' must be an integer and greater than 0`);
+    if (from && size < from.size) throw new InvalidRequest(from.tooSmall(size));
     const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
-    const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : DEFAULT_VOLUME_TYPE_ID;
+    // As Cinder: no type named, a copy takes its source's type, a blank volume the default one.
+    const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : (from?.volumeTypeId ?? DEFAULT_VOLUME_TYPE_ID);
     if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, volumeTypeId, input.volumeType ?? DEFAULT_VOLUME_TYPE_ID);
     const id = randomUUID();
-    const outcome = await this.engine.volumes.start(
+    const started = await this.engine.volumes.start(
       {
         id,
         projectId: input.projectId,
         userId: input.userId,
-        size: input.size,
+        size,
         name: input.name ?? null,
         description: input.description ?? null,
         volumeTypeId,
         groupId: input.groupId ?? null,
+        snapshotId: from?.source.kind === 'snapshot' ? from.source.id : null,
+        sourceVolid: from?.source.kind === 'volume' ? from.source.id : null,
         ...(input.metadata ? { metadata: input.metadata } : {}),
       },
       'api',
-      this.quotas.volumeDemand(input.projectId, input.size),
+      { quota: this.quotas.volumeDemand(input.projectId, size), ...(from ? { from: { source: from.source, statuses: from.statuses } } : {}) },
     );
-    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
+    if (started.kind === 'over_quota') throw overQuota(started.refusal);
+    if (started.kind === 'source_unavailable') {
+      if (started.status === null) throw new NotFound(from!.notFound);
+      throw new InvalidRequest(from!.wrongStatus);
+    }
     return this.reads.volume(id);
   }
 
@@ -91,6 +122,74 @@ export class VolumeCommands {
     if (!group.volumeTypes.some((t) => t.volumeTypeId === volumeTypeId)) {
       throw new InvalidRequest(`Invalid volume type: Invalid volume_type provided: ${asked} (requested type is not compatible with the group).`);
     }
+  }
+
+  /** The source named by a create, judged as Cinder's create flow judges it. */
+  private async sourceOf(input: CreateVolumeInput) {
+    const visible = (projectId: string) => input.canSee?.(projectId) ?? true;
+    if (input.snapshotId) {
+      const id = input.snapshotId;
+      const notFound = `Snapshot ${id} could not be found.`;
+      const snapshot = await this.reads.snapshot(id);
+      if (!visible(snapshot.projectId)) throw new NotFound(notFound);
+      const wrongStatus = `Invalid snapshot: Originating snapshot status must be one of '${SNAPSHOT_SOURCE_STATUSES.join(', ')}' values`;
+      if (!(SNAPSHOT_SOURCE_STATUSES as readonly string[]).includes(snapshot.status)) throw new InvalidRequest(wrongStatus);
+      return {
+        source: { kind: 'snapshot' as const, id },
+        statuses: SNAPSHOT_SOURCE_STATUSES,
+        size: snapshot.volumeSize,
+        volumeTypeId: (await this.engine.store.readVolume(snapshot.volumeId))?.volumeTypeId ?? null,
+        notFound,
+        wrongStatus,
+        tooSmall: (size: number) =>
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.volumeSize}GB. They must be >= original snapshot size.`,
+      };
+    }
+    if (input.sourceVolid) {
+      const id = input.sourceVolid;
+      const notFound = `Volume ${id} could not be found.`;
+      const volume = await this.reads.liveVolume(id);
+      if (!visible(volume.projectId)) throw new NotFound(notFound);
+      const wrongStatus = `Invalid volume: Originating source volume status must be one of '${VOLUME_SOURCE_STATUSES.join(', ')}' values`;
+      if (!(VOLUME_SOURCE_STATUSES as readonly string[]).includes(volume.status)) throw new InvalidRequest(wrongStatus);
+      return {
+        source: { kind: 'volume' as const, id },
+        statuses: VOLUME_SOURCE_STATUSES,
+        size: volume.size,
+        volumeTypeId: volume.volumeTypeId,
+        notFound,
+        wrongStatus,
+        tooSmall: (size: number) =>
+          `Invalid input received: Volume size '${size}'GB cannot be smaller than original volume size  ${volume.size}GB. They must be >= original volume size.`,
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * os-extend: commits `extending` with the new size recorded for the driver (admin metadata
+   * extend_new_size, as Cinder keeps it); the row's size changes when the driver is done. An
+   * attached volume is refused with the NFS driver's words: this service does not tell compute
+   * of the new size (Nova's volume-extended external event), so the guest would not see it.
+   */
+  async extend(volumeId: string, newSize: number) {
+    const volume = await this.reads.liveVolume(volumeId);
+    if (newSize <= volume.size) {
+      throw new InvalidRequest(`Invalid input received: New size for extend must be greater than current size. (current: ${volume.size}, extended: ${newSize}).`);
+    }
+    if (volume.attachStatus === 'attached') throw new InvalidRequest(`Invalid volume: Cannot extend volume ${volumeId} while it is attached.`);
+    const outcome = await this.engine.volumes.deliver({
+      volumeId,
+      event: { type: 'volume.extend', newSize },
+      source: 'api',
+      expectedVersion: volume.version,
+      adminMetadata: { [EXTEND_NEW_SIZE_KEY]: String(newSize) },
+      // The added gigabytes (and per_volume_gigabytes) are judged in the extend's own transaction.
+      quota: this.quotas.extendDemand(volume.projectId, volume.size, newSize),
+    });
+    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
+    if (outcome.kind === 'conflict') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} changed while the extend was requested; try again.`);
+    return expectAccepted(outcome, (o) => `Invalid volume: Volume ${volumeId} status must be 'available' to extend, currently ${o.status}.`, 'extend');
   }
 
   /** One attach-flow action; refused with Cinder's message when the volume is not where it applies. */
@@ -217,13 +316,18 @@ export class VolumeCommands {
    * Commits the volume in `deleting` (the driver deletes it from the outbox). Refused, as Cinder
    * refuses it, from a status it does not delete from (unless forced) and while it has snapshots.
    */
-  async delete(volumeId: string, force = false) {
+  async delete(volumeId: string, force = false, cascade = false) {
     // A group's member is deleted with its group (cinder/volume/api.py expects group_id None).
     if ((await this.reads.liveVolume(volumeId)).groupId) throw new InvalidRequest(DELETE_REFUSAL);
-    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: force ? 'os-force_delete' : 'volume.delete' }, source: force ? 'admin' : 'api' });
+    const event: VolumeEvent = force ? { type: 'os-force_delete' } : cascade ? { type: 'volume.delete', cascade: true } : { type: 'volume.delete' };
+    const outcome = await this.engine.volumes.deliver({ volumeId, event, source: force ? 'admin' : 'api' });
     if (outcome.kind === 'refused' && outcome.failure.kind === 'no_snapshots') {
       throw new InvalidRequest(`Invalid volume: Volume ${volumeId} still has ${outcome.failure.snapshots.length} dependent snapshots.`);
     }
+    if (outcome.kind === 'refused' && outcome.failure.kind === 'no_clones_in_progress') {
+      throw new InvalidRequest(`Invalid volume: Volume ${volumeId} is the source of volumes being created: ${outcome.failure.snapshots.map((v) => v.id).join(', ')}.`);
+    }
+    if (outcome.kind === 'refused') throw new InvalidRequest(DELETE_REFUSAL);
     return expectAccepted(outcome, () => DELETE_REFUSAL, 'delete');
   }
 }
@@ -249,7 +353,7 @@ function sameEncryption(a: EncryptionSpec, b: EncryptionSpec): boolean {
 
 const VOLUME_RESET_TARGETS = resettableVolumeStatuses.join(', ');
 
-function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
+export function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutcome, { kind: 'rejected' }>) => string, verb = 'change') {
   switch (outcome.kind) {
     case 'accepted':
       return outcome;
@@ -257,6 +361,8 @@ function expectAccepted(outcome: VolumeOutcome, message: (o: Extract<VolumeOutco
       throw new NotFound(`Volume ${outcome.volumeId} could not be found.`);
     case 'attachment_not_found':
       throw new NotFound(`Attachment ${outcome.attachmentId} could not be found.`);
+    case 'transfer_not_found':
+      throw new NotFound(`Transfer ${outcome.transferId} could not be found.`);
     case 'rejected':
       throw new InvalidRequest(message(outcome));
     case 'refused':

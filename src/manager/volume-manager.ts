@@ -15,6 +15,7 @@ import { SnapshotCommands, type CreateSnapshotInput, type SnapshotIdOrRow, type 
 import type { Limits } from './limits.js';
 import type { GuestPausePolicy } from './pause-policy.js';
 import { deleteUserMetadataKey, readUserMetadata, setUserMetadata, snapshotMetadataOwner, volumeMetadataOwner } from './user-metadata.js';
+import { TransferCommands } from './transfer-commands.js';
 import { VolumeCommands, type AttachInput, type CreateVolumeInput } from './volume-commands.js';
 import { VolumeTypes, type TypeViewer } from './volume-types.js';
 import { GroupCommands } from './group-commands.js';
@@ -44,6 +45,7 @@ export class VolumeManager {
   readonly groups: GroupCommands;
   /** Joins groups and group snapshots to their children (started by the service). */
   readonly groupReactor: GroupReactor;
+  readonly transfers: TransferCommands;
 
   constructor(
     readonly engine: Engine,
@@ -64,6 +66,7 @@ export class VolumeManager {
     this.messages = new UserMessages(engine, options.requestId);
     this.groupReactor = new GroupReactor(engine, driver);
     this.groups = new GroupCommands(engine, this.groupReactor);
+    this.transfers = new TransferCommands(engine, this.reads);
   }
 
   // Volumes.
@@ -89,7 +92,8 @@ export class VolumeManager {
   /** Count and total size of the volumes `projectId` (null: every project) holds, and their metadata. */
   volumeSummary = (projectId: string | null) => volumeSummary(this.engine.store, projectId);
   resetVolumeStatus = (id: string, fields: { status?: string | null; attachStatus?: string | null }) => this.volumes.resetStatus(id, fields);
-  deleteVolume = (id: string, force = false) => this.volumes.delete(id, force);
+  deleteVolume = (id: string, force = false, cascade = false) => this.volumes.delete(id, force, cascade);
+  extendVolume = (id: string, newSize: number) => this.volumes.extend(id, newSize);
   retypeVolume = (id: string, newType: string, viewer: TypeViewer) => this.volumes.retype(id, newType, viewer);
   getVolume = (id: string) => this.reads.volume(id);
   volumeTransitions = (id: string) => this.reads.volumeTransitions(id);

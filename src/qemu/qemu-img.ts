@@ -129,6 +129,20 @@ export async function rebaseSafe(image: string, newBacking: string | null, backi
   await qemuImg(args);
 }
 
+/**
+ * A standalone qcow2 copy of everything `source` reads through its backing chain (Cinder's
+ * image_utils.convert_image). -U: the source may be the chain of a volume a VM has open; as for
+ * Cinder's snapshots of in-use volumes, reading it must not wait for, or be refused by, its lock.
+ */
+export async function convertImage(source: string, target: string): Promise<void> {
+  await qemuImg(['convert', '-U', '-O', 'qcow2', source, target]);
+}
+
+/** Grows the virtual size of `path` (Cinder's image_utils.resize_image). */
+export async function resizeImage(path: string, sizeGiB: number): Promise<void> {
+  await qemuImg(['resize', '-f', 'qcow2', path, `${sizeGiB}G`]);
+}
+
 /** Writes `path`'s clusters into its backing file; -d keeps `path` intact so a re-run is harmless. */
 export async function commitIntoBacking(path: string): Promise<void> {
   await qemuImg(['commit', '-d', path]);

@@ -31,6 +31,8 @@ const volume: VolumeWithAttachments & { encryptionKeyId?: string | null } = {
   volumeTypeId: '22222222-2222-4222-8222-222222222222',
   volumeType: { name: '__DEFAULT__' },
   groupId: null,
+  snapshotId: null,
+  sourceVolid: null,
   deletedAt: null,
   deleted: false,
   machineState: '{}',

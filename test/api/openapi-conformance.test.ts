@@ -55,9 +55,12 @@ interface World {
   /** An empty group, and a group snapshot of it. */
   groups: string[];
   groupSnapshots: string[];
+  /** A volume offered for transfer, and the auth key only the create's answer holds. */
+  transfers: string[];
+  authKey?: string;
 }
 
-const NO_WORLD: World = { volumes: [], snapshots: [], keys: [], types: [], qos: [], messages: [], hosts: [], binaries: [], groupTypes: [], groups: [], groupSnapshots: [] };
+const NO_WORLD: World = { volumes: [], snapshots: [], keys: [], types: [], qos: [], messages: [], hosts: [], binaries: [], groupTypes: [], groups: [], groupSnapshots: [], transfers: [] };
 
 const GROUP_PATH = /^\/v3\/\{project_id\}\/group/;
 
@@ -103,7 +106,9 @@ async function makeWorld(f: ApiFixture): Promise<World> {
   const group = (await f.call('POST', `${P}/groups`, { ...latest, body: { group: { group_type: groupTypes[0], volume_types: [encrypted] } } })).json.group.id as string;
   const groupSnapshot = (await f.call('POST', `${P}/group_snapshots`, { ...latest, body: { group_snapshot: { group_id: group } } })).json.group_snapshot.id as string;
   for (const volume of [detached, attached, bare]) await call('PUT', `${P}/volumes/${volume}/metadata`, { metadata: { k: 'v' } });
-  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos], messages, hosts: [volumeService], binaries: ['cinder-volume'], groupTypes, groups: [group], groupSnapshots: [groupSnapshot] };
+  const offered = (await createVolume(f)).id;
+  const transfer = (await call('POST', `${P}/os-volume-transfer`, { transfer: { volume_id: offered } })).json.transfer as { id: string; auth_key: string };
+  return { volumes: [detached, attached, bare], snapshots: [offline, assisted], keys: ['k'], types: [shared, encrypted], qos: [qos], messages, hosts: [volumeService], binaries: ['cinder-volume'], groupTypes, groups: [group], groupSnapshots: [groupSnapshot], transfers: [transfer.id], authKey: transfer.auth_key };
 }
 
 interface GeneratedRequest {
@@ -112,6 +117,8 @@ interface GeneratedRequest {
   headers: Record<string, string>;
   body: { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'raw'; raw: string; contentType: string };
 }
+
+const isTransferPath = (path: string) => /\/(os-volume-transfer|volume-transfers)\//.test(path);
 
 /** Printable ASCII only: anything else cannot be sent as a header value at all. */
 const headerText = fc.stringMatching(/^[\x20-\x7e]{0,16}$/);
@@ -145,7 +152,9 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
                   ? world.groups
                   : path.startsWith('/v3/{project_id}/group_snapshots/')
                     ? world.groupSnapshots
-                    : world.volumes;
+                    : isTransferPath(path)
+                      ? world.transfers
+                      : world.volumes;
       const keys = path.includes('/encryption/') ? ['cipher', 'provider'] : world.keys;
       const pool = p.name === 'project_id' ? [PROJECT] : p.name === 'key' ? keys : p.name === 'host' ? world.hosts : ids;
       pathValues[p.name] = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 6 }, { arbitrary: documented, weight: mixed ? 1 : 0 });
@@ -161,9 +170,10 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
         { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
       );
     } else if (p.in === 'header') {
-      // Messages exist from 3.3 on, group resources from 3.11 to 3.20: below, every answer is 404, which is no success.
+      // Messages exist from 3.3 on, group resources from 3.11 to 3.20, the newer transfer URL from 3.55:
+      // below, every answer is 404, which is no success.
       const since33 = path.startsWith('/v3/{project_id}/messages');
-      const group = GROUP_PATH.test(path);
+      const group = GROUP_PATH.test(path) || path.includes('/volume-transfers');
       version = fc.oneof(
         { arbitrary: fc.constant(undefined), weight: since33 ? 0 : group ? 1 : 6 },
         { arbitrary: fc.constantFrom('volume 3.3', 'volume 3.49'), weight: since33 ? 6 : 0 },
@@ -175,10 +185,14 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
     }
   }
   const schema = op.requestBody?.content['application/json'].schema;
+  // An accept succeeds only with the auth key the create answered, which no schema can draw.
+  const withKey = path.endsWith('/accept') && world.authKey ? world.authKey : undefined;
   const body: fc.Arbitrary<GeneratedRequest['body']> = !schema
     ? fc.constant({ kind: 'none' as const })
     : !mixed
-      ? arbs.valid(schema).map((value) => ({ kind: 'json' as const, value }))
+      ? withKey
+        ? fc.constant({ kind: 'json' as const, value: { accept: { auth_key: withKey } } })
+        : arbs.valid(schema).map((value) => ({ kind: 'json' as const, value }))
       : fc.oneof(
           { arbitrary: arbs.any(schema).map((value) => ({ kind: 'json' as const, value })), weight: 12 },
           { arbitrary: fc.constant({ kind: 'none' as const }), weight: 1 },

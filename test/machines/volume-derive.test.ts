@@ -20,11 +20,15 @@ import {
 import type { VolumeEvent } from '../../machines/volume.js';
 
 describe('what the service reads off the volume machine', () => {
-  it("names every state by Cinder's status, and asks the driver for work only in creating and deleting", () => {
-    expect(volumeStatuses).toEqual(['creating', 'available', 'reserved', 'attaching', 'in-use', 'detaching', 'deleting', 'error', 'error_deleting', 'maintenance', 'deleted']);
+  it("names every state by Cinder's status, and asks the driver for work only in creating, extending and deleting", () => {
+    expect(volumeStatuses).toEqual([
+      'creating', 'available', 'extending', 'awaiting-transfer', 'reserved', 'attaching', 'in-use', 'detaching', 'deleting', 'error', 'error_deleting', 'maintenance', 'error_extending', 'deleted',
+    ]);
     expect(volumePersistedPhases.map((p) => [p, volumeStatusOfPhase(p), volumeEffectOfPhase(p)])).toEqual([
       ['creating', 'creating', 'createVolume'],
       ['available', 'available', null],
+      ['extending', 'extending', 'extendVolume'],
+      ['awaiting-transfer', 'awaiting-transfer', null],
       ['reserved', 'reserved', null],
       ['attaching', 'attaching', null],
       ['in-use', 'in-use', null],
@@ -34,6 +38,7 @@ describe('what the service reads off the volume machine', () => {
       ['error_deleting', 'error_deleting', null],
       ['maintenance', 'maintenance', null],
       ['reset_creating', 'creating', null],
+      ['error_extending', 'error_extending', null],
       ['deleted', 'deleted', null],
     ]);
     // Only maintenance refuses the owner's changes.
@@ -48,8 +53,13 @@ describe('what the service reads off the volume machine', () => {
     expect(accepting({ type: 'os-begin_detaching' })).toEqual(['in-use']);
     expect(accepting({ type: 'os-roll_detaching' })).toEqual(['detaching']);
     expect(accepting({ type: 'os-detach', remaining: 0 })).toEqual(['in-use', 'detaching']);
-    expect(accepting({ type: 'volume.delete' })).toEqual(['available', 'error']);
-    expect(accepting({ type: 'os-force_delete' })).toEqual(volumeStatuses.filter((s) => s !== 'deleted'));
+    expect(accepting({ type: 'volume.delete' })).toEqual(['available', 'error', 'error_extending']);
+    // Extend only from available, and only detached (the probe's volume is attached).
+    expect(accepting({ type: 'volume.extend', newSize: 2 })).toEqual([]);
+    expect(volumeIn('available').can({ type: 'volume.extend', newSize: 2 })).toBe(true);
+    expect(accepting({ type: 'transfer.create' })).toEqual(['available']);
+    expect(accepting({ type: 'transfer.accept' })).toEqual(['awaiting-transfer']);
+    expect(accepting({ type: 'os-force_delete' })).toEqual(volumePersistedPhases.filter((p) => p !== 'deleted'));
     expect(accepting({ type: 'os-reset_status', status: 'no-such-status' })).toEqual([]);
   });
 

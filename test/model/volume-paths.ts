@@ -31,6 +31,11 @@ export function volumeCandidateEvents(state: VolumeMachineSnapshot): VolumeEvent
     // (a second attachment needs a detour the graph cannot express).
     { type: 'os-detach', remaining: 0 },
     { type: 'volume.delete' },
+    // The size is the runner's (one more than the volume has); the machine only reads the type.
+    { type: 'volume.extend', newSize: 2 },
+    { type: 'transfer.create' },
+    { type: 'transfer.accept' },
+    { type: 'transfer.delete' },
     ...resettableVolumeStatuses.map((status) => ({ type: 'os-reset_status' as const, status })),
     { type: 'os-reset_status', attachStatus: 'detached' },
     { type: 'os-reset_status', attachStatus: 'attached' },
@@ -43,6 +48,8 @@ export const serializeVolumeState = (s: VolumeMachineSnapshot) => `${volumePhase
 
 export class VolumePathRunner {
   volumeId = '';
+  /** The last transfer offered on this path, with its auth key. */
+  transfer: { id: string; authKey: string } | null = null;
   constructor(private readonly h: Harness) {}
 
   /** Makes the service itself produce `event` for this path's volume. */
@@ -57,19 +64,34 @@ export class VolumePathRunner {
         return runVolumeJobs(this.h, id);
       case 'storage.failed': {
         const driver = this.h.driver;
-        const saved = { create: driver.createVolume, delete: driver.deleteVolume };
+        const saved = { create: driver.createVolume, delete: driver.deleteVolume, extend: driver.extendVolume };
         const fail = async () => {
           throw new Error(event.reason);
         };
         driver.createVolume = fail;
         driver.deleteVolume = fail;
+        driver.extendVolume = fail;
         try {
           return await runVolumeJobs(this.h, id);
         } finally {
           driver.createVolume = saved.create;
           driver.deleteVolume = saved.delete;
+          driver.extendVolume = saved.extend;
         }
       }
+      case 'volume.extend': {
+        const { size } = await m.getVolume(id);
+        return void (await m.extendVolume(id, size + 1));
+      }
+      case 'transfer.create': {
+        const t = await m.transfers.create({ volumeId: id });
+        this.transfer = { id: t.id, authKey: t.authKey };
+        return;
+      }
+      case 'transfer.accept':
+        return void (await m.transfers.accept(this.transfer!.id, this.transfer!.authKey, { projectId: 'project-b', userId: 'user-b' }));
+      case 'transfer.delete':
+        return void (await m.transfers.delete(this.transfer!.id));
       case 'os-reserve':
         return void (await m.reserveVolume(id));
       case 'os-unreserve':

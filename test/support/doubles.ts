@@ -87,6 +87,13 @@ export class TestDriver implements VolumeDriver {
     return { providerLocation: 'test-share' };
   }
   async deleteVolume() {}
+  async createVolumeFromSnapshot(_volume: VolumeRef, _snapshot: SnapshotRef): Promise<{ providerLocation?: string | null }> {
+    return { providerLocation: 'test-share' };
+  }
+  async createClonedVolume(_volume: VolumeRef, _source: VolumeRef): Promise<{ providerLocation?: string | null }> {
+    return { providerLocation: 'test-share' };
+  }
+  async extendVolume(_volume: VolumeRef, _newSizeGiB: number): Promise<void> {}
 
   private phase(op: DriverPhase, s: SnapshotRef, result: PhaseResult = {}): PhaseResult {
     this.journal.record(op, s.id);

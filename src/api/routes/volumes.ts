@@ -11,6 +11,7 @@ import {
   snapshotMetaItemBodySchema as metaItemBodySchema,
   volumeActionSchemas,
   volumeCreateSchema,
+  volumeDeleteQuerySchema,
   volumeListQuerySchema,
   volumeSummaryQuerySchema,
   volumeUpdateSchema,
@@ -40,6 +41,7 @@ const VOLUME_ACTION_RULE: Readonly<Record<VolumeActionName, PolicyRule>> = {
   // As Cinder: setting the flag is an update of the volume.
   'os-set_bootable': 'volume:update',
   'os-update_readonly_flag': 'volume:update_readonly_flag',
+  'os-extend': 'volume:extend',
 };
 
 export function volumeRoutes(manager: VolumeManager) {
@@ -70,12 +72,13 @@ export function volumeRoutes(manager: VolumeManager) {
 
   app.post('/', async (c) => {
     authorize(c, 'volume:create');
-    // Only blank volumes: the schema takes the other sources as null only.
+    // Blank volumes, or copies of a snapshot or a volume; the schema takes other sources as null only.
     const { volume: body } = await parseBody(c, volumeCreateSchema);
+    const auth = c.var.auth;
     const created = await manager.createVolume({
-      projectId: c.var.auth.projectId,
-      userId: c.var.auth.userId,
-      size: body.size,
+      projectId: auth.projectId,
+      userId: auth.userId,
+      size: body.size ?? null,
       name: body.name ?? null,
       description: body.description ?? null,
       volumeType: body.volume_type ?? null,
@@ -83,6 +86,10 @@ export function volumeRoutes(manager: VolumeManager) {
       // Below 3.13 Cinder has no groups: the key is taken and left unused, as it was before.
       ...(body.group_id && atLeast(c, '3.13') ? { groupId: body.group_id } : {}),
       ...(body.metadata ? { metadata: body.metadata } : {}),
+      snapshotId: body.snapshot_id ?? null,
+      sourceVolid: body.source_volid ?? null,
+      // Another project's source is not found, as Cinder's get_snapshot / get_volume under the caller's context.
+      canSee: (projectId) => auth.isAdmin || auth.projectId === projectId,
     });
     // As in Cinder, the answer is the volume being created; the driver's work follows.
     return c.json({ volume: render(c, created) }, 202);
@@ -144,7 +151,8 @@ export function volumeRoutes(manager: VolumeManager) {
     authorize(c, 'volume:delete');
     const id = idParam(c);
     await visible(c, id, 'volume:delete');
-    await manager.deleteVolume(id);
+    const { cascade } = parseQuery(c, volumeDeleteQuerySchema);
+    await manager.deleteVolume(id, false, cascade === true);
     return c.body(null, 202);
   });
 
@@ -203,6 +211,9 @@ export function volumeRoutes(manager: VolumeManager) {
         return c.body(null, 202);
       case 'os-retype':
         await manager.retypeVolume(id, request.body['os-retype'].new_type, { projectId: c.var.auth.projectId, isAdmin: c.var.auth.isAdmin });
+        return c.body(null, 202);
+      case 'os-extend':
+        await manager.extendVolume(id, request.body['os-extend'].new_size);
         return c.body(null, 202);
     }
   });

@@ -6,3 +6,4 @@ export * from './volumes.js';
 export * from './volume-types.js';
 export * from './quotas.js';
 export * from './groups.js';
+export * from './transfers.js';

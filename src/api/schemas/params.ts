@@ -131,3 +131,9 @@ export type VolumeListQuery = z.output<typeof volumeListQuerySchema>;
 export const volumeSummaryQuerySchema = z
   .looseObject({ all_tenants: queryBoolean('all_tenants').optional() })
   .transform((q) => ({ allTenants: q.all_tenants ?? false }));
+
+/** DELETE /volumes/{id}: Cinder's `cascade` (utils.get_bool_param); other parameters are ignored, as Cinder ignores them. */
+export const volumeDeleteQuerySchema = z.looseObject({ cascade: queryBoolean('cascade').optional() });
+
+/** GET transfers: `all_tenants` for an admin; Cinder's paging of transfers is not served (the whole list is answered). */
+export const transferListQuerySchema = z.looseObject({ all_tenants: queryBoolean('all_tenants').optional() });

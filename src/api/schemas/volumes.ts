@@ -2,10 +2,11 @@
  * Volume request bodies (cinder/api/schemas/volumes.py at microversion ≥3.53, where the body is
  * closed, volume_actions.py and the volume part of admin_actions.py).
  *
- * Volume create lists every key Cinder knows even where this service builds only blank volumes:
- * cinderclient sends `snapshot_id`, `source_volid`, `imageRef`, `volume_type`, ... as null on
- * every create, so refusing the keys would refuse the real client. The sources take null only
- * (metadata is stored as given), so the documented schema is what is accepted.
+ * Volume create lists every key Cinder knows even where this service builds only blank volumes
+ * or copies of a snapshot or volume (`snapshot_id`, `source_volid`): cinderclient sends
+ * `imageRef`, `volume_type`, ... as null on every create, so refusing the keys would refuse the
+ * real client. Those take null only (and metadata nothing), so the documented schema is what is
+ * accepted.
  */
 import toRegexRange from 'to-regex-range';
 import * as z from 'zod';
@@ -65,15 +66,16 @@ const blankOnly = (key: string) => z.null({ error: `creating a volume with ${key
 export const volumeCreateSchema = z
   .strictObject({
     volume: z.strictObject({
-      size: volumeSizeSchema(),
+      // volume_size_allows_null: a copy takes its source's size when none is given.
+      size: volumeSizeSchema().nullable().optional(),
       name: trimmedText('name').optional(),
       description: trimmedText('description').optional(),
       display_name: trimmedText('name').optional(),
       display_description: trimmedText('description').optional(),
       volume_type: nameSchema.optional(),
       metadata: metadataSchema.nullable().optional(),
-      snapshot_id: blankOnly('snapshot_id').optional(),
-      source_volid: blankOnly('source_volid').optional(),
+      snapshot_id: uuidSchema.nullable().optional(),
+      source_volid: uuidSchema.nullable().optional(),
       consistencygroup_id: blankOnly('consistencygroup_id').optional(),
       backup_id: blankOnly('backup_id').optional(),
       // The generic group the volume joins (microversion 3.13; checked against the group's volume types).
@@ -184,6 +186,9 @@ export const setBootableSchema = z.strictObject({ 'os-set_bootable': z.strictObj
 /** cinder/api/schemas/volume_actions.py volume_readonly_update. */
 export const updateReadonlyFlagSchema = z.strictObject({ 'os-update_readonly_flag': z.strictObject({ readonly: cinderBooleanSchema }) });
 
+/** cinder/api/schemas/volume_actions.py extend: new_size is a volume size. */
+export const volumeExtendSchema = z.strictObject({ 'os-extend': z.strictObject({ new_size: volumeSizeSchema() }) });
+
 /** Schema per action name for POST /volumes/{id}/action; see `peekAction` in src/http/body. */
 export const volumeActionSchemas = {
   'os-reserve': reserveSchema,
@@ -199,6 +204,7 @@ export const volumeActionSchemas = {
   'os-retype': retypeSchema,
   'os-set_bootable': setBootableSchema,
   'os-update_readonly_flag': updateReadonlyFlagSchema,
+  'os-extend': volumeExtendSchema,
 } as const;
 export type VolumeActionName = keyof typeof volumeActionSchemas;
 

@@ -12,6 +12,7 @@ import { statfs } from 'node:fs/promises';
 import type { ActiveFileProbe, BackendCapacity, ConnectionInfo, OrphanFile, OwnedIds, PhaseResult, SnapshotRef, VolumeDriver, VolumeRef } from '../driver.js';
 import * as assistedCreate from './assisted-create.js';
 import * as assistedDelete from './assisted-delete.js';
+import * as copies from './copies.js';
 import * as offline from './offline.js';
 import { findOrphans } from './orphans.js';
 import * as reconcile from './reconcile.js';
@@ -46,6 +47,18 @@ export class RemoteFsDriver implements VolumeDriver {
 
   async deleteVolume(volume: VolumeRef): Promise<void> {
     return volumes.deleteVolume(this.share, volume);
+  }
+
+  async createVolumeFromSnapshot(volume: VolumeRef, snapshot: SnapshotRef): Promise<{ providerLocation: string }> {
+    return copies.createVolumeFromSnapshot(this.share, volume, snapshot);
+  }
+
+  async createClonedVolume(volume: VolumeRef, source: VolumeRef): Promise<{ providerLocation: string }> {
+    return copies.createClonedVolume(this.share, volume, source);
+  }
+
+  async extendVolume(volume: VolumeRef, newSizeGiB: number): Promise<void> {
+    return copies.extendVolume(this.share, volume, newSizeGiB);
   }
 
   async initializeConnection(volume: VolumeRef, _connector: Record<string, unknown>): Promise<ConnectionInfo> {

@@ -12,11 +12,11 @@ import type { Db } from '../../db/client.js';
 import type { SqlRunner } from '../../db/sql.js';
 import { conditionRefusal } from '../volume-rules.js';
 import { closeJobs } from './close-jobs.js';
-import { type Dialect, empty, join, sql } from './dialect.js';
+import { type Dialect, empty, join, raw, sql } from './dialect.js';
 import { enqueueJobs } from './enqueue-jobs.js';
 import { admitQuotas, type QuotaRefusal } from './quota.js';
 import { writeKeyValues } from './key-values.js';
-import type { VolumeConditionFailure, VolumeHistoryRow, VolumeStepWrite } from './rows.js';
+import type { TransferWrite, VolumeConditionFailure, VolumeHistoryRow, VolumeSourceGuard, VolumeStepWrite } from './rows.js';
 
 export type VolumeStepResult =
   | { kind: 'committed' }
@@ -27,7 +27,11 @@ export type VolumeStepResult =
   /** The attachment to close is not a live one of this volume: nothing written. */
   | { kind: 'attachment_missing' }
   /** The project's quota does not hold what the step adds: nothing written. */
-  | { kind: 'over_quota'; refusal: QuotaRefusal };
+  | { kind: 'over_quota'; refusal: QuotaRefusal }
+  /** A create's source is gone or no longer in a status it can be copied in: nothing written. */
+  | { kind: 'source_unavailable'; status: string | null }
+  /** The transfer named is not a live one of this volume: nothing written. */
+  | { kind: 'transfer_missing' };
 
 /** Thrown inside the transaction only to roll it back. */
 class Rollback extends Error {
@@ -55,14 +59,18 @@ export async function commitVolumeStep(
         const u = w.update!;
         const c = u.columns;
         const i = w.insert;
+        if (w.sourceGuard) {
+          const status = await holdSource(tx, d, w.sourceGuard);
+          if (status !== true) throw new Rollback({ kind: 'source_unavailable', status });
+        }
         await tx.execute(sql`
           INSERT INTO volumes (id, project_id, user_id, name, description, size, status, attach_status, created_at, updated_at,
-            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id)
+            deleted, deleted_at, machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id, snapshot_id, source_volid)
           VALUES (${join([
             d.text(i.id), d.text(i.projectId), d.text(i.userId), d.text(i.name), d.text(i.description), d.integer(i.size),
             d.text(c.status), d.text(c.attachStatus), d.timestamp(i.createdAt), d.timestamp(u.updatedAt), d.boolean(c.deleted),
             d.timestamp(c.deletedAt), d.text(c.machineState), d.text(c.phase), d.integer(u.version), d.timestamp(c.phaseEnteredAt),
-            d.text(c.errorReason), d.text(i.volumeTypeId), d.text(i.groupId ?? null),
+            d.text(c.errorReason), d.text(i.volumeTypeId), d.text(i.groupId ?? null), d.text(i.snapshotId ?? null), d.text(i.sourceVolid ?? null),
           ])})`);
         const metadata = Object.entries(i.metadata ?? {}).map(([key, value]) => ({ ownerId: i.id, key, value }));
         if (metadata.length > 0) await writeKeyValues(tx, d, 'volume_metadata', metadata, i.createdAt);
@@ -90,7 +98,12 @@ export async function commitVolumeStep(
               d.timestamp(a.at), d.timestamp(a.at), d.timestamp(a.at), d.boolean(false),
             ])})`);
         }
+        if (w.transfer && !(await writeTransfer(tx, d, w.volumeId, w.transfer, w.history.createdAt))) throw new Rollback({ kind: 'transfer_missing' });
         if (!w.insert) await move(tx, d, w);
+        if (w.adminMetadata) {
+          const writes = Object.entries(w.adminMetadata).map(([key, value]) => ({ ownerId: w.volumeId, key, value }));
+          await writeKeyValues(tx, d, 'volume_admin_metadata', writes, w.history.createdAt);
+        }
         if (w.carriesJobsOf !== undefined) {
           await tx.execute(sql`
             UPDATE outbox SET version = ${d.integer(w.update.version)}
@@ -125,16 +138,77 @@ async function move(tx: SqlRunner, d: Dialect, w: VolumeStepWrite) {
       attach_status = ${d.text(c.attachStatus)}, error_reason = ${d.text(c.errorReason)}, phase_entered_at = ${d.timestamp(c.phaseEnteredAt)},
       deleted = ${d.boolean(c.deleted)}, deleted_at = ${d.timestamp(c.deletedAt)}, version = ${d.integer(u.version)},
       updated_at = ${d.timestamp(u.updatedAt)},
+      size = CASE WHEN ${d.boolean(u.size !== undefined)} THEN ${d.integer(u.size ?? 0)} ELSE size END,
       provider_location = CASE WHEN ${d.boolean(u.providerLocation !== undefined)} THEN ${d.text(u.providerLocation ?? null)} ELSE provider_location END,
       volume_type_id = CASE WHEN ${d.boolean(u.volumeTypeId !== undefined)} THEN ${d.text(u.volumeTypeId ?? null)} ELSE volume_type_id END
     WHERE id = ${d.text(w.volumeId)}`);
 }
 
 async function check(tx: SqlRunner, d: Dialect, volumeId: string, c: VolumeStepWrite['conditions'][number]): Promise<VolumeConditionFailure | null> {
-  const statusFilter = c.kind === 'no_snapshots_in' ? sql`AND status IN (${join(c.statuses.map((s) => d.text(s)))})` : empty;
+  if (c.kind === 'no_clones_in_progress') {
+    // The copy reads the source's files: the source stays until every volume made from it is.
+    const rows = await tx.query<{ id: string; status: string }>(sql`
+      SELECT id, status FROM volumes WHERE source_volid = ${d.text(volumeId)} AND phase = ${d.text('creating')} AND deleted = ${d.boolean(false)}
+      ORDER BY created_at, id`);
+    return rows.length === 0 ? null : { kind: c.kind, snapshots: rows };
+  }
+  const statusFilter =
+    c.kind === 'no_snapshots_in'
+      ? sql`AND status IN (${join(c.statuses.map((s) => d.text(s)))})`
+      : c.kind === 'only_snapshots_in'
+        ? sql`AND status NOT IN (${join(c.statuses.map((s) => d.text(s)))})`
+        : empty;
   const rows = await tx.query<{ id: string; status: string }>(sql`
     SELECT id, status FROM snapshots WHERE volume_id = ${d.text(volumeId)} AND deleted = ${d.boolean(false)} ${statusFilter} ORDER BY created_at, id`);
   return rows.length === 0 ? null : { kind: c.kind, snapshots: rows.map((r) => ({ id: r.id, status: r.status })) };
+}
+
+/**
+ * Holds a new volume's source in its status for the create's transaction (the row lock on
+ * PostgreSQL, the write lock on SQLite): a delete of the source that commits after this one sees
+ * the new volume being created from it. true: held; otherwise the source's status (null: gone).
+ */
+async function holdSource(tx: SqlRunner, d: Dialect, g: VolumeSourceGuard): Promise<true | string | null> {
+  const table = raw(g.kind === 'snapshot' ? 'snapshots' : 'volumes');
+  const held = await tx.query<{ id: string }>(sql`
+    UPDATE ${table} SET status = status
+    WHERE id = ${d.text(g.id)} AND deleted = ${d.boolean(false)} AND status IN (${join(g.statuses.map((s) => d.text(s)))})
+    RETURNING id`);
+  if (held.length === 1) return true;
+  const rows = await tx.query<{ status: string }>(sql`SELECT status FROM ${table} WHERE id = ${d.text(g.id)} AND deleted = ${d.boolean(false)}`);
+  return rows[0]?.status ?? null;
+}
+
+/** The transfer's row with the volume's step; false: the transfer named is not a live one of this volume. */
+async function writeTransfer(tx: SqlRunner, d: Dialect, volumeId: string, t: TransferWrite, at: Date): Promise<boolean> {
+  if (t.kind === 'create') {
+    const r = t.transfer;
+    await tx.execute(sql`
+      INSERT INTO transfers (id, volume_id, display_name, salt, crypt_hash, expires_at, no_snapshots, source_project_id,
+        destination_project_id, accepted, created_at, updated_at, deleted_at, deleted)
+      VALUES (${join([
+        d.text(r.id), d.text(volumeId), d.text(r.displayName), d.text(r.salt), d.text(r.cryptHash), d.timestamp(null), d.boolean(r.noSnapshots),
+        d.text(r.sourceProjectId), d.text(null), d.boolean(false), d.timestamp(at), d.timestamp(at), d.timestamp(null), d.boolean(false),
+      ])})`);
+    return true;
+  }
+  // Cinder's transfer_accept and transfer_destroy both soft-delete the row; accept records who took it.
+  const accepted = t.kind === 'accept';
+  const closed = await tx.execute(sql`
+    UPDATE transfers SET deleted = ${d.boolean(true)}, deleted_at = ${d.timestamp(at)}, updated_at = ${d.timestamp(at)},
+      accepted = ${d.boolean(accepted)}, destination_project_id = ${d.text(accepted ? t.projectId : null)}
+    WHERE id = ${d.text(t.transferId)} AND volume_id = ${d.text(volumeId)} AND deleted = ${d.boolean(false)}`);
+  if (closed !== 1) return false;
+  if (t.kind === 'accept') {
+    await tx.execute(sql`
+      UPDATE volumes SET project_id = ${d.text(t.projectId)}, user_id = ${d.text(t.userId)} WHERE id = ${d.text(volumeId)}`);
+    if (!t.noSnapshots) {
+      await tx.execute(sql`
+        UPDATE snapshots SET project_id = ${d.text(t.projectId)}, user_id = ${d.text(t.userId)}, updated_at = ${d.timestamp(at)}
+        WHERE volume_id = ${d.text(volumeId)} AND deleted = ${d.boolean(false)}`);
+    }
+  }
+  return true;
 }
 
 async function closeAttachments(tx: SqlRunner, d: Dialect, volumeId: string, detach: NonNullable<VolumeStepWrite['detach']>): Promise<boolean> {

@@ -34,7 +34,9 @@ import { pendingJobsPerKind, snapshotsPerPhase } from './scrape-counts.js';
 import { heartbeatService, listServices, setFrozen, updateServiceFlags, type ServiceFlags, type ServiceIdentityRow } from './services.js';
 import { updateSnapshotFields } from './update-snapshot-fields.js';
 import { updateVolumeFields } from './update-volume-fields.js';
+import { listTransfers, readTransfer, withdrawTransfer } from './transfers.js';
 import { takeVolumeTurn, type VolumeTurn } from './volume-busy.js';
+import { liveSnapshotsOf, volumesCreatingFromSnapshot } from './volume-dependents.js';
 import { volumeStamp } from './volume-stamp.js';
 import * as qos from './qos-specs.js';
 import * as types from './volume-types.js';
@@ -106,6 +108,15 @@ export class SnapshotStore {
   /** One event of a volume's machine, in one transaction (see commit-volume-step.ts). */
   commitVolumeStep = (w: VolumeStepWrite, beforeCommit?: () => Promise<void>) => commitVolumeStep(this.db, this.dialect, w, beforeCommit);
   readVolumeHistory = (volumeId: string) => readVolumeHistory(this.prisma, volumeId);
+  readVolumeAdminMetadata = async (volumeId: string) =>
+    (await loadMetadata(this.db.sql, this.dialect, 'volume_admin_metadata', [volumeId])).get(volumeId) ?? {};
+  /** The volume's live snapshots (what a cascade delete takes first). */
+  liveSnapshotsOf = (volumeId: string) => liveSnapshotsOf(this.db.sql, this.dialect, volumeId);
+  /** Volumes still being copied from the snapshot. */
+  volumesCreatingFromSnapshot = (snapshotId: string) => volumesCreatingFromSnapshot(this.db.sql, this.dialect, snapshotId);
+  readTransfer = (id: string) => readTransfer(this.db.sql, this.dialect, id);
+  listTransfers = (projectId: string | null) => listTransfers(this.db.sql, this.dialect, projectId);
+  withdrawTransfer = (id: string, at: Date = new Date()) => withdrawTransfer(this.db.sql, this.dialect, id, at);
   volumeOwner = (volumeId: string) => volumeOwner(this.prisma, volumeId);
 
   // Quotas (quota.ts): limits are rows, usage is counted from the volumes and snapshots.
@@ -215,3 +226,5 @@ export type { ServiceRow, ServiceIdentityRow, ServiceFlags } from './services.js
 export type { MessageRow } from './messages.js';
 export type { ProjectUsage } from './host-usage.js';
 export type { GroupRow, GroupSnapshotRow, GroupTypeRow, ParentSubject } from './groups.js';
+export type { TransferRow } from './transfers.js';
+export type { TransferWrite, TransferInsert } from './rows.js';

@@ -35,7 +35,8 @@ export const VOLUME_VIEW_INCLUDE = {
 export type SnapshotWithMetadata = Snapshot & { metadata: SnapshotMetadata[] };
 
 /** What a create request fixes about a volume (its machine state aside). */
-export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'> & Partial<Pick<Volume, 'groupId'>>;
+export type VolumeIdentity = Pick<Volume, 'id' | 'projectId' | 'userId' | 'size' | 'name' | 'description' | 'volumeTypeId'> &
+  Partial<Pick<Volume, 'groupId' | 'snapshotId' | 'sourceVolid'>>;
 
 /** The volume fields a user edits, outside the machine; undefined leaves a column as it is. */
 export type VolumeFields = Partial<Pick<Volume, 'name' | 'description' | 'bootable'>>;
@@ -63,19 +64,48 @@ export type VolumeCondition =
   /** No live snapshot at all (a delete). */
   | { kind: 'no_snapshots' }
   /** No snapshot of the volume in one of these statuses (a detach during a snapshot operation). */
-  | { kind: 'no_snapshots_in'; statuses: readonly string[] };
+  | { kind: 'no_snapshots_in'; statuses: readonly string[] }
+  /** Every live snapshot in one of these statuses (a cascade delete deletes them all). */
+  | { kind: 'only_snapshots_in'; statuses: readonly string[] }
+  /** No volume being created from this one (its data is still being copied). */
+  | { kind: 'no_clones_in_progress' };
 
 /** Why a condition did not hold, for the caller and the history. */
 export interface VolumeConditionFailure {
   kind: VolumeCondition['kind'];
+  /** The rows in the way: snapshots of the volume, or (no_clones_in_progress) volumes copying it. */
   snapshots: Array<{ id: string; status: string }>;
 }
+
+/** A new volume's source, held in its status while the create commits. */
+export type VolumeSourceGuard =
+  | { kind: 'snapshot'; id: string; statuses: readonly string[] }
+  | { kind: 'volume'; id: string; statuses: readonly string[] };
+
+/** A transfer row as a create writes it. */
+export interface TransferInsert {
+  id: string;
+  displayName: string | null;
+  salt: string;
+  cryptHash: string;
+  noSnapshots: boolean;
+  sourceProjectId: string;
+}
+
+/** What a transfer event writes besides the volume's own step. */
+export type TransferWrite =
+  | { kind: 'create'; transfer: TransferInsert }
+  /** The volume (and, unless noSnapshots, its snapshots) moves to the accepting project. */
+  | { kind: 'accept'; transferId: string; projectId: string; userId: string; noSnapshots: boolean }
+  | { kind: 'delete'; transferId: string };
 
 /** One event's writes for one volume, committed in one transaction under its version guard. */
 export interface VolumeStepWrite {
   volumeId: string;
   /** A new row (the create request); otherwise the row must still be at `fromVersion`. */
   insert?: VolumeIdentity & { createdAt: Date; /** The user metadata it is created with, in the same transaction. */ metadata?: Record<string, string> };
+  /** A create from a source: the source must still be live and in one of its statuses. */
+  sourceGuard?: VolumeSourceGuard;
   fromVersion: number;
   /** The row after an accepted event; absent for a refused one (only its history row is written). */
   update?: {
@@ -86,7 +116,13 @@ export interface VolumeStepWrite {
     providerLocation?: string | null;
     /** A retype's new type, written with the step; undefined leaves the column as it is. */
     volumeTypeId?: string;
+    /** A finished extend's new size; undefined leaves the column as it is. */
+    size?: number;
   };
+  /** Keys of volume_admin_metadata to set (null removes), if the event is accepted. */
+  adminMetadata?: Record<string, string | null>;
+  /** A transfer's row, written with the step if the event is accepted. */
+  transfer?: TransferWrite;
   history: VolumeHistoryRow;
   /** Written only if the event is accepted and its conditions hold. */
   outbox: Array<{ kind: string; phase: string; version: number; runAfter: Date; createdAt: Date }>;

@@ -6,7 +6,7 @@ import { raw } from './dialect.js';
 
 export const volumeColumns = raw(
   'id, project_id, user_id, name, description, size, status, attach_status, provider_location, created_at, updated_at, deleted_at, deleted, ' +
-    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id, bootable',
+    'machine_state, phase, version, phase_entered_at, error_reason, volume_type_id, group_id, bootable, snapshot_id, source_volid',
 );
 
 export interface RawVolume {
@@ -31,6 +31,8 @@ export interface RawVolume {
   volume_type_id: string | null;
   group_id: string | null;
   bootable: unknown;
+  snapshot_id: string | null;
+  source_volid: string | null;
 }
 
 export function toVolumeRow(r: RawVolume): Volume {
@@ -56,5 +58,7 @@ export function toVolumeRow(r: RawVolume): Volume {
     volumeTypeId: r.volume_type_id,
     groupId: r.group_id,
     bootable: asBoolean(r.bootable),
+    snapshotId: r.snapshot_id,
+    sourceVolid: r.source_volid,
   };
 }

@@ -32,6 +32,47 @@ const GROUP_SNAPSHOT = '/v3/{project_id}/group_snapshots';
 const ADMIN_OR_OWNER = 'rule:admin_or_owner';
 const ADMIN_API = 'rule:admin_api';
 
+const TRANSFER = '/v3/{project_id}/os-volume-transfer';
+const TRANSFERS = '/v3/{project_id}/volume-transfers';
+/** Cinder's volume_transfer policies: the owner offers, shows, lists, withdraws; anyone with the key accepts. */
+const TRANSFER_RULES = [
+  {
+    name: 'volume:create_transfer',
+    check: ADMIN_OR_OWNER,
+    description: 'Offer a volume to another project (the target is the volume).',
+    operations: [{ method: 'POST', path: TRANSFER }, { method: 'POST', path: TRANSFERS }],
+    cinder: 'volume:create_transfer',
+  },
+  {
+    name: 'volume:get_transfer',
+    check: ADMIN_OR_OWNER,
+    description: 'Show a volume transfer.',
+    operations: [{ method: 'GET', path: `${TRANSFER}/{transfer_id}` }, { method: 'GET', path: `${TRANSFERS}/{transfer_id}` }],
+    cinder: 'volume:get_transfer',
+  },
+  {
+    name: 'volume:get_all_transfers',
+    check: ADMIN_OR_OWNER,
+    description: 'List volume transfers.',
+    operations: [{ method: 'GET', path: TRANSFER }, { method: 'GET', path: `${TRANSFER}/detail` }, { method: 'GET', path: TRANSFERS }, { method: 'GET', path: `${TRANSFERS}/detail` }],
+    cinder: 'volume:get_all_transfers',
+  },
+  {
+    name: 'volume:accept_transfer',
+    check: '',
+    description: 'Accept a volume transfer (any project holding the auth key).',
+    operations: [{ method: 'POST', path: `${TRANSFER}/{transfer_id}/accept` }, { method: 'POST', path: `${TRANSFERS}/{transfer_id}/accept` }],
+    cinder: 'volume:accept_transfer',
+  },
+  {
+    name: 'volume:delete_transfer',
+    check: ADMIN_OR_OWNER,
+    description: 'Withdraw a volume transfer.',
+    operations: [{ method: 'DELETE', path: `${TRANSFER}/{transfer_id}` }, { method: 'DELETE', path: `${TRANSFERS}/{transfer_id}` }],
+    cinder: 'volume:delete_transfer',
+  },
+] as const;
+
 export const RULE_DEFAULTS = [
   { name: 'context_is_admin', check: 'role:admin', description: "Decides what is required for the 'is_admin:True' check to succeed." },
   {
@@ -84,6 +125,8 @@ export const RULE_DEFAULTS = [
   { name: 'volume:create_volume_metadata', check: ADMIN_OR_OWNER, description: "Add metadata items to a volume.", operations: [{ method: 'POST', path: `${VOLUME}/{volume_id}/metadata` }], cinder: 'volume:create_volume_metadata' },
   { name: 'volume:update_volume_metadata', check: ADMIN_OR_OWNER, description: "Replace a volume's metadata, or update one item.", operations: [{ method: 'PUT', path: `${VOLUME}/{volume_id}/metadata` }, { method: 'PUT', path: `${VOLUME}/{volume_id}/metadata/{key}` }], cinder: 'volume:update_volume_metadata' },
   { name: 'volume:delete_volume_metadata', check: ADMIN_OR_OWNER, description: "Delete one item of a volume's metadata.", operations: [{ method: 'DELETE', path: `${VOLUME}/{volume_id}/metadata/{key}` }], cinder: 'volume:delete_volume_metadata' },
+  { name: 'volume:extend', check: ADMIN_OR_OWNER, description: 'Extend a detached volume.', operations: [{ method: 'POST', path: `${VOLUME}/{volume_id}/action (os-extend)` }], cinder: 'volume:extend' },
+  ...TRANSFER_RULES,
   { name: 'volume:reset_status', check: ADMIN_API, description: 'Reset the status of a volume.', operations: [{ method: 'POST', path: `${VOLUME}/{volume_id}/action (os-reset_status)` }], cinder: 'volume_extension:volume_admin_actions:reset_status' },
   { name: 'volume:force_delete', check: ADMIN_API, description: 'Force-delete a volume.', operations: [{ method: 'POST', path: `${VOLUME}/{volume_id}/action (os-force_delete)` }], cinder: 'volume_extension:volume_admin_actions:force_delete' },
   { name: 'volume:admin_metadata', check: ADMIN_API, description: "A volume's admin metadata." },

@@ -160,7 +160,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expect(second.json.volumes_links).toBeUndefined();
     });
 
-    it('refuses bad volume bodies, including sources this service cannot build from', async () => {
+    it('refuses bad volume bodies, including sources this service cannot build from or cannot find', async () => {
       const bad: unknown[] = [
         {},
         { volume: {} },
@@ -170,8 +170,6 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
         { volume: { size: 'big' } },
         { volume: { size: 1, colour: 'red' } },
         { volume: { size: 1 }, extra: true },
-        { volume: { size: 1, snapshot_id: MISSING } },
-        { volume: { size: 1, source_volid: MISSING } },
         { volume: { size: 1, backup_id: MISSING } },
         { volume: { size: 1, imageRef: 'cirros' } },
         { volume: { size: 1, name: 'a\u0000b' } },
@@ -190,7 +188,10 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       expect(v.status).toBe('available');
       expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: {} } }), 400, 'badRequest');
       expectFault(await f.call('PUT', `${P}/volumes/${v.id}`, { body: { volume: { metadata: { a: 7 } } } }), 400, 'badRequest', /metadata values must be strings/);
-      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, snapshot_id: MISSING } } }), 400, 'badRequest', /with snapshot_id is not supported/);
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, snapshot_id: MISSING } } }), 404, 'itemNotFound', `Snapshot ${MISSING} could not be found.`);
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, source_volid: MISSING } } }), 404, 'itemNotFound', `Volume ${MISSING} could not be found.`);
+      expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, backup_id: MISSING } } }), 400, 'badRequest', /with backup_id is not supported/);
+      expect((await f.call('GET', `${P}/volumes`)).json.volumes).toHaveLength(1);
     });
 
     it('refuses to connect or attach a volume still being created, with 400 and before any driver work', async () => {
