@@ -170,10 +170,11 @@ function requestArbitrary(path: string, op: Operation, arbs: SchemaArbitraries, 
         { arbitrary: fc.string({ maxLength: 10 }), weight: mixed ? 1 : 0 },
       );
     } else if (p.in === 'header') {
-      // Messages exist from 3.3 on, group resources from 3.11 to 3.20, the newer transfer URL from 3.55:
+      // Messages exist from 3.3 on, group resources from 3.11 to 3.20, the newer transfer URL from 3.55,
+      // the volume summary from 3.12:
       // below, every answer is 404, which is no success.
       const since33 = path.startsWith('/v3/{project_id}/messages');
-      const group = GROUP_PATH.test(path) || path.includes('/volume-transfers');
+      const group = GROUP_PATH.test(path) || path.includes('/volume-transfers') || path.endsWith('/volumes/summary');
       version = fc.oneof(
         { arbitrary: fc.constant(undefined), weight: since33 ? 0 : group ? 1 : 6 },
         { arbitrary: fc.constantFrom('volume 3.3', 'volume 3.49'), weight: since33 ? 6 : 0 },
@@ -237,9 +238,8 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
     const world = op.security?.length === 0 ? NO_WORLD : await makeWorld(f);
     // Ids in bodies name volumes (a snapshot's volume_id), a group's type and volume type (a
     // group's create) or a group (a group snapshot's create); ids in paths are drawn per path above.
-    const bodyIds =
-      path === '/v3/{project_id}/groups' ? [world.groupTypes[0]!, world.types[1]!] : path === '/v3/{project_id}/group_snapshots' ? world.groups : world.volumes;
-    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries } });
+    const bodyIds = path === '/v3/{project_id}/groups' ? world.types.slice(1, 2) : path === '/v3/{project_id}/group_snapshots' ? world.groups : world.volumes;
+    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries, group_type: world.groupTypes.slice(0, 1) } });
     const seen = new Map<number, number>();
     const answersAsDocumented = (mode: 'well-formed' | 'mixed') =>
       fc.asyncProperty(requestArbitrary(path, op, arbs, world, mode), async (req) => {

@@ -4,6 +4,7 @@
 // abstract `children.changed` events are caused by running (or failing) the children's real jobs,
 // `timer.expired` by moving the clock past the stored deadline and sweeping. After every step the
 // persisted parent must be where the machine says, with one accepted history row per step.
+import { DEFAULT_VOLUME_TYPE_ID } from '../../src/engine/store/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import {
@@ -81,7 +82,7 @@ describe.each(providers)('group snapshot machine paths replayed on %s', (provide
   /** A group of `members` volumes, each path its own. */
   const groupOf = async (members: number) => {
     const type = await h.manager.groups.createGroupType({ name: `gt-${Math.random()}`, description: null, isPublic: true, specs: {} });
-    const g = await h.manager.groups.createGroup({ projectId: 'p', userId: 'u', name: 'g', description: null, groupTypeId: type.id, volumeTypeIds: ['5b2c1f9e-8a55-4a2b-9a7e-0c1d2e3f4a5b'] });
+    const g = await h.manager.groups.createGroup({ projectId: 'p', userId: 'u', name: 'g', description: null, groupTypeId: type.id, volumeTypeIds: [DEFAULT_VOLUME_TYPE_ID] });
     for (let i = 0; i < members; i++) {
       const v = await createdVolume(h, { projectId: 'p', userId: 'u', size: 1, name: `m${i}` });
       await h.manager.groups.updateGroup(g.id, { addVolumes: [v.id], removeVolumes: [] });

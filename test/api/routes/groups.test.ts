@@ -2,13 +2,15 @@
 // the real createApp over SQLite and PostgreSQL, noauth (admin), the default policy, with the
 // group reactor joining parents to their children as the service does. A group snapshot's
 // member snapshots run on the snapshot machine, their jobs through the outbox worker.
+import { DEFAULT_VOLUME_TYPE_ID } from '../../../src/engine/store/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { providers } from '../../support/databases.js';
 import { apiFixture, createVolume, expectClientFault, expectFault, MISSING, P, type ApiFixture } from '../helpers.js';
 
 const V = (v: string) => ({ headers: { 'OpenStack-API-Version': `volume ${v}` } });
 const LATEST = V('latest');
-const VOLUME_TYPE = '5b2c1f9e-8a55-4a2b-9a7e-0c1d2e3f4a5b';
+// Cinder's default type, which every deployment has (seeded by the volume types migration).
+const VOLUME_TYPE = DEFAULT_VOLUME_TYPE_ID;
 
 describe.each(providers)('REST API on %s: group types, groups and group snapshots', (provider) => {
   let f: ApiFixture;
@@ -195,6 +197,7 @@ describe.each(providers)('REST API on %s: group types, groups and group snapshot
     expectClientFault(await call('POST', '/groups', { group: { group_type: MISSING, volume_types: [] } }));
     expectClientFault(await call('POST', '/groups', { group: { volume_types: [VOLUME_TYPE] } }));
     expectClientFault(await call('POST', '/groups', { group: { group_type: await groupType(), volume_types: ['not-a-type'] } }));
+    expectFault(await call('POST', '/groups', { group: { group_type: await groupType(), volume_types: [MISSING] } }), 404, 'itemNotFound', `Volume type ${MISSING} could not be found.`);
     expectFault(await call('POST', '/group_snapshots', { group_snapshot: { group_id: MISSING } }), 404, 'itemNotFound', `Group ${MISSING} could not be found.`);
     expectClientFault(await call('POST', '/group_snapshots', { group_snapshot: {} }));
     const g = await group();

@@ -12,6 +12,7 @@ import { createRemoteFsDriver } from '../../../src/drivers/remotefs/index.js';
 import { buildService, type Service } from '../../../src/service.js';
 import { freshDatabaseUrl, providers } from '../../support/databases.js';
 import { TestCompute } from '../../support/doubles.js';
+import { DEFAULT_VOLUME_TYPE_ID } from '../../../src/engine/store/index.js';
 import { runVolumeJobs } from '../../support/harness.js';
 import { volumeSettled } from '../../support/volume-settled.js';
 import { apiFixture, createVolume as createVolumeIn, expectClientFault, expectFault, INSTANCE, MISSING, P, send, type ApiFixture } from '../helpers.js';
@@ -103,7 +104,7 @@ describe.each(providers)('REST API on %s: volumes', (provider) => {
       const show = async (version: string) => (await f.call('GET', `${P}/volumes/${v.id}`, { headers: { 'OpenStack-API-Version': `volume ${version}` } })).json.volume;
       expect(await show('3.12')).not.toHaveProperty('group_id');
       expect(await show('3.13')).toHaveProperty('group_id', null);
-      expect(await show('3.65')).toMatchObject({ consumes_quota: true, provider_id: null, cluster_name: null, shared_targets: false, service_uuid: null, volume_type_id: null });
+      expect(await show('3.65')).toMatchObject({ consumes_quota: true, provider_id: null, cluster_name: null, shared_targets: false, service_uuid: null, volume_type_id: DEFAULT_VOLUME_TYPE_ID });
       const count = async (version: string) => (await f.call('GET', `${P}/volumes?with_count=true`, { headers: { 'OpenStack-API-Version': `volume ${version}` } })).json;
       expect(await count('3.44')).not.toHaveProperty('count');
       expect((await count('3.45')).count).toBe(1);
