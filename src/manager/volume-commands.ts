@@ -60,7 +60,7 @@ export class VolumeCommands {
     const outcome = await this.engine.volumes.start(
       { id, projectId: input.projectId, userId: input.userId, size: input.size, name: input.name ?? null, description: input.description ?? null, volumeTypeId },
       'api',
-      this.quotas.volumeDemand(input.projectId, input.size),
+      this.quotas.volumeDemand(input.projectId, input.size, volumeTypeId),
     );
     if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     return this.reads.volume(id);
@@ -116,7 +116,8 @@ export class VolumeCommands {
    * Cinder refuses it: a type the caller cannot see (404), the same type, a status other than
    * available or in-use, a change of encryption, a change of front-end QoS on a volume in use.
    * The checks read the row the retype is committed against (its version), so a volume that
-   * moved on meanwhile is refused rather than retyped on stale grounds.
+   * moved on meanwhile is refused rather than retyped on stale grounds. The new type's quotas
+   * (the volume and its snapshots moving there) are judged in the same transaction: 413 as Cinder.
    */
   async retype(volumeId: string, newType: string, viewer: TypeViewer) {
     const volume = await this.reads.liveVolume(volumeId);
@@ -131,8 +132,16 @@ export class VolumeCommands {
       this.engine.store.volumeTypes.encryption(target.id),
     ]);
     if (!sameEncryption(fromEncryption, toEncryption)) throw new InvalidRequest('Invalid volume: Retype cannot change encryption requirements.');
-    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: 'os-retype' }, source: 'api', expectedVersion: volume.version, volumeTypeId: target.id });
+    const outcome = await this.engine.volumes.deliver({
+      volumeId,
+      event: { type: 'os-retype' },
+      source: 'api',
+      expectedVersion: volume.version,
+      volumeTypeId: target.id,
+      quota: this.quotas.retypeDemand(volume, target.id),
+    });
     if (outcome.kind === 'conflict') throw new InvalidRequest(RETYPE_REFUSAL);
+    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     return expectAccepted(outcome, () => RETYPE_REFUSAL, 'retype');
   }
 
