@@ -214,6 +214,64 @@ describe.each(providers)('quotas on %s', (provider) => {
     ]);
   });
 
+  it("holds each volume type to its own limits: usage per type, creates and retypes refused with Cinder's 413, other types untouched", async () => {
+    const h = await setup();
+    const q = h.manager.quotas;
+    await h.manager.types.create({ name: 'fast', description: null, isPublic: true, extraSpecs: {} });
+    await h.manager.types.create({ name: 'slow', description: null, isPublic: true, extraSpecs: {} });
+    const admin = { projectId: P, isAdmin: true };
+    await q.updateProject(P, { volumes_fast: 1, gigabytes_fast: 20, snapshots_fast: 1, volumes_slow: 2 });
+
+    const fast = await createdVolume(h, { projectId: P, userId: U, size: 4, volumeType: 'fast' });
+    await expect(h.manager.createVolume({ projectId: P, userId: U, size: 1, volumeType: 'fast' })).rejects.toThrow(
+      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'."),
+    );
+    // The other types, and the default one, are not held to fast's limits.
+    const slow = await createdVolume(h, { projectId: P, userId: U, size: 4, volumeType: 'slow' });
+    await createdVolume(h, { projectId: P, userId: U, size: 9 });
+    // A snapshot counts under its volume's type, in snapshots and gigabytes.
+    await h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U });
+    await h.worker.drain();
+    await expect(h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U })).rejects.toThrow(
+      new OverLimit('SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded'),
+    );
+    // 4 + 4 of 10, and snapshots_fast still full: Cinder reserves gigabytes_fast first, so names it.
+    await q.updateProject(P, { gigabytes_fast: 10 });
+    await expect(h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U })).rejects.toThrow(
+      new OverLimit('VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 4G, quota is 10G and 8G has been consumed.'),
+    );
+    expect(await q.projectUsage(P)).toMatchObject({
+      volumes: { in_use: 3 }, gigabytes: { in_use: 4 + 4 + 9 + 4 }, snapshots: { in_use: 1 },
+      volumes_fast: { limit: 1, in_use: 1, reserved: 0 }, snapshots_fast: { limit: 1, in_use: 1 }, gigabytes_fast: { limit: 10, in_use: 8 },
+      volumes_slow: { limit: 2, in_use: 1 }, snapshots_slow: { limit: -1, in_use: 0 }, gigabytes_slow: { limit: -1, in_use: 4 },
+      volumes___DEFAULT__: { limit: -1, in_use: 1 }, gigabytes___DEFAULT__: { in_use: 9 },
+    });
+    // A lowered per-type limit is judged against the per-type usage, as the fixed ones are.
+    await expect(q.updateProject(P, { gigabytes_fast: 7 })).rejects.toThrow(
+      new InvalidRequest('Quota gigabytes_fast limit must be equal or greater than existing resources. Current usage is 8 and the requested limit is 7.'),
+    );
+
+    // A retype takes the volume and its snapshots to the new type: refused while fast is full
+    // (the type left as it was), then moving the usage with it.
+    await expect(h.manager.retypeVolume(slow.id, 'fast', admin)).rejects.toThrow(
+      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'."),
+    );
+    expect((await h.manager.reads.volume(slow.id)).volumeTypeId).toBe(slow.volumeTypeId);
+    await h.manager.retypeVolume(fast.id, 'slow', admin);
+    expect(await q.projectUsage(P)).toMatchObject({
+      volumes_fast: { in_use: 0 }, snapshots_fast: { in_use: 0 }, gigabytes_fast: { in_use: 0 },
+      volumes_slow: { in_use: 2 }, snapshots_slow: { in_use: 1 }, gigabytes_slow: { in_use: 4 + 4 + 4 },
+    });
+    // slow is now full (2 of 2): the default type's volume may not go there, but fast has room.
+    const plain = (await h.db.prisma.volume.findFirst({ where: { projectId: P, size: 9 } }))!;
+    await expect(h.manager.retypeVolume(plain.id, 'slow', admin)).rejects.toThrow(/VolumeLimitExceeded: .*'volumes_slow'/);
+    // Its snapshots go with it: a type with no room for them refuses as Cinder does.
+    await q.updateProject(P, { volumes_slow: -1, snapshots_fast: 0, volumes_fast: 5, gigabytes_fast: -1 });
+    await expect(h.manager.retypeVolume(fast.id, 'fast', admin)).rejects.toThrow(new OverLimit('UnexpectedOverQuota: Unexpected over quota on snapshots_fast.'));
+    await h.manager.retypeVolume(plain.id, 'fast', admin);
+    expect(await q.projectUsage(P)).toMatchObject({ volumes_fast: { in_use: 1 }, gigabytes_fast: { in_use: 9 }, volumes___DEFAULT__: { in_use: 0 } });
+  });
+
   it('lets exactly the quota through when two processes race many creates', async () => {
     const url = await freshDatabaseUrl(provider);
     const h = await setup(url);

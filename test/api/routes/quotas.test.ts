@@ -134,4 +134,36 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
     expectFault(await f.call('POST', `${P}/snapshots`, { body: { snapshot: { volume_id: v } } }), 413, 'overLimit', 'SnapshotLimitExceeded: Maximum number of snapshots allowed (0) exceeded');
     expect([await f.h.db.prisma.volume.count(), await f.h.db.prisma.snapshot.count()]).toEqual([1, 0]);
   });
+
+  it('holds a volume type to its own limits over HTTP: 413 for that type, other types untouched, usage per type', async () => {
+    expect((await f.call('POST', `${P}/types`, { body: { volume_type: { name: 'fast' } } })).status).toBe(200);
+    const put = await f.call('PUT', `${P}/os-quota-sets/proj`, { body: { quota_set: { volumes_fast: 1, gigabytes_fast: '5' } } });
+    expect([put.status, put.json.quota_set]).toEqual([200, expect.objectContaining({ volumes_fast: 1, snapshots_fast: -1, gigabytes_fast: 5 })]);
+    const typed = await f.call('POST', `${P}/volumes`, { body: { volume: { size: 2, volume_type: 'fast' } } });
+    expect(typed.status, typed.text).toBe(202);
+    const over = await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, volume_type: 'fast' } } });
+    expectFault(over, 413, 'overLimit', "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'.");
+    expect(over.headers.get('retry-after')).toBe('0');
+    // The default type has no limit of its own.
+    await volume(1);
+    await volume(1);
+    const usage = await f.call('GET', `${P}/os-quota-sets/proj?usage=True`);
+    expect(usage.json.quota_set).toMatchObject({
+      volumes: { limit: -1, in_use: 3, reserved: 0 },
+      volumes_fast: { limit: 1, in_use: 1, reserved: 0 },
+      gigabytes_fast: { limit: 5, in_use: 2, reserved: 0 },
+      volumes___DEFAULT__: { limit: -1, in_use: 2, reserved: 0 },
+    });
+    // Room for one more fast volume, but not for 4 GiB of it.
+    await f.call('PUT', `${P}/os-quota-sets/proj`, { body: { quota_set: { volumes_fast: 2 } } });
+    expectFault(
+      await f.call('POST', `${P}/volumes`, { body: { volume: { size: 4, volume_type: 'fast' } } }),
+      413,
+      'overLimit',
+      'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 4G, quota is 5G and 2G has been consumed.',
+    );
+    expect(await f.h.db.prisma.volume.count()).toBe(3);
+    // Cinder's limits name no per-type resource.
+    expect(Object.keys((await f.call('GET', `${P}/limits`)).json.limits.absolute).filter((k) => k.includes('fast'))).toEqual([]);
+  });
 });
