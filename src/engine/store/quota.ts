@@ -3,7 +3,8 @@
 //
 // What is used is counted from the volumes and snapshots rows themselves, not kept in a usage
 // table: a deleted row frees its share by being deleted, and there is no reservation to expire
-// or usage to drift. A create is admitted in the transaction that inserts its row, after taking
+// or usage to drift; per volume type the same rows are grouped by their type, so a retype moves
+// a volume's usage (and its snapshots') by changing its column. A create is admitted in the transaction that inserts its row, after taking
 // the project's quota turn (PostgreSQL: a transaction-scoped advisory lock; SQLite: its write
 // transaction already serialises every writer), so the count it judges cannot miss a row that a
 // concurrent create is inserting: two creates never both pass the last unit.
