@@ -3,7 +3,7 @@
 // are rows (src/engine/store/quota.ts); what is used is counted from the volumes and snapshots,
 // and a create is judged in the transaction that inserts its row (the demands built here).
 import type { Engine } from '../engine/engine.js';
-import { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, type QuotaDemand, type QuotaLimits, type QuotaRefusal, type QuotaUsage } from '../engine/store/index.js';
+import { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, perTypeResource, type QuotaDemand, type QuotaLimits, type QuotaRefusal, type QuotaUsage } from '../engine/store/index.js';
 import { InvalidRequest, OverLimit } from './errors.js';
 import type { Limits } from './limits.js';
 
@@ -12,8 +12,8 @@ const NON_QUOTA_KEYS: ReadonlySet<string> = new Set(['tenant_id', 'id']);
 /** Cinder's constants.DB_MAX_INT. */
 const DB_MAX_INT = 0x7fffffff;
 
-/** Per volume type, Cinder adds these resources (`volumes_<type>`, ...). */
-const PER_TYPE_PREFIXES = ['volumes', 'snapshots', 'gigabytes'] as const;
+/** Per volume type, Cinder lists these resources (`volumes_<type>`, ...), in this order. */
+const PER_TYPE_SHOWN = ['volumes', 'snapshots', 'gigabytes'] as const;
 
 export interface QuotaUsageView {
   limit: number;
@@ -21,7 +21,7 @@ export interface QuotaUsageView {
   reserved: number;
 }
 
-/** The volume types' names, for the per-type resources; none until volume types exist here. */
+/** The live volume types' names, for the per-type resources. */
 export type VolumeTypeNames = () => Promise<readonly string[]>;
 
 export class Quotas {
@@ -42,25 +42,60 @@ export class Quotas {
   /** Every resource name, in Cinder's order: the fixed ones, then per volume type. */
   async resources(): Promise<string[]> {
     const types = await this.volumeTypeNames();
-    return [...QUOTA_RESOURCES, ...types.flatMap((t) => PER_TYPE_PREFIXES.map((p) => `${p}_${t}`))];
+    return [...QUOTA_RESOURCES, ...types.flatMap((t) => PER_TYPE_SHOWN.map((r) => perTypeResource(r, t)))];
   }
 
-  /** What a new volume of `size` GiB adds: judged with its insert. */
-  volumeDemand(projectId: string, size: number): QuotaDemand {
-    return { projectId, deltas: { volumes: 1, gigabytes: size }, volumeSize: size, defaults: this.configDefaults() };
+  /** What a new volume of `size` GiB of a type adds (its type's resources too): judged with its insert. */
+  volumeDemand(projectId: string, size: number, volumeTypeId: string | null = null): QuotaDemand {
+    return {
+      projectId,
+      reserving: 'volumes',
+      size,
+      deltas: { volumes: 1, gigabytes: size },
+      volumeType: { id: volumeTypeId },
+      volumeSize: size,
+      defaults: this.configDefaults(),
+    };
   }
 
-  /** What a new snapshot of a volume of `volumeSize` GiB adds (Cinder counts it in gigabytes). */
-  snapshotDemand(projectId: string, volumeSize: number): QuotaDemand {
-    return { projectId, deltas: { snapshots: 1, gigabytes: volumeSize }, defaults: this.configDefaults() };
+  /**
+   * What a new snapshot of a volume of `volumeSize` GiB adds (Cinder counts it in gigabytes), under
+   * the volume's type as the transaction that inserts it reads it.
+   */
+  snapshotDemand(projectId: string, volumeId: string, volumeSize: number): QuotaDemand {
+    return {
+      projectId,
+      reserving: 'snapshots',
+      size: volumeSize,
+      deltas: { snapshots: 1, gigabytes: volumeSize },
+      volumeType: { ofVolume: volumeId },
+      defaults: this.configDefaults(),
+    };
   }
 
   /**
    * What growing a volume from `size` to `newSize` GiB adds: for an extend, handed to the volume
    * committer with its event (VolumeDelivery.quota) so it is judged in the same transaction.
    */
-  extendDemand(projectId: string, size: number, newSize: number): QuotaDemand {
-    return { projectId, deltas: { gigabytes: newSize - size }, volumeSize: newSize, defaults: this.configDefaults() };
+  extendDemand(projectId: string, size: number, newSize: number, volumeTypeId: string | null = null): QuotaDemand {
+    return {
+      projectId,
+      reserving: 'volumes',
+      size: newSize - size,
+      deltas: { gigabytes: newSize - size },
+      volumeType: { id: volumeTypeId },
+      volumeSize: newSize,
+      defaults: this.configDefaults(),
+    };
+  }
+
+  /**
+   * A retype moves the volume's usage (itself and its snapshots) to the new type: only the new
+   * type's resources are judged (Cinder's get_volume_type_reservation, reserve_vol_type_only), in
+   * the transaction that changes the type. The old type's share goes with the row.
+   */
+  retypeDemand(volume: { id: string; projectId: string; size: number }, toTypeId: string): QuotaDemand {
+    return { projectId: volume.projectId, reserving: 'volumes', size: volume.size, deltas: {}, retype: { volumeId: volume.id, to: toTypeId }, defaults: this.configDefaults() };
   }
 
   /** The class `default` over the settings (cinder/quota.py get_defaults). */
@@ -156,11 +191,11 @@ const USED_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * What a project uses of a resource. Backups and groups are not built here, so none are in use;
- * per-type usage needs the volumes' types, which this service does not record yet.
+ * What a project uses of a resource (counted per type too). Backups and groups are not built
+ * here, so none are in use; per_volume_gigabytes is a limit, not a count.
  */
 function inUse(usage: QuotaUsage, resource: string): number {
-  return resource === 'volumes' || resource === 'snapshots' || resource === 'gigabytes' ? usage[resource] : 0;
+  return usage[resource] ?? 0;
 }
 
 function pick(resources: readonly string[], values: QuotaLimits, fallback: number): QuotaLimits {
@@ -182,21 +217,26 @@ function integerFrom(value: unknown, name: string): number {
 }
 
 /**
- * Cinder's QuotaError for a refused create (quota_utils.process_reserve_over_quota and the
- * per_volume_gigabytes limit check), as its FaultWrapper words it: the class name first.
+ * Cinder's QuotaError for a refused create or retype (quota_utils.process_reserve_over_quota and
+ * the per_volume_gigabytes limit check), as its FaultWrapper words it: the class name first. The
+ * first resource over that Cinder recognises names the refusal (any gigabytes one, or the count
+ * of what is reserved, per type or not); if none is, every one over is named as unexpected.
  */
 export function overQuota(refusal: QuotaRefusal): OverLimit {
   if (refusal.kind === 'per_volume') {
     return new OverLimit(`VolumeSizeExceedsLimit: Requested volume size ${refusal.size}G is larger than maximum allowed limit ${refusal.limit}G.`);
   }
-  switch (refusal.resource) {
-    case 'gigabytes':
+  for (const over of refusal.overs) {
+    if (over.resource.includes('gigabytes')) {
       return new OverLimit(
-        `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${refusal.requested}G, quota is ${refusal.limit}G and ${refusal.consumed}G has been consumed.`,
+        `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed ${over.resource} quota. Requested ${refusal.size}G, quota is ${over.limit}G and ${over.consumed}G has been consumed.`,
       );
-    case 'volumes':
-      return new OverLimit(`VolumeLimitExceeded: Maximum number of volumes allowed (${refusal.limit}) exceeded for quota 'volumes'.`);
-    case 'snapshots':
-      return new OverLimit(`SnapshotLimitExceeded: Maximum number of snapshots allowed (${refusal.limit}) exceeded`);
+    }
+    if (over.resource.includes(refusal.reserving)) {
+      return refusal.reserving === 'volumes'
+        ? new OverLimit(`VolumeLimitExceeded: Maximum number of volumes allowed (${over.limit}) exceeded for quota '${over.resource}'.`)
+        : new OverLimit(`SnapshotLimitExceeded: Maximum number of snapshots allowed (${over.limit}) exceeded`);
+    }
   }
+  return new OverLimit(`UnexpectedOverQuota: Unexpected over quota on ${refusal.overs.map((o) => o.resource).join(', ')}.`);
 }

@@ -84,7 +84,7 @@ export class SnapshotCommands {
       // of a deleted volume.
       { volumeId: volume.id, status: volume.status },
       // Judged in the same transaction, after the volume is held (snapshots and gigabytes).
-      this.quotas.snapshotDemand(input.projectId, volume.size),
+      this.quotas.snapshotDemand(input.projectId, volume.id, volume.size),
     );
     if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     if (outcome.kind === 'refused') {

@@ -104,7 +104,7 @@ export class VolumeCommands {
         ...(input.metadata ? { metadata: input.metadata } : {}),
       },
       'api',
-      { quota: this.quotas.volumeDemand(input.projectId, size), ...(from ? { from: { source: from.source, statuses: from.statuses } } : {}) },
+      { quota: this.quotas.volumeDemand(input.projectId, size, volumeTypeId), ...(from ? { from: { source: from.source, statuses: from.statuses } } : {}) },
     );
     if (started.kind === 'over_quota') throw overQuota(started.refusal);
     if (started.kind === 'source_unavailable') {
@@ -185,7 +185,7 @@ export class VolumeCommands {
       expectedVersion: volume.version,
       adminMetadata: { [EXTEND_NEW_SIZE_KEY]: String(newSize) },
       // The added gigabytes (and per_volume_gigabytes) are judged in the extend's own transaction.
-      quota: this.quotas.extendDemand(volume.projectId, volume.size, newSize),
+      quota: this.quotas.extendDemand(volume.projectId, volume.size, newSize, volume.volumeTypeId),
     });
     if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     if (outcome.kind === 'conflict') throw new InvalidRequest(`Invalid volume: Volume ${volumeId} changed while the extend was requested; try again.`);
@@ -242,7 +242,8 @@ export class VolumeCommands {
    * Cinder refuses it: a type the caller cannot see (404), the same type, a status other than
    * available or in-use, a change of encryption, a change of front-end QoS on a volume in use.
    * The checks read the row the retype is committed against (its version), so a volume that
-   * moved on meanwhile is refused rather than retyped on stale grounds.
+   * moved on meanwhile is refused rather than retyped on stale grounds. The new type's quotas
+   * (the volume and its snapshots moving there) are judged in the same transaction: 413 as Cinder.
    */
   async retype(volumeId: string, newType: string, viewer: TypeViewer) {
     const volume = await this.reads.liveVolume(volumeId);
@@ -257,8 +258,16 @@ export class VolumeCommands {
       this.engine.store.volumeTypes.encryption(target.id),
     ]);
     if (!sameEncryption(fromEncryption, toEncryption)) throw new InvalidRequest('Invalid volume: Retype cannot change encryption requirements.');
-    const outcome = await this.engine.volumes.deliver({ volumeId, event: { type: 'os-retype' }, source: 'api', expectedVersion: volume.version, volumeTypeId: target.id });
+    const outcome = await this.engine.volumes.deliver({
+      volumeId,
+      event: { type: 'os-retype' },
+      source: 'api',
+      expectedVersion: volume.version,
+      volumeTypeId: target.id,
+      quota: this.quotas.retypeDemand(volume, target.id),
+    });
     if (outcome.kind === 'conflict') throw new InvalidRequest(RETYPE_REFUSAL);
+    if (outcome.kind === 'over_quota') throw overQuota(outcome.refusal);
     return expectAccepted(outcome, () => RETYPE_REFUSAL, 'retype');
   }
 

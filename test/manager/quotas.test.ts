@@ -38,32 +38,55 @@ const P = 'project-a';
 const U = 'user-a';
 
 describe('quota judgement (pure)', () => {
-  const demand = { projectId: P, deltas: { volumes: 1, gigabytes: 5 }, volumeSize: 5, defaults: {} };
-  const usage = { volumes: 2, snapshots: 0, gigabytes: 10 };
+  const demand = { projectId: P, reserving: 'volumes' as const, size: 5, deltas: { volumes: 1, gigabytes: 5 }, volumeSize: 5, defaults: {} };
+  // Cinder's reservation order: reserve_opts, then add_volume_type_opts' copies for the type.
+  const deltas = [['volumes', 1], ['gigabytes', 5], ['volumes_fast', 1], ['gigabytes_fast', 5]] as const;
+  const usage = { volumes: 2, snapshots: 0, gigabytes: 10, volumes_fast: 1, gigabytes_fast: 4 };
 
-  it('judges per_volume_gigabytes first, then the count, then gigabytes, as Cinder reserves them', () => {
-    expect(judge(demand, { per_volume_gigabytes: 4, volumes: 2, gigabytes: 10 }, usage)).toEqual({ kind: 'per_volume', size: 5, limit: 4 });
-    expect(judge(demand, { per_volume_gigabytes: 5, volumes: 2, gigabytes: 10 }, usage)).toEqual({ kind: 'over', resource: 'volumes', requested: 1, limit: 2, consumed: 2 });
-    expect(judge(demand, { volumes: 3, gigabytes: 14 }, usage)).toEqual({ kind: 'over', resource: 'gigabytes', requested: 5, limit: 14, consumed: 10 });
-    // The last unit is allowed; -1 and a missing limit are unlimited.
-    expect(judge(demand, { volumes: 3, gigabytes: 15, per_volume_gigabytes: 5 }, usage)).toBeNull();
-    expect(judge(demand, { volumes: -1, gigabytes: -1, per_volume_gigabytes: -1 }, usage)).toBeNull();
-    expect(judge(demand, {}, usage)).toBeNull();
+  it('judges per_volume_gigabytes first, then every resource in the reservation order, per type too', () => {
+    expect(judge(demand, deltas, { per_volume_gigabytes: 4, volumes: 2, gigabytes: 10 }, usage)).toEqual({ kind: 'per_volume', size: 5, limit: 4 });
+    expect(judge(demand, deltas, { per_volume_gigabytes: 5, volumes: 2, gigabytes: 14, gigabytes_fast: 8 }, usage)).toEqual({
+      kind: 'over',
+      reserving: 'volumes',
+      size: 5,
+      overs: [
+        { resource: 'volumes', limit: 2, consumed: 2 },
+        { resource: 'gigabytes', limit: 14, consumed: 10 },
+        { resource: 'gigabytes_fast', limit: 8, consumed: 4 },
+      ],
+    });
+    // Only the type's limit is reached: the type's resource alone is over.
+    expect(judge(demand, deltas, { volumes: 10, volumes_fast: 1 }, usage)).toMatchObject({ overs: [{ resource: 'volumes_fast', limit: 1, consumed: 1 }] });
+    // A resource never used counts as 0; the last unit is allowed; -1 and a missing limit are unlimited.
+    expect(judge(demand, [['volumes_slow', 1]], { volumes_slow: 0 }, usage)).toMatchObject({ overs: [{ resource: 'volumes_slow', limit: 0, consumed: 0 }] });
+    expect(judge(demand, deltas, { volumes: 3, gigabytes: 15, per_volume_gigabytes: 5, volumes_fast: 2, gigabytes_fast: 9 }, usage)).toBeNull();
+    expect(judge(demand, deltas, { volumes: -1, gigabytes: -1, per_volume_gigabytes: -1, volumes_fast: -1 }, usage)).toBeNull();
+    expect(judge(demand, deltas, {}, usage)).toBeNull();
     // Shrinking is never judged: a project over a lowered limit may still give back.
-    expect(judge({ ...demand, deltas: { gigabytes: -3 }, volumeSize: 2 }, { gigabytes: 1 }, usage)).toBeNull();
+    expect(judge({ ...demand, volumeSize: 2 }, [['gigabytes', -3], ['gigabytes_fast', -3]], { gigabytes: 1, gigabytes_fast: 1 }, usage)).toBeNull();
   });
 
-  it("words each refusal as Cinder's FaultWrapper does", () => {
+  it("words each refusal as Cinder's process_reserve_over_quota and FaultWrapper do", () => {
+    const over = (reserving: 'volumes' | 'snapshots', size: number, ...overs: Array<[string, number, number]>) => ({
+      kind: 'over' as const,
+      reserving,
+      size,
+      overs: overs.map(([resource, limit, consumed]) => ({ resource, limit, consumed })),
+    });
     expect(overQuota({ kind: 'per_volume', size: 5, limit: 4 })).toEqual(new OverLimit('VolumeSizeExceedsLimit: Requested volume size 5G is larger than maximum allowed limit 4G.'));
-    expect(overQuota({ kind: 'over', resource: 'volumes', requested: 1, limit: 2, consumed: 2 })).toEqual(
-      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (2) exceeded for quota 'volumes'."),
+    expect(overQuota(over('volumes', 1, ['volumes', 2, 2]))).toEqual(new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (2) exceeded for quota 'volumes'."));
+    expect(overQuota(over('volumes', 1, ['volumes_fast', 1, 1], ['gigabytes', 3, 3]))).toEqual(
+      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'."),
     );
-    expect(overQuota({ kind: 'over', resource: 'snapshots', requested: 1, limit: 1, consumed: 1 })).toEqual(
-      new OverLimit('SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded'),
-    );
-    expect(overQuota({ kind: 'over', resource: 'gigabytes', requested: 2, limit: 3, consumed: 2 })).toEqual(
+    expect(overQuota(over('snapshots', 2, ['snapshots_fast', 1, 1]))).toEqual(new OverLimit('SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded'));
+    expect(overQuota(over('volumes', 2, ['gigabytes', 3, 2]))).toEqual(
       new OverLimit('VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 2G, quota is 3G and 2G has been consumed.'),
     );
+    expect(overQuota(over('snapshots', 2, ['gigabytes_fast', 3, 2], ['snapshots_fast', 0, 0]))).toEqual(
+      new OverLimit('VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 2G, quota is 3G and 2G has been consumed.'),
+    );
+    // A retype that would take the new type's snapshots over: Cinder has no word for it but this.
+    expect(overQuota(over('volumes', 2, ['snapshots_fast', 0, 0]))).toEqual(new OverLimit('UnexpectedOverQuota: Unexpected over quota on snapshots_fast.'));
   });
 });
 
@@ -81,7 +104,11 @@ describe.each(providers)('quotas on %s', (provider) => {
   it('shows the settings, then the default class over them, then the project over both', async () => {
     const h = await setup(undefined, { limits: { maxVolumeSizeGiB: 500, quotas: { volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10 } } });
     const q = h.manager.quotas;
-    const settings = { volumes: 10, per_volume_gigabytes: 500, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10 };
+    // Per type (here `__DEFAULT__`, which every database has) the settings say nothing: -1, as Cinder.
+    const settings = {
+      volumes: 10, per_volume_gigabytes: 500, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, groups: 10,
+      volumes___DEFAULT__: -1, snapshots___DEFAULT__: -1, gigabytes___DEFAULT__: -1,
+    };
     expect(await q.defaults()).toEqual(settings);
     expect(await q.projectLimits(P)).toEqual(settings);
 
@@ -185,6 +212,64 @@ describe.each(providers)('quotas on %s', (provider) => {
     expect([await h.db.prisma.volume.count({ where: { projectId: P } }), await h.db.prisma.snapshot.count(), await h.db.prisma.volumeTransition.count({ where: { volume: { projectId: P } } })]).toEqual([
       2, 1, 4,
     ]);
+  });
+
+  it("holds each volume type to its own limits: usage per type, creates and retypes refused with Cinder's 413, other types untouched", async () => {
+    const h = await setup();
+    const q = h.manager.quotas;
+    await h.manager.types.create({ name: 'fast', description: null, isPublic: true, extraSpecs: {} });
+    await h.manager.types.create({ name: 'slow', description: null, isPublic: true, extraSpecs: {} });
+    const admin = { projectId: P, isAdmin: true };
+    await q.updateProject(P, { volumes_fast: 1, gigabytes_fast: 20, snapshots_fast: 1, volumes_slow: 2 });
+
+    const fast = await createdVolume(h, { projectId: P, userId: U, size: 4, volumeType: 'fast' });
+    await expect(h.manager.createVolume({ projectId: P, userId: U, size: 1, volumeType: 'fast' })).rejects.toThrow(
+      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'."),
+    );
+    // The other types, and the default one, are not held to fast's limits.
+    const slow = await createdVolume(h, { projectId: P, userId: U, size: 4, volumeType: 'slow' });
+    await createdVolume(h, { projectId: P, userId: U, size: 9 });
+    // A snapshot counts under its volume's type, in snapshots and gigabytes.
+    await h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U });
+    await h.worker.drain();
+    await expect(h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U })).rejects.toThrow(
+      new OverLimit('SnapshotLimitExceeded: Maximum number of snapshots allowed (1) exceeded'),
+    );
+    // 4 + 4 of 10, and snapshots_fast still full: Cinder reserves gigabytes_fast first, so names it.
+    await q.updateProject(P, { gigabytes_fast: 10 });
+    await expect(h.manager.createSnapshot({ volumeId: fast.id, projectId: P, userId: U })).rejects.toThrow(
+      new OverLimit('VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 4G, quota is 10G and 8G has been consumed.'),
+    );
+    expect(await q.projectUsage(P)).toMatchObject({
+      volumes: { in_use: 3 }, gigabytes: { in_use: 4 + 4 + 9 + 4 }, snapshots: { in_use: 1 },
+      volumes_fast: { limit: 1, in_use: 1, reserved: 0 }, snapshots_fast: { limit: 1, in_use: 1 }, gigabytes_fast: { limit: 10, in_use: 8 },
+      volumes_slow: { limit: 2, in_use: 1 }, snapshots_slow: { limit: -1, in_use: 0 }, gigabytes_slow: { limit: -1, in_use: 4 },
+      volumes___DEFAULT__: { limit: -1, in_use: 1 }, gigabytes___DEFAULT__: { in_use: 9 },
+    });
+    // A lowered per-type limit is judged against the per-type usage, as the fixed ones are.
+    await expect(q.updateProject(P, { gigabytes_fast: 7 })).rejects.toThrow(
+      new InvalidRequest('Quota gigabytes_fast limit must be equal or greater than existing resources. Current usage is 8 and the requested limit is 7.'),
+    );
+
+    // A retype takes the volume and its snapshots to the new type: refused while fast is full
+    // (the type left as it was), then moving the usage with it.
+    await expect(h.manager.retypeVolume(slow.id, 'fast', admin)).rejects.toThrow(
+      new OverLimit("VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'."),
+    );
+    expect((await h.manager.reads.volume(slow.id)).volumeTypeId).toBe(slow.volumeTypeId);
+    await h.manager.retypeVolume(fast.id, 'slow', admin);
+    expect(await q.projectUsage(P)).toMatchObject({
+      volumes_fast: { in_use: 0 }, snapshots_fast: { in_use: 0 }, gigabytes_fast: { in_use: 0 },
+      volumes_slow: { in_use: 2 }, snapshots_slow: { in_use: 1 }, gigabytes_slow: { in_use: 4 + 4 + 4 },
+    });
+    // slow is now full (2 of 2): the default type's volume may not go there, but fast has room.
+    const plain = (await h.db.prisma.volume.findFirst({ where: { projectId: P, size: 9 } }))!;
+    await expect(h.manager.retypeVolume(plain.id, 'slow', admin)).rejects.toThrow(/VolumeLimitExceeded: .*'volumes_slow'/);
+    // Its snapshots go with it: a type with no room for them refuses as Cinder does.
+    await q.updateProject(P, { volumes_slow: -1, snapshots_fast: 0, volumes_fast: 5, gigabytes_fast: -1 });
+    await expect(h.manager.retypeVolume(fast.id, 'fast', admin)).rejects.toThrow(new OverLimit('UnexpectedOverQuota: Unexpected over quota on snapshots_fast.'));
+    await h.manager.retypeVolume(plain.id, 'fast', admin);
+    expect(await q.projectUsage(P)).toMatchObject({ volumes_fast: { in_use: 1 }, gigabytes_fast: { in_use: 9 }, volumes___DEFAULT__: { in_use: 0 } });
   });
 
   it('lets exactly the quota through when two processes race many creates', async () => {

@@ -20,12 +20,13 @@ const limitValue = z.union([z.int().min(-1).max(DB_MAX_INT), z.string().regex(ne
 });
 
 /**
- * The keys a set may carry, each with a limit. Cinder also takes `volumes_<type>` and the like per
- * volume type; this service has no volume types yet, so its keys are the fixed resources (the
- * manager judges keys again against the types it knows: "Bad key(s) in quota set").
+ * The keys a set may carry, each with a limit: the fixed resources, and per volume type
+ * `volumes_<type>`, `snapshots_<type>`, `gigabytes_<type>` (Cinder's patternProperties take any
+ * name). Which types exist is the database's, so the manager judges the other keys as Cinder's
+ * format checkers do ("Bad key(s) in quota set: ...", 400).
  */
 function limitsRecord(extra: Record<string, z.ZodType> = {}) {
-  return z.strictObject({ ...Object.fromEntries(FIXED_RESOURCES.map((r) => [r, limitValue.optional()])), ...extra });
+  return z.object({ ...Object.fromEntries(FIXED_RESOURCES.map((r) => [r, limitValue.optional()])), ...extra }).catchall(limitValue);
 }
 
 /** PUT os-quota-sets/{project_id} (schemas/quotas.py update): at least one key; `id` and `tenant_id` are ignored. */

@@ -220,7 +220,7 @@ export type { AttentionQuery } from './read-attention.js';
 export type { VolumeStepResult } from './commit-volume-step.js';
 export { DEFAULT_VOLUME_TYPE_ID, DEFAULT_VOLUME_TYPE_NAME, type VolumeTypeRow, type TypeViewer, type EncryptionFields } from './volume-types.js';
 export type { QosSpecsRow } from './qos-specs.js';
-export { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, type QuotaDemand, type QuotaLimits, type QuotaRefusal, type QuotaResource, type QuotaUsage } from './quota.js';
+export { DEFAULT_QUOTA_CLASS, QUOTA_RESOURCES, PER_TYPE_RESOURCES, perTypeResource, type QuotaDemand, type QuotaLimits, type QuotaOver, type QuotaRefusal, type QuotaResource, type QuotaUsage } from './quota.js';
 export type { JobContext } from './load-job-context.js';
 export type { ServiceRow, ServiceIdentityRow, ServiceFlags } from './services.js';
 export type { MessageRow } from './messages.js';

@@ -3,7 +3,8 @@
 //
 // What is used is counted from the volumes and snapshots rows themselves, not kept in a usage
 // table: a deleted row frees its share by being deleted, and there is no reservation to expire
-// or usage to drift. A create is admitted in the transaction that inserts its row, after taking
+// or usage to drift; per volume type the same rows are grouped by their type, so a retype moves
+// a volume's usage (and its snapshots') by changing its column. A create is admitted in the transaction that inserts its row, after taking
 // the project's quota turn (PostgreSQL: a transaction-scoped advisory lock; SQLite: its write
 // transaction already serialises every writer), so the count it judges cannot miss a row that a
 // concurrent create is inserting: two creates never both pass the last unit.
@@ -25,27 +26,56 @@ export type QuotaLimits = Record<string, number>;
 /** The quota class Cinder applies to every project (use_default_quota_class). */
 export const DEFAULT_QUOTA_CLASS = 'default';
 
-/** What a project uses, counted from its live rows. */
-export interface QuotaUsage {
-  volumes: number;
-  snapshots: number;
-  /** Volume sizes plus the sizes of the volumes snapshotted (Cinder counts snapshots in gigabytes). */
-  gigabytes: number;
-}
+/** The resources Cinder also keeps per volume type (`volumes_<type>`, ...), in add_volume_type_opts' order. */
+export const PER_TYPE_RESOURCES = ['volumes', 'gigabytes', 'snapshots'] as const;
+export type CountedResource = (typeof PER_TYPE_RESOURCES)[number];
+
+/** A per-type resource's name (cinder/quota.py add_volume_type_opts). */
+export const perTypeResource = (resource: CountedResource, typeName: string) => `${resource}_${typeName}`;
+
+/**
+ * What a project uses, counted from its live rows: `volumes`, `snapshots`, `gigabytes` (volume
+ * sizes plus the sizes of the volumes snapshotted, as Cinder counts snapshots), and the same per
+ * volume type (`volumes_<type>`, ...; a snapshot under its volume's type). A resource missing is 0.
+ */
+export type QuotaUsage = Record<string, number>;
 
 export interface QuotaDemand {
   projectId: string;
-  /** What the new row adds, in Cinder's reservation order (the count first, then gigabytes). */
-  deltas: Partial<Record<'volumes' | 'snapshots' | 'gigabytes', number>>;
+  /** What the request reserves, as Cinder's process_reserve_over_quota is told (it words the refusal). */
+  reserving: 'volumes' | 'snapshots';
+  /** The size Cinder's refusal names (a volume's, or an extend's increase). */
+  size: number;
+  /** What the new row adds, in Cinder's reservation order (reserve_opts: the count first, then gigabytes). */
+  deltas: Partial<Record<CountedResource, number>>;
+  /**
+   * The volume type whose per-type resources get the same deltas (add_volume_type_opts): by id, or
+   * the type of a volume, read in the transaction (a snapshot counts under its volume's type).
+   */
+  volumeType?: { id: string | null } | { ofVolume: string };
+  /**
+   * A retype (quota_utils.get_volume_type_reservation with reserve_vol_type_only): the volume, with
+   * its snapshots, moves to type `to`; only that type's resources are judged, from the rows read in
+   * the transaction (the caller holds the volume row, so no snapshot of it appears meanwhile).
+   */
+  retype?: { volumeId: string; to: string };
   /** A volume's size after the change, judged against per_volume_gigabytes first. */
   volumeSize?: number;
   /** The limits of resources with neither a project row nor a default class row. */
   defaults: QuotaLimits;
 }
 
+/** One resource the demand would take past its limit (Cinder's `overs`, with what it had consumed). */
+export interface QuotaOver {
+  resource: string;
+  limit: number;
+  consumed: number;
+}
+
 export type QuotaRefusal =
   | { kind: 'per_volume'; size: number; limit: number }
-  | { kind: 'over'; resource: 'volumes' | 'snapshots' | 'gigabytes'; requested: number; limit: number; consumed: number };
+  /** Every resource over, in the demand's order (Cinder words the first it recognises). */
+  | { kind: 'over'; reserving: QuotaDemand['reserving']; size: number; overs: QuotaOver[] };
 
 /** A class's own rows (resource -> limit). */
 export async function readClassLimits(q: SqlRunner, d: Dialect, className: string): Promise<QuotaLimits> {
@@ -69,33 +99,88 @@ export async function effectiveLimits(q: SqlRunner, d: Dialect, projectId: strin
 
 export async function readUsage(q: SqlRunner, d: Dialect, projectId: string): Promise<QuotaUsage> {
   const live = d.boolean(false);
-  const [row] = await q.query<Record<string, unknown>>(sql`
-    SELECT
-      (SELECT COUNT(*) FROM volumes WHERE project_id = ${d.text(projectId)} AND deleted = ${live}) AS volumes,
-      (SELECT COALESCE(SUM(size), 0) FROM volumes WHERE project_id = ${d.text(projectId)} AND deleted = ${live}) AS volume_gb,
-      (SELECT COUNT(*) FROM snapshots WHERE project_id = ${d.text(projectId)} AND deleted = ${live}) AS snapshots,
-      (SELECT COALESCE(SUM(volume_size), 0) FROM snapshots WHERE project_id = ${d.text(projectId)} AND deleted = ${live}) AS snapshot_gb`);
-  return {
-    volumes: asNumber(row.volumes),
-    snapshots: asNumber(row.snapshots),
-    gigabytes: asNumber(row.volume_gb) + asNumber(row.snapshot_gb),
-  };
+  const project = d.text(projectId);
+  // Live volumes have live types (a type in use cannot be deleted), so a type's name is unique here.
+  const [volumes, snapshots] = await Promise.all([
+    q.query<{ type_name: string | null; n: unknown; gb: unknown }>(sql`
+      SELECT t.name AS type_name, COUNT(*) AS n, COALESCE(SUM(v.size), 0) AS gb
+      FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id
+      WHERE v.project_id = ${project} AND v.deleted = ${live}
+      GROUP BY t.name`),
+    q.query<{ type_name: string | null; n: unknown; gb: unknown }>(sql`
+      SELECT t.name AS type_name, COUNT(*) AS n, COALESCE(SUM(s.volume_size), 0) AS gb
+      FROM snapshots s LEFT JOIN volumes v ON v.id = s.volume_id LEFT JOIN volume_types t ON t.id = v.volume_type_id
+      WHERE s.project_id = ${project} AND s.deleted = ${live}
+      GROUP BY t.name`),
+  ]);
+  const usage: QuotaUsage = { volumes: 0, snapshots: 0, gigabytes: 0 };
+  const add = (resource: string, n: number) => (usage[resource] = (usage[resource] ?? 0) + n);
+  for (const [count, rows] of [['volumes', volumes], ['snapshots', snapshots]] as const) {
+    for (const r of rows) {
+      const n = asNumber(r.n);
+      const gb = asNumber(r.gb);
+      add(count, n);
+      add('gigabytes', gb);
+      if (r.type_name !== null) {
+        add(perTypeResource(count, r.type_name), n);
+        add(perTypeResource('gigabytes', r.type_name), gb);
+      }
+    }
+  }
+  return usage;
 }
 
-/** Cinder's judgement of one demand against limits and what is already used. */
-export function judge(demand: QuotaDemand, limits: QuotaLimits, usage: QuotaUsage): QuotaRefusal | null {
+/** A type's name, a deleted one's too (Cinder reads it with inactive=True); null if there is none. */
+async function typeName(tx: SqlRunner, d: Dialect, of: NonNullable<QuotaDemand['volumeType']>): Promise<string | null> {
+  const rows =
+    'id' in of
+      ? of.id === null
+        ? []
+        : await tx.query<{ name: string }>(sql`SELECT name FROM volume_types WHERE id = ${d.text(of.id)}`)
+      : await tx.query<{ name: string }>(sql`
+          SELECT t.name FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id WHERE v.id = ${d.text(of.ofVolume)}`);
+  return rows[0]?.name ?? null;
+}
+
+/** Cinder's reservation deltas of a demand, in its order: reserve_opts, then the per-type copies. */
+async function reservationDeltas(tx: SqlRunner, d: Dialect, demand: QuotaDemand): Promise<Array<[string, number]>> {
+  if (demand.retype) {
+    const [row] = await tx.query<{ size: unknown; n: unknown; gb: unknown }>(sql`
+      SELECT v.size AS size,
+        (SELECT COUNT(*) FROM snapshots s WHERE s.volume_id = v.id AND s.deleted = ${d.boolean(false)}) AS n,
+        (SELECT COALESCE(SUM(s.volume_size), 0) FROM snapshots s WHERE s.volume_id = v.id AND s.deleted = ${d.boolean(false)}) AS gb
+      FROM volumes v WHERE v.id = ${d.text(demand.retype.volumeId)}`);
+    const name = await typeName(tx, d, { id: demand.retype.to });
+    if (!row || name === null) return [];
+    const snapshots = asNumber(row.n);
+    const deltas: Array<[string, number]> = [
+      [perTypeResource('volumes', name), 1],
+      [perTypeResource('gigabytes', name), asNumber(row.size) + asNumber(row.gb)],
+    ];
+    if (snapshots > 0) deltas.push([perTypeResource('snapshots', name), snapshots]);
+    return deltas;
+  }
+  const deltas = Object.entries(demand.deltas) as Array<[CountedResource, number]>;
+  const name = demand.volumeType ? await typeName(tx, d, demand.volumeType) : null;
+  if (name === null) return deltas;
+  const perType = PER_TYPE_RESOURCES.filter((r) => demand.deltas[r] !== undefined).map((r): [string, number] => [perTypeResource(r, name), demand.deltas[r]!]);
+  return [...deltas, ...perType];
+}
+
+/** Cinder's judgement of one demand's deltas against limits and what is already used. */
+export function judge(demand: QuotaDemand, deltas: ReadonlyArray<readonly [string, number]>, limits: QuotaLimits, usage: QuotaUsage): QuotaRefusal | null {
   const perVolume = limits.per_volume_gigabytes ?? -1;
   if (demand.volumeSize !== undefined && perVolume >= 0 && demand.volumeSize > perVolume) {
     return { kind: 'per_volume', size: demand.volumeSize, limit: perVolume };
   }
-  for (const [resource, delta] of Object.entries(demand.deltas) as Array<[keyof QuotaUsage, number]>) {
+  const overs: QuotaOver[] = [];
+  for (const [resource, delta] of deltas) {
     const limit = limits[resource] ?? -1;
+    const consumed = usage[resource] ?? 0;
     // Only growth is judged: a project already over a lowered limit may still shrink.
-    if (limit >= 0 && delta > 0 && limit < usage[resource] + delta) {
-      return { kind: 'over', resource, requested: delta, limit, consumed: usage[resource] };
-    }
+    if (limit >= 0 && delta > 0 && limit < consumed + delta) overs.push({ resource, limit, consumed });
   }
-  return null;
+  return overs.length > 0 ? { kind: 'over', reserving: demand.reserving, size: demand.size, overs } : null;
 }
 
 /**
@@ -113,12 +198,15 @@ export async function admitQuotas(tx: SqlRunner, d: Dialect, demands: readonly Q
     const [limits, usage] = [await effectiveLimits(tx, d, projectId, first.defaults), await readUsage(tx, d, projectId)];
     state.set(projectId, { limits, usage });
   }
-  return demands.map((demand) => {
+  const refusals: Array<QuotaRefusal | null> = [];
+  for (const demand of demands) {
     const s = state.get(demand.projectId)!;
-    const refusal = judge(demand, s.limits, s.usage);
-    if (!refusal) for (const [resource, delta] of Object.entries(demand.deltas) as Array<[keyof QuotaUsage, number]>) s.usage[resource] += delta;
-    return refusal;
-  });
+    const deltas = await reservationDeltas(tx, d, demand);
+    const refusal = judge(demand, deltas, s.limits, s.usage);
+    if (!refusal) for (const [resource, delta] of deltas) s.usage[resource] = (s.usage[resource] ?? 0) + delta;
+    refusals.push(refusal);
+  }
+  return refusals;
 }
 
 /** Sets a project's (or a class's) limits: one upsert per resource. */

@@ -8,7 +8,9 @@ import { apiFixture, expectFault, type ApiFixture } from '../helpers.js';
 
 const P = '/v3/proj';
 const OTHER = '7c1e2f0a9b8d4c3e8f7a6b5c4d3e2f10';
-const RESOURCES = ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', 'groups'];
+/** Cinder's resources, then per volume type: here the one every database has, `__DEFAULT__`. */
+const RESOURCES = ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', 'groups', 'volumes___DEFAULT__', 'snapshots___DEFAULT__', 'gigabytes___DEFAULT__'];
+const DEFAULT_TYPE = { volumes___DEFAULT__: -1, snapshots___DEFAULT__: -1, gigabytes___DEFAULT__: -1 };
 
 describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
   let f: ApiFixture;
@@ -27,10 +29,11 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
   };
 
   it('shows, updates and deletes a project quota set; the defaults stay', async () => {
-    const defaults = { volumes: -1, per_volume_gigabytes: 1000, snapshots: -1, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1 };
+    const defaults = { volumes: -1, per_volume_gigabytes: 1000, snapshots: -1, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1, ...DEFAULT_TYPE };
     const shown = await f.call('GET', `${P}/os-quota-sets/${OTHER}`);
     expect([shown.status, shown.json]).toEqual([200, { quota_set: { ...defaults, id: OTHER } }]);
-    expect(Object.keys(shown.json.quota_set).sort()).toEqual([...RESOURCES, 'id'].sort());
+    // In Cinder's order: the fixed resources, then each type's.
+    expect(Object.keys(shown.json.quota_set)).toEqual([...RESOURCES, 'id']);
 
     const updated = await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: 11, gigabytes: '1009', tenant_id: OTHER } } });
     // As Cinder's update answers: the whole set, without the id.
@@ -59,7 +62,13 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
   });
 
   it("refuses bad quota sets with Cinder's 400s", async () => {
-    expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: 1, bogus: 1 } } }), 400, 'badRequest', /'bogus' was unexpected/);
+    expectFault(
+      await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: 1, bogus: 1, volumes_nosuchtype: 2 } } }),
+      400,
+      'badRequest',
+      'Invalid input received: Bad key(s) in quota set: bogus, volumes_nosuchtype',
+    );
+    expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes___DEFAULT__: -3 } } }), 400, 'badRequest', /quota_set\.volumes___DEFAULT__/);
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: -2 } } }), 400, 'badRequest', /quota_set\.volumes/);
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: { volumes: '-5' } } }), 400, 'badRequest', /quota_set\.volumes/);
     expectFault(await f.call('PUT', `${P}/os-quota-sets/${OTHER}`, { body: { quota_set: {} } }), 400, 'badRequest', /at least 1 property/);
@@ -81,10 +90,15 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
     expect(shown.json.quota_class_set).toMatchObject({ id: 'default', volumes: -1, per_volume_gigabytes: 1000 });
     const updated = await f.call('PUT', `${P}/os-quota-class-sets/default`, { body: { quota_class_set: { volumes: 12, snapshots: '13' } } });
     expect(updated.status).toBe(200);
-    expect(updated.json).toEqual({ quota_class_set: { volumes: 12, per_volume_gigabytes: 1000, snapshots: 13, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1 } });
+    expect(updated.json).toEqual({ quota_class_set: { volumes: 12, per_volume_gigabytes: 1000, snapshots: 13, gigabytes: -1, backups: -1, backup_gigabytes: -1, groups: -1, ...DEFAULT_TYPE } });
     expect((await f.call('GET', `${P}/os-quota-sets/${OTHER}/defaults`)).json.quota_set).toMatchObject({ volumes: 12, snapshots: 13 });
     expect((await f.call('GET', `${P}/os-quota-sets/${OTHER}`)).json.quota_set).toMatchObject({ volumes: 12, snapshots: 13 });
-    expectFault(await f.call('PUT', `${P}/os-quota-class-sets/default`, { body: { quota_class_set: { volumes_x: 1 } } }), 400, 'badRequest', /'volumes_x' was unexpected/);
+    expectFault(
+      await f.call('PUT', `${P}/os-quota-class-sets/default`, { body: { quota_class_set: { volumes_x: 1 } } }),
+      400,
+      'badRequest',
+      'Invalid input received: Bad key(s) in quota class set: volumes_x',
+    );
   });
 
   it("answers the absolute limits with what is used, as Cinder's limits and used_limits", async () => {
@@ -119,5 +133,37 @@ describe.each(providers)('REST API on %s: quotas and limits', (provider) => {
     expectFault(await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1 } } }), 413, 'overLimit', "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes'.");
     expectFault(await f.call('POST', `${P}/snapshots`, { body: { snapshot: { volume_id: v } } }), 413, 'overLimit', 'SnapshotLimitExceeded: Maximum number of snapshots allowed (0) exceeded');
     expect([await f.h.db.prisma.volume.count(), await f.h.db.prisma.snapshot.count()]).toEqual([1, 0]);
+  });
+
+  it('holds a volume type to its own limits over HTTP: 413 for that type, other types untouched, usage per type', async () => {
+    expect((await f.call('POST', `${P}/types`, { body: { volume_type: { name: 'fast' } } })).status).toBe(200);
+    const put = await f.call('PUT', `${P}/os-quota-sets/proj`, { body: { quota_set: { volumes_fast: 1, gigabytes_fast: '5' } } });
+    expect([put.status, put.json.quota_set]).toEqual([200, expect.objectContaining({ volumes_fast: 1, snapshots_fast: -1, gigabytes_fast: 5 })]);
+    const typed = await f.call('POST', `${P}/volumes`, { body: { volume: { size: 2, volume_type: 'fast' } } });
+    expect(typed.status, typed.text).toBe(202);
+    const over = await f.call('POST', `${P}/volumes`, { body: { volume: { size: 1, volume_type: 'fast' } } });
+    expectFault(over, 413, 'overLimit', "VolumeLimitExceeded: Maximum number of volumes allowed (1) exceeded for quota 'volumes_fast'.");
+    expect(over.headers.get('retry-after')).toBe('0');
+    // The default type has no limit of its own.
+    await volume(1);
+    await volume(1);
+    const usage = await f.call('GET', `${P}/os-quota-sets/proj?usage=True`);
+    expect(usage.json.quota_set).toMatchObject({
+      volumes: { limit: -1, in_use: 3, reserved: 0 },
+      volumes_fast: { limit: 1, in_use: 1, reserved: 0 },
+      gigabytes_fast: { limit: 5, in_use: 2, reserved: 0 },
+      volumes___DEFAULT__: { limit: -1, in_use: 2, reserved: 0 },
+    });
+    // Room for one more fast volume, but not for 4 GiB of it.
+    await f.call('PUT', `${P}/os-quota-sets/proj`, { body: { quota_set: { volumes_fast: 2 } } });
+    expectFault(
+      await f.call('POST', `${P}/volumes`, { body: { volume: { size: 4, volume_type: 'fast' } } }),
+      413,
+      'overLimit',
+      'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes_fast quota. Requested 4G, quota is 5G and 2G has been consumed.',
+    );
+    expect(await f.h.db.prisma.volume.count()).toBe(3);
+    // Cinder's limits name no per-type resource.
+    expect(Object.keys((await f.call('GET', `${P}/limits`)).json.limits.absolute).filter((k) => k.includes('fast'))).toEqual([]);
   });
 });
