@@ -59,7 +59,7 @@ describe('what the service reads off the volume machine', () => {
     expect(volumeIn('available').can({ type: 'volume.extend', newSize: 2 })).toBe(true);
     expect(accepting({ type: 'transfer.create' })).toEqual(['available']);
     expect(accepting({ type: 'transfer.accept' })).toEqual(['awaiting-transfer']);
-    expect(accepting({ type: 'os-force_delete' })).toEqual(volumePersistedPhases.filter((p) => p !== 'deleted'));
+    expect(accepting({ type: 'os-force_delete' })).toEqual(volumeStatuses.filter((s) => s !== 'deleted'));
     expect(accepting({ type: 'os-reset_status', status: 'no-such-status' })).toEqual([]);
   });
 

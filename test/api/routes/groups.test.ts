@@ -203,7 +203,10 @@ describe.each(providers)('REST API on %s: group types, groups and group snapshot
     const g = await group();
     expectClientFault(await call('POST', `/groups/${g}/action`, { reset_status: { status: 'deleted' } }));
     expectClientFault(await call('POST', `/groups/${g}/action`, { bogus: {} }));
-    expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: g, volume_type: '00000000-0000-4000-8000-000000000000' } }), 400, 'badRequest', /not compatible with the group/);
+    // A type that exists but is not one of the group's: Cinder's InvalidInput; one that does not exist: 404.
+    const other = (await call('POST', '/types', { volume_type: { name: `not-in-group-${Math.random()}` } })).json.volume_type.id as string;
+    expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: g, volume_type: other } }), 400, 'badRequest', /not compatible with the group/);
+    expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: g, volume_type: MISSING } }), 404, 'itemNotFound', /could not be found/);
     expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: MISSING } }), 404, 'itemNotFound');
     // Creating a group from a source needs volumes cloned or made from snapshots: not built here.
     expect((await call('POST', '/groups/action', { 'create-from-src': { source_group_id: g } })).status).toBe(404);
