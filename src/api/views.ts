@@ -131,9 +131,11 @@ export function volumeView(
     })),
     ...(opts.admin ? { migration_status: null } : {}),
     ...gatedVolumeFields(v, opts),
+    // Cinder shows the owning project to whoever may read the volume (volume_tenant_attribute:
+    // reader of the project), the host and migration attributes to admins only.
+    ...(opts.extensions ? { 'os-vol-tenant-attr:tenant_id': v.projectId } : {}),
     ...(opts.admin && opts.extensions
       ? {
-          'os-vol-tenant-attr:tenant_id': v.projectId,
           'os-vol-host-attr:host': opts.host,
           'os-vol-mig-status-attr:migstat': null,
           'os-vol-mig-status-attr:name_id': null,

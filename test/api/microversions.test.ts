@@ -124,10 +124,13 @@ describe('volume view gates', () => {
     expect(volumeAt(at('3.0'), false).metadata).not.toHaveProperty('format');
   });
 
-  it('adds the attribute extensions (host@backend#pool, tenant, migration) for admins only, and only where asked', () => {
+  it('adds the attribute extensions where asked: host@backend#pool and migration for admins only, the tenant for every reader', () => {
     const show = (admin: boolean) => volumeView(volume, 'http://x/v', { version: at('3.0'), admin, extensions: true, host: 'h@remotefs#remotefs' }) as Record<string, unknown>;
     expect(show(true)).toMatchObject({ 'os-vol-host-attr:host': expect.stringMatching(/^.+@.+#.+$/), 'os-vol-tenant-attr:tenant_id': 'p', 'os-vol-mig-status-attr:migstat': null });
     expect(show(false)).not.toHaveProperty('os-vol-host-attr:host');
+    expect(show(false)).not.toHaveProperty('os-vol-mig-status-attr:migstat');
+    expect(show(false)).toHaveProperty('os-vol-tenant-attr:tenant_id', 'p');
+    expect(volumeAt(at('3.0'), false)).not.toHaveProperty('os-vol-tenant-attr:tenant_id');
     // Create and update answer without them (Cinder's extensions decorate show and detail only).
     expect(volumeAt(at('3.0'), true)).not.toHaveProperty('os-vol-host-attr:host');
     expect(volumeAt(at('3.0'), true)).toHaveProperty('migration_status', null);
