@@ -46,6 +46,7 @@ import {
   volumeSummaryQuerySchema,
   volumeUpdateSchema,
   groupActionSchemas,
+  groupCreateFromSrcSchema,
   groupCreateSchema,
   groupSnapshotActionSchemas,
   groupSnapshotCreateSchema,
@@ -328,6 +329,7 @@ function groupOperations(): ApiOperation[] {
 
     g({ method: 'get', path: GROUPS, operationId: 'listGroups', summary: 'List groups (summary)', ...groups, success: { 200: { description: 'The groups', body: r.groupSummaries } } }),
     g({ method: 'post', path: GROUPS, operationId: 'createGroup', summary: 'Create a group', body: groupCreateSchema, bodyNamesResource: true, ...groups, success: { 202: { description: 'The group', body: r.groupCreated } } }),
+    g({ method: 'post', path: `${GROUPS}/action`, operationId: 'createGroupFromSource', summary: 'Create a group from a group snapshot (group_snapshot_id) or a group (source_group_id), one volume per source member, 3.14', body: groupCreateFromSrcSchema, minVersion: '3.14', success: { 202: { description: 'The group, being created', body: r.groupCreated } } }),
     g({ method: 'get', path: `${GROUPS}/detail`, operationId: 'listGroupsDetail', summary: 'List groups (detail)', ...groups, success: { 200: { description: 'The groups', body: r.groupDetails } } }),
     g({ method: 'get', path: `${GROUPS}/{id}`, operationId: 'showGroup', summary: 'Show a group', ...groups, success: { 200: { description: 'The group', body: r.group } } }),
     g({ method: 'put', path: `${GROUPS}/{id}`, operationId: 'updateGroup', summary: 'Update a group: name, description, add_volumes, remove_volumes', body: groupUpdateSchema, ...groups, success: { 202: accepted } }),

@@ -13,6 +13,7 @@ import type { GroupRow, GroupSnapshotRow, GroupTypeRow } from '../engine/store/i
 import { Conflict, InvalidRequest, NotFound } from './errors.js';
 import { volumeTypeIdsOf } from './group-volume-types.js';
 import type { GroupReactor } from './group-reactor.js';
+import type { VolumeCommands } from './volume-commands.js';
 
 /** Cinder's group type that every deployment has (cinder/volume/group_types.py DEFAULT_CGSNAPSHOT_TYPE). */
 export const DEFAULT_GROUP_TYPE_NAME = 'default_group_type';
@@ -25,6 +26,17 @@ export interface CreateGroupInput {
   groupTypeId: string;
   volumeTypeIds: string[];
   availabilityZone?: string | null;
+}
+
+export interface CreateGroupFromSourceInput {
+  projectId: string;
+  userId: string;
+  name: string | null;
+  description: string | null;
+  groupSnapshotId: string | null;
+  sourceGroupId: string | null;
+  /** Whether the caller may read a source owned by that project (not found otherwise). */
+  canSee: (projectId: string) => boolean;
 }
 
 export interface GroupUpdateInput {
@@ -42,6 +54,7 @@ export class GroupCommands {
   constructor(
     private readonly engine: Engine,
     private readonly reactor: GroupReactor,
+    private readonly volumes: VolumeCommands,
   ) {}
 
   private get store() {
@@ -138,6 +151,67 @@ export class GroupCommands {
       { type: 'group.create' },
       'api',
     );
+  }
+
+  /**
+   * A group from a group snapshot or from another group (cinder/group/api.py create_from_src):
+   * the source's group type and volume types, and one volume per member snapshot (or per
+   * source volume), each made by the ordinary volume create (quota, the copy from the outbox, the
+   * volume machine). The group waits in `creating` until its machine counts that many available
+   * members (group-reactor.ts); a member the create refuses fails the group.
+   */
+  async createGroupFromSource(input: CreateGroupFromSourceInput): Promise<GroupRow> {
+    const plan = input.groupSnapshotId ? await this.planFromGroupSnapshot(input.groupSnapshotId, input.canSee) : await this.planFromGroup(input.sourceGroupId!, input.canSee);
+    const source = await this.group(plan.groupId);
+    const group = await this.engine.parents.startGroup(
+      {
+        id: randomUUID(),
+        projectId: input.projectId,
+        userId: input.userId,
+        name: input.name,
+        description: input.description,
+        groupTypeId: source.groupTypeId,
+        availabilityZone: source.availabilityZone,
+        groupSnapshotId: input.groupSnapshotId,
+        sourceGroupId: input.sourceGroupId,
+      },
+      source.volumeTypes.map((t) => t.volumeTypeId),
+      { type: 'group.create_from_source', members: plan.members.length },
+      'api',
+    );
+    for (const member of plan.members) {
+      try {
+        await this.volumes.create({
+          projectId: input.projectId,
+          userId: input.userId,
+          groupId: group.id,
+          joinCreatingGroup: true,
+          canSee: input.canSee,
+          ...member,
+        });
+      } catch (err) {
+        // The group can never count all its members now: it fails, and the caller hears why.
+        await this.reactor.offerMembers(group.id, 1);
+        throw err;
+      }
+    }
+    return (await this.store.findGroup(group.id)) ?? group;
+  }
+
+  private async planFromGroupSnapshot(id: string, canSee: (projectId: string) => boolean) {
+    const gs = await this.store.findGroupSnapshot(id);
+    if (!gs || gs.deleted || !canSee(gs.projectId)) throw new NotFound(`GroupSnapshot ${id} could not be found.`);
+    if (gs.status !== 'available') throw new InvalidRequest(`Invalid GroupSnapshot: Group snapshot ${id} status must be available, but current status is: ${gs.status}.`);
+    const children = await this.store.groupSnapshotChildren(id);
+    return { groupId: gs.groupId, members: children.map((c) => ({ snapshotId: c.id })) };
+  }
+
+  private async planFromGroup(id: string, canSee: (projectId: string) => boolean) {
+    const group = await this.store.findGroup(id);
+    if (!group || group.deleted || !canSee(group.projectId)) throw new NotFound(`Group ${id} could not be found.`);
+    if (group.status !== 'available') throw new InvalidRequest(`Invalid Group: Source group ${id} status must be available, but current status is: ${group.status}.`);
+    const members = await this.store.groupMembers(id);
+    return { groupId: id, members: members.map((v) => ({ sourceVolid: v.id })) };
   }
 
   /**

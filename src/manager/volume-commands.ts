@@ -28,6 +28,11 @@ export interface CreateVolumeInput {
   viewer?: TypeViewer;
   /** The generic group the volume joins (microversion 3.13); the volume's type must be one of the group's. */
   groupId?: string | null;
+  /**
+   * The group is one being created from a source (group-commands.ts createGroupFromSource): it
+   * takes members while `creating`, which no request of a user may add to.
+   */
+  joinCreatingGroup?: boolean;
   metadata?: Record<string, string>;
   /** Cinder's snapshot_id: the new volume holds the snapshot's data. */
   snapshotId?: string | null;
@@ -87,7 +92,7 @@ export class VolumeCommands {
     const viewer = input.viewer ?? { projectId: input.projectId, isAdmin: false };
     // As Cinder: no type named, a copy takes its source's type, a blank volume the default one.
     const volumeTypeId = input.volumeType ? (await this.types.byNameOrId(input.volumeType, viewer)).id : (from?.volumeTypeId ?? DEFAULT_VOLUME_TYPE_ID);
-    if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, volumeTypeId, input.volumeType ?? DEFAULT_VOLUME_TYPE_ID);
+    if (input.groupId) await this.checkGroupFor(input.groupId, input.projectId, volumeTypeId, input.volumeType ?? DEFAULT_VOLUME_TYPE_ID, input.joinCreatingGroup ?? false);
     const id = randomUUID();
     const started = await this.engine.volumes.start(
       {
@@ -115,10 +120,10 @@ export class VolumeCommands {
   }
 
   /** A volume may join a group of its project that is available, with one of the group's volume types. */
-  private async checkGroupFor(groupId: string, projectId: string, volumeTypeId: string, asked: string) {
+  private async checkGroupFor(groupId: string, projectId: string, volumeTypeId: string, asked: string, creating: boolean) {
     const group = await this.engine.store.groups.findGroup(groupId);
     if (!group || group.deleted || group.projectId !== projectId) throw new NotFound(`Group ${groupId} could not be found.`);
-    if (group.status !== 'available') throw new InvalidRequest(`Invalid Group: Group ${groupId} status must be available, but current status is: ${group.status}.`);
+    if (group.status !== (creating ? 'creating' : 'available')) throw new InvalidRequest(`Invalid Group: Group ${groupId} status must be available, but current status is: ${group.status}.`);
     if (!group.volumeTypes.some((t) => t.volumeTypeId === volumeTypeId)) {
       throw new InvalidRequest(`Invalid volume type: Invalid volume_type provided: ${asked} (requested type is not compatible with the group).`);
     }

@@ -65,7 +65,7 @@ export class VolumeManager {
     this.services = new Services(engine, driver, options.identity);
     this.messages = new UserMessages(engine, options.requestId);
     this.groupReactor = new GroupReactor(engine, driver);
-    this.groups = new GroupCommands(engine, this.groupReactor);
+    this.groups = new GroupCommands(engine, this.groupReactor, this.volumes);
     this.transfers = new TransferCommands(engine, this.reads);
   }
 

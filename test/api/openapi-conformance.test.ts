@@ -238,8 +238,9 @@ describe.each(providers)('REST API on %s: every operation, driven from the OpenA
     const world = op.security?.length === 0 ? NO_WORLD : await makeWorld(f);
     // Ids in bodies name volumes (a snapshot's volume_id), a group's type and volume type (a
     // group's create) or a group (a group snapshot's create); ids in paths are drawn per path above.
+    // A group's create-from-src names the world's group or group snapshot by field.
     const bodyIds = path === '/v3/{project_id}/groups' ? world.types.slice(1, 2) : path === '/v3/{project_id}/group_snapshots' ? world.groups : world.volumes;
-    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries, group_type: world.groupTypes.slice(0, 1) } });
+    const arbs = new SchemaArbitraries(new Ajv2020({ strict: false }), { uuids: bodyIds, keys: world.keys, named: { host: world.hosts, binary: world.binaries, service: world.binaries, group_type: world.groupTypes.slice(0, 1), source_group_id: world.groups, group_snapshot_id: world.groupSnapshots } });
     const seen = new Map<number, number>();
     const answersAsDocumented = (mode: 'well-formed' | 'mixed') =>
       fc.asyncProperty(requestArbitrary(path, op, arbs, world, mode), async (req) => {

@@ -10,7 +10,7 @@ import { parseUuidParam } from '../../http/validation/index.js';
 import type { GroupRow } from '../../engine/store/index.js';
 import type { VolumeManager } from '../../manager/volume-manager.js';
 import { groupSnapshotView, groupView } from '../group-views.js';
-import { groupActionSchemas, groupCreateSchema, groupSnapshotActionSchemas, groupSnapshotCreateSchema, groupUpdateSchema } from '../schemas/index.js';
+import { groupActionSchemas, groupCreateFromSrcSchema, groupCreateSchema, groupSnapshotActionSchemas, groupSnapshotCreateSchema, groupUpdateSchema } from '../schemas/index.js';
 import { atLeast, requireVersion } from '../version.js';
 import { transitionsResponse } from './transitions.js';
 
@@ -44,6 +44,30 @@ export function groupRoutes(manager: VolumeManager) {
       groupTypeId: body.group_type,
       volumeTypeIds: body.volume_types,
       availabilityZone: body.availability_zone ?? null,
+    });
+    return c.json({ group: { id: created.id, name: created.name } }, 202);
+  });
+
+  // Registered before /:id/action; Cinder's create_from_src (3.14), under group:create.
+  app.post('/action', async (c) => {
+    requireVersion(c, '3.14');
+    authorize(c, 'group:create');
+    const { 'create-from-src': body } = await parseBody(c, groupCreateFromSrcSchema);
+    const groupSnapshotId = body.group_snapshot_id ?? null;
+    const sourceGroupId = body.source_group_id ?? null;
+    if (groupSnapshotId && sourceGroupId) throw badRequest('Cannot specify both group_snapshot_id and source_group_id.');
+    if (!groupSnapshotId && !sourceGroupId) {
+      throw badRequest(`Either 'group_snapshot_id' or 'source_group_id' must be provided to create group ${body.name ?? 'None'} from source.`);
+    }
+    const auth = c.var.auth;
+    const created = await groups.createGroupFromSource({
+      projectId: auth.projectId,
+      userId: auth.userId,
+      name: body.name ?? null,
+      description: body.description ?? null,
+      groupSnapshotId,
+      sourceGroupId,
+      canSee: (projectId) => projectId === auth.projectId || auth.isAdmin,
     });
     return c.json({ group: { id: created.id, name: created.name } }, 202);
   });

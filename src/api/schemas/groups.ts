@@ -75,6 +75,16 @@ export const groupActionSchemas = {
 } as const;
 export type GroupActionName = keyof typeof groupActionSchemas;
 
+/** POST /groups/action (3.14): a new group from a group snapshot or from a group (cinder/api/schemas/groups.py create_from_source). */
+export const groupCreateFromSrcSchema = z.strictObject({
+  'create-from-src': z.strictObject({
+    name: nameSchema.optional(),
+    description: descriptionSchema.optional(),
+    group_snapshot_id: uuidSchema.nullable().optional(),
+    source_group_id: uuidSchema.nullable().optional(),
+  }),
+});
+
 export const groupSnapshotCreateSchema = z.strictObject({
   group_snapshot: z.strictObject({
     group_id: uuidSchema,

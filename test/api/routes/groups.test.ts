@@ -192,6 +192,45 @@ describe.each(providers)('REST API on %s: group types, groups and group snapshot
     expectFault(await call('GET', `/group_snapshots/${gs}`), 404, 'itemNotFound');
   });
 
+  it('create-from-src: a group from a group snapshot and from a group, one new volume per source member, available once they all are', async () => {
+    const type = await groupType();
+    const g = await group(type);
+    const sources = [await member(g), await member(g)];
+    const gs = await call('POST', '/group_snapshots', { group_snapshot: { group_id: g } });
+    expect(gs.status, gs.text).toBe(202);
+    await settle();
+    const gsId = gs.json.group_snapshot.id as string;
+    expect(await status(`/group_snapshots/${gsId}`, 'group_snapshot')).toBe('available');
+    const memberSnapshots = (await f.h.manager.engine.store.groups.groupSnapshotChildren(gsId)).map((s) => s.id);
+    expect(memberSnapshots).toHaveLength(2);
+
+    const made = async (source: Record<string, string>, name: string) => {
+      const r = await call('POST', '/groups/action', { 'create-from-src': { ...source, name, description: 'd' } });
+      expect(r.status, r.text).toBe(202);
+      expect(r.json).toEqual({ group: { id: expect.any(String), name } });
+      const id = r.json.group.id as string;
+      // Committed in `creating`: its members are still being copied.
+      expect(await status(`/groups/${id}`, 'group')).toBe('creating');
+      await settle();
+      const shown = (await call('GET', `/groups/${id}`)).json.group;
+      expect(shown).toMatchObject({ status: 'available', group_type: type, volume_types: [VOLUME_TYPE], name, description: 'd', ...source });
+      const vols = (await call('GET', '/volumes/detail')).json.volumes.filter((v: { group_id?: string }) => v.group_id === id);
+      expect(vols.map((v: { status: string }) => v.status)).toEqual(['available', 'available']);
+      return vols as Array<{ snapshot_id: string | null; source_volid: string | null; size: number; volume_type: string }>;
+    };
+    const fromSnapshot = await made({ group_snapshot_id: gsId }, 'from-gs');
+    expect(fromSnapshot.map((v) => v.snapshot_id).sort()).toEqual([...memberSnapshots].sort());
+    const fromGroup = await made({ source_group_id: g }, 'from-g');
+    expect(fromGroup.map((v) => v.source_volid).sort()).toEqual([...sources].sort());
+    expect(fromGroup.every((v) => v.size === 1)).toBe(true);
+
+    // A source group that is not available is refused before anything is made.
+    expect((await call('POST', `/groups/${g}/action`, { reset_status: { status: 'error' } })).status).toBe(202);
+    const before = (await call('GET', '/groups')).json.groups.length;
+    expectFault(await call('POST', '/groups/action', { 'create-from-src': { source_group_id: g } }), 400, 'badRequest', /Source group .* status must be available/);
+    expect((await call('GET', '/groups')).json.groups.length).toBe(before);
+  });
+
   it('refuses bad input with 4xx faults: unknown group type, empty volume_types, missing group, bad status, wrong group for a volume', async () => {
     expectFault(await call('POST', '/groups', { group: { group_type: MISSING, volume_types: [VOLUME_TYPE] } }), 404, 'itemNotFound', `Group type ${MISSING} could not be found.`);
     expectClientFault(await call('POST', '/groups', { group: { group_type: MISSING, volume_types: [] } }));
@@ -208,8 +247,12 @@ describe.each(providers)('REST API on %s: group types, groups and group snapshot
     expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: g, volume_type: other } }), 400, 'badRequest', /not compatible with the group/);
     expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: g, volume_type: MISSING } }), 404, 'itemNotFound', /could not be found/);
     expectFault(await call('POST', '/volumes', { volume: { size: 1, group_id: MISSING } }), 404, 'itemNotFound');
-    // Creating a group from a source needs volumes cloned or made from snapshots: not built here.
-    expect((await call('POST', '/groups/action', { 'create-from-src': { source_group_id: g } })).status).toBe(404);
+    expectFault(await call('POST', '/groups/action', { 'create-from-src': { source_group_id: g, group_snapshot_id: MISSING } }), 400, 'badRequest', 'Cannot specify both group_snapshot_id and source_group_id.');
+    expectFault(await call('POST', '/groups/action', { 'create-from-src': { name: 'x' } }), 400, 'badRequest', /Either 'group_snapshot_id' or 'source_group_id' must be provided to create group x/);
+    expectFault(await call('POST', '/groups/action', { 'create-from-src': { source_group_id: MISSING } }), 404, 'itemNotFound', `Group ${MISSING} could not be found.`);
+    expectFault(await call('POST', '/groups/action', { 'create-from-src': { group_snapshot_id: MISSING } }), 404, 'itemNotFound', `GroupSnapshot ${MISSING} could not be found.`);
+    expectClientFault(await call('POST', '/groups/action', { 'create-from-src': { source_group_id: 'nope' } }));
+    expectClientFault(await call('POST', '/groups/action', { 'create-from-src': { source_group_id: g } }, V('3.13')));
     expectFault(await call('GET', `/groups/${MISSING}`), 404, 'itemNotFound');
   });
 });
